@@ -1,0 +1,13 @@
+/// The handler's rules that an operator may tune (PROTOCOL.md's defaults).
+public struct ChatConfiguration: Sendable {
+    /// Longest message text, in Unicode scalars.
+    public var maximumMessageScalars: Int = 4096
+    /// Membership changes within this window leave as one batch.
+    public var presenceWindow: Duration = .milliseconds(100)
+    /// Above this many named members, join/leave texts and full `members` lists stop.
+    public var presenceLimit: Int = 1000
+    /// How often, at most, `full` clients of a large room get "N members online".
+    public var membersOnlineInterval: Duration = .seconds(5)
+
+    public init() {}
+}

@@ -1,0 +1,169 @@
+import Foundation
+import NIOCore
+import ParleyProtocol
+import Synchronization
+
+/// Every open WebSocket connection, by id, and the management API's `Connections`.
+///
+/// The fan-out hot path (ARCHITECTURE.md, "Fan-out"): a post frames its payload once, buckets the
+/// recipients by the event loop that owns them (the loop index is in the id, so no lookup), and
+/// hops to each loop once; there the frame is written to each local channel. No task, await or
+/// allocation per recipient, beyond the bucket arrays' growth.
+public final class ConnectionRegistry: Connections {
+    let loops: [any EventLoop]
+    private let tables: [LoopBoundTable]
+    private let loopIndexByID: [ObjectIdentifier: Int]
+    private let serial = Atomic<UInt64>(0)
+    private let allocator = ByteBufferAllocator()
+    /// Clients closed because they stopped reading.
+    public let slowConsumerCloses = Atomic<Int>(0)
+
+    init(loops: [any EventLoop]) {
+        self.loops = loops
+        self.tables = loops.map { LoopBoundTable(eventLoop: $0) }
+        var index: [ObjectIdentifier: Int] = [:]
+        for (position, loop) in loops.enumerated() { index[ObjectIdentifier(loop)] = position }
+        self.loopIndexByID = index
+    }
+
+    /// A fresh id for a connection owned by `loop`.
+    func makeID(on loop: any EventLoop) -> ConnectionID {
+        let loopIndex = loopIndexByID[ObjectIdentifier(loop)] ?? 0
+        let next = serial.wrappingAdd(1, ordering: .relaxed).newValue
+        return ConnectionID(loopIndex: loopIndex, serial: next)
+    }
+
+    /// Called on the connection's loop once its WebSocket handler is in place.
+    func register(_ connection: WebSocketConnectionHandler, id: ConnectionID) {
+        tables[id.loopIndex].value.connections[id.rawValue] = connection
+    }
+
+    /// Called on the connection's loop once its socket is closed.
+    func unregister(_ id: ConnectionID) {
+        tables[id.loopIndex].value.connections.removeValue(forKey: id.rawValue)
+    }
+
+    // MARK: Connections
+
+    public func post(_ payload: Payload, to id: ConnectionID) {
+        let frame = ServerFrame.text(payload, allocator: allocator)
+        let table = tables[id.loopIndex]
+        loops[id.loopIndex].execute {
+            table.value.connections[id.rawValue]?.sendFrame(frame)
+        }
+    }
+
+    public func post(_ payload: Payload, to ids: some Collection<ConnectionID>) {
+        guard !ids.isEmpty else { return }
+        let frame = ServerFrame.text(payload, allocator: allocator)
+        var buckets = [[UInt64]](repeating: [], count: loops.count)
+        for id in ids { buckets[id.loopIndex].append(id.rawValue) }
+        for (loopIndex, bucket) in buckets.enumerated() where !bucket.isEmpty {
+            let table = tables[loopIndex]
+            loops[loopIndex].execute {
+                table.value.deliver(frame, to: bucket)
+            }
+        }
+    }
+
+    public func close(_ id: ConnectionID, code: CloseCode, reason: String) {
+        let table = tables[id.loopIndex]
+        loops[id.loopIndex].execute {
+            table.value.connections[id.rawValue]?.closeConnection(code, reason: reason)
+        }
+    }
+
+    // MARK: management API
+
+    /// Sends raw bytes to one connection; false when it is gone.
+    func send(_ bytes: [UInt8], to id: ConnectionID) async -> Bool {
+        guard id.loopIndex < loops.count else { return false }
+        let frame = bytes.withUnsafeBytes { raw in
+            // Text when the bytes are UTF-8 (what every chat client expects), binary otherwise.
+            let opcode: UInt8 = String(validating: bytes, as: UTF8.self) == nil ? 0x2 : 0x1
+            return ServerFrame.frame(opcode: opcode, payload: raw, allocator: allocator)
+        }
+        let table = tables[id.loopIndex]
+        return (try? await loops[id.loopIndex].submit { () -> Bool in
+            guard let connection = table.value.connections[id.rawValue], connection.isOpen else { return false }
+            connection.sendFrame(frame)
+            return true
+        }.get()) ?? false
+    }
+
+    func info(_ id: ConnectionID) async -> ConnectionInfo? {
+        guard id.loopIndex < loops.count else { return nil }
+        let table = tables[id.loopIndex]
+        return try? await loops[id.loopIndex].submit { () -> ConnectionInfo? in
+            guard let connection = table.value.connections[id.rawValue], connection.isOpen else { return nil }
+            return connection.info
+        }.get()
+    }
+
+    /// Closes one connection; false when it is gone.
+    func closeIfOpen(_ id: ConnectionID, code: CloseCode, reason: String) async -> Bool {
+        guard id.loopIndex < loops.count else { return false }
+        let table = tables[id.loopIndex]
+        return (try? await loops[id.loopIndex].submit { () -> Bool in
+            guard let connection = table.value.connections[id.rawValue], connection.isOpen else { return false }
+            connection.closeConnection(code, reason: reason)
+            return true
+        }.get()) ?? false
+    }
+
+    /// Closes every connection (the drain on SIGTERM) and returns how many there were.
+    func closeAll(_ code: CloseCode, reason: String) async -> Int {
+        var closed = 0
+        for (loopIndex, loop) in loops.enumerated() {
+            let table = tables[loopIndex]
+            closed += (try? await loop.submit { () -> Int in
+                let open = Array(table.value.connections.values)
+                for connection in open { connection.closeConnection(code, reason: reason) }
+                return open.count
+            }.get()) ?? 0
+        }
+        return closed
+    }
+
+    /// Open connections right now.
+    func count() async -> Int {
+        var total = 0
+        for (loopIndex, loop) in loops.enumerated() {
+            let table = tables[loopIndex]
+            total += (try? await loop.submit { table.value.connections.count }.get()) ?? 0
+        }
+        return total
+    }
+}
+
+/// A loop's table, reachable from any thread but usable only on its loop (asserted in debug).
+/// `NIOLoopBound` would do the same but must be created on the loop, and these are made at start.
+struct LoopBoundTable: @unchecked Sendable {
+    private let eventLoop: any EventLoop
+    private let table = LoopConnectionTable()
+
+    init(eventLoop: any EventLoop) { self.eventLoop = eventLoop }
+
+    var value: LoopConnectionTable {
+        eventLoop.assertInEventLoop()
+        return table
+    }
+}
+
+/// The connections one event loop owns; touched only on that loop.
+final class LoopConnectionTable {
+    var connections: [UInt64: WebSocketConnectionHandler] = [:]
+
+    func deliver(_ frame: ByteBuffer, to ids: [UInt64]) {
+        for id in ids {
+            connections[id]?.sendFrame(frame)
+        }
+    }
+}
+
+/// What the management API's GET answers about a connection.
+struct ConnectionInfo: Sendable {
+    let connectedAt: Date
+    let lastActiveAt: Date
+    let sourceIP: String?
+}

@@ -1,0 +1,34 @@
+/// Everything the gateway enforces, with the managed WebSocket API's quotas as defaults.
+public struct GatewayConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    /// 0 picks a free port (the readiness line says which).
+    public var port = 8080
+    /// Largest single frame; a bigger one closes the connection with 1009.
+    public var maximumFrameBytes = 32 * 1024
+    /// Largest message after reassembling fragments; bigger closes with 1009.
+    public var maximumMessageBytes = 128 * 1024
+    /// A connection with no inbound frame for this long is closed with 1001.
+    public var idleTimeout: Duration = .seconds(600)
+    /// A connection is closed with 1001 after this long, active or not.
+    public var maximumLifetime: Duration = .seconds(7200)
+    /// New connections accepted per second (token bucket, burst of one second); beyond: 429.
+    public var connectionsPerSecond = 500
+    /// Open connections at once; beyond: 503.
+    public var maximumConnections = 10_000
+    /// Inbound frames per second per connection, with a burst of as many.
+    public var inboundMessagesPerSecond = 100
+    /// Frames over budget past this many in a row close the connection with 1008.
+    public var rateStrikesBeforeClose = 100
+    /// Bytes queued towards one client before it is closed as a slow consumer (1008).
+    public var outboundBudgetBytes = 4 * 1024 * 1024
+    /// Bearer token of the `@connections` management API; nil turns the API off (404).
+    public var managementToken: String?
+    /// Serve the chat page at `/`.
+    public var servesWebPage = true
+    /// Event loops for sockets; defaults to one per core.
+    public var eventLoopCount = System.coreCount
+
+    public init() {}
+}
+
+import NIOCore

@@ -1,0 +1,179 @@
+import Foundation
+import HTTPTypes
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+import ParleyProtocol
+
+/// Hummingbird's child channel for Parley: plain HTTP requests go to the Hummingbird router
+/// (health, management API, web page); a WebSocket upgrade on `/` or `/ws` runs `$connect` and,
+/// if accepted, ends in Parley's own synchronous `WebSocketConnectionHandler` rather than an
+/// async channel, so the fan-out can write to sockets without a task or await per recipient.
+/// Modelled on HummingbirdWebSocket's `HTTP1WebSocketUpgradeChannel`.
+struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
+    enum UpgradeResult: Sendable {
+        case websocket(any Channel)
+        case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, status: Int, reason: String)
+    }
+
+    struct Value: ServerChildChannelValue {
+        let upgradeResult: EventLoopFuture<UpgradeResult>
+        let channel: any Channel
+    }
+
+    static let webSocketPaths: Set<String> = ["/", "/ws"]
+
+    let responder: HTTPChannelHandler.Responder
+    let routeHandler: any RouteHandler
+    let registry: ConnectionRegistry
+    let admission: ConnectionAdmission
+    let configuration: GatewayConfiguration
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            // Set once `shouldUpgrade` has run: the refusal to answer with, if any.
+            let refusal = NIOLoopBoundBox<(status: Int, reason: String)?>(nil, eventLoop: channel.eventLoop)
+            let acceptedID = NIOLoopBoundBox<ConnectionID?>(nil, eventLoop: channel.eventLoop)
+            let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
+                maxFrameSize: configuration.maximumFrameBytes,
+                shouldUpgrade: { channel, head in
+                    channel.eventLoop.makeCompletedFuture {
+                        switch runConnect(channel: channel, head: head, logger: logger) {
+                        case .success(let id):
+                            acceptedID.value = id
+                            return HTTPHeaders()
+                        case .failure(let refused):
+                            refusal.value = (refused.status, refused.reason)
+                            return nil
+                        }
+                    }
+                },
+                upgradePipelineHandler: { channel, _ in
+                    channel.eventLoop.makeCompletedFuture {
+                        guard let id = acceptedID.value else { throw ChannelError.inappropriateOperationForState }
+                        let writer = PreEncodedFrameWriter()
+                        try channel.pipeline.syncOperations.addHandler(writer, position: .first)
+                        var connectionLogger = logger
+                        connectionLogger[metadataKey: "connection"] = "\(id)"
+                        try channel.pipeline.syncOperations.addHandler(
+                            WebSocketConnectionHandler(
+                                id: id, routeHandler: routeHandler, registry: registry,
+                                configuration: configuration, writer: writer,
+                                sourceIP: channel.remoteAddress?.ipAddress, logger: connectionLogger))
+                        return UpgradeResult.websocket(channel)
+                    }
+                }
+            )
+            let serverUpgrade = NIOTypedHTTPServerUpgradeConfiguration(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(logger: logger))
+                        let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel,
+                            configuration: .init(isOutboundHalfClosureEnabled: true))
+                        if let refused = refusal.value {
+                            return UpgradeResult.refused(asyncChannel, status: refused.status, reason: refused.reason)
+                        }
+                        return UpgradeResult.notUpgraded(asyncChannel)
+                    }
+                }
+            )
+            var pipeline = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(
+                upgradeConfiguration: serverUpgrade)
+            pipeline.enablePipelining = false
+            pipeline.enableErrorHandling = false
+            pipeline.enableResponseHeaderValidation = false
+            let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
+                configuration: pipeline)
+            // The outbound budget: past the high water mark the channel turns unwritable and the
+            // connection handler closes the client as a slow consumer.
+            try channel.syncOptions?.setOption(
+                ChannelOptions.writeBufferWaterMark,
+                value: .init(low: configuration.outboundBudgetBytes / 2, high: configuration.outboundBudgetBytes))
+            return Value(upgradeResult: result, channel: channel)
+        }
+    }
+
+    private struct Refusal: Error {
+        let status: Int
+        let reason: String
+    }
+
+    /// Path check, admission, then the handler's `$connect`. An accepted connection gets its
+    /// `$disconnect` from the socket's close, however the socket ends.
+    private func runConnect(channel: any Channel, head: HTTPRequestHead, logger: Logger)
+        -> Result<ConnectionID, Refusal>
+    {
+        let components = URLComponents(string: head.uri)
+        let path = components?.path ?? head.uri
+        guard Self.webSocketPaths.contains(path) else {
+            return .failure(Refusal(status: 404, reason: "WebSocket endpoints are / and /ws"))
+        }
+        if case .refused(let status, let reason) = admission.admit() {
+            logger.info("upgrade refused", metadata: ["status": "\(status)"])
+            return .failure(Refusal(status: status, reason: reason))
+        }
+        let id = registry.makeID(on: channel.eventLoop)
+        var query: [String: String] = [:]
+        for item in components?.queryItems ?? [] { query[item.name] = item.value ?? "" }
+        let request = ConnectRequest(
+            connectionID: id, path: path, query: query, sourceIP: channel.remoteAddress?.ipAddress)
+        switch routeHandler.connect(request) {
+        case .refuse(let status, let reason):
+            admission.release()
+            return .failure(Refusal(status: status, reason: reason))
+        case .accept:
+            let routeHandler = self.routeHandler
+            let registry = self.registry
+            let admission = self.admission
+            channel.closeFuture.whenComplete { _ in
+                registry.unregister(id)
+                admission.release()
+                routeHandler.disconnect(id)
+            }
+            return .success(id)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.upgradeResult.get() {
+            case .websocket(let channel):
+                try? await channel.closeFuture.get()
+            case .notUpgraded(let http):
+                await handleHTTP(asyncChannel: http, logger: logger)
+            case .refused(let http, let status, let reason):
+                await writeRefusal(http, status: status, reason: reason, logger: logger)
+            }
+        } catch {
+            logger.debug("upgrade did not complete", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func writeRefusal(
+        _ channel: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, status: Int, reason: String, logger: Logger
+    ) async {
+        do {
+            try await channel.executeThenClose { _, outbound in
+                var body = ByteBuffer()
+                body.writeString(reason + "\n")
+                let head = HTTPResponse(
+                    status: .init(code: status),
+                    headerFields: [
+                        .connection: "close", .contentType: "text/plain; charset=utf-8",
+                        .contentLength: "\(body.readableBytes)",
+                    ])
+                try await outbound.write(contentsOf: [.head(head), .body(body), .end(nil)])
+            }
+        } catch {
+            logger.trace("could not write the refusal", metadata: ["error": "\(error)"])
+        }
+    }
+}

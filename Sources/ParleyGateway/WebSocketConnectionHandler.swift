@@ -1,0 +1,207 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOWebSocket
+import ParleyProtocol
+
+/// One upgraded connection: reassembles messages, enforces the per-connection limits, selects the
+/// route of each message and hands it to the `RouteHandler`; writes what the handler posts.
+/// Lives on its channel's event loop; every method runs there.
+final class WebSocketConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+
+    let id: ConnectionID
+    private let routeHandler: any RouteHandler
+    private let registry: ConnectionRegistry
+    private let configuration: GatewayConfiguration
+    private let writer: PreEncodedFrameWriter
+    private let logger: Logger
+    private let connectedAt = Date()
+    private let sourceIP: String?
+
+    private var context: ChannelHandlerContext?
+    private var fragments: ByteBuffer?
+    private var fragmentsAreText = true
+    private var inboundBudget: TokenBucket
+    private var strikes = 0
+    private var lastActivity = NIODeadline.now()
+    private var lastActiveAt = Date()
+    private var closing = false
+    private var timers: [Scheduled<Void>] = []
+
+    init(
+        id: ConnectionID, routeHandler: any RouteHandler, registry: ConnectionRegistry,
+        configuration: GatewayConfiguration, writer: PreEncodedFrameWriter, sourceIP: String?, logger: Logger
+    ) {
+        self.id = id
+        self.routeHandler = routeHandler
+        self.registry = registry
+        self.configuration = configuration
+        self.writer = writer
+        self.sourceIP = sourceIP
+        self.logger = logger
+        self.inboundBudget = TokenBucket(
+            ratePerSecond: configuration.inboundMessagesPerSecond, burst: configuration.inboundMessagesPerSecond)
+    }
+
+    var isOpen: Bool { !closing && context != nil }
+
+    var info: ConnectionInfo {
+        ConnectionInfo(connectedAt: connectedAt, lastActiveAt: lastActiveAt, sourceIP: sourceIP)
+    }
+
+    // MARK: lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        registry.register(self, id: id)
+        let lifetime = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(configuration.maximumLifetime)) { [self] in
+            closeConnection(.goingAway, reason: "connection lifetime reached")
+        }
+        timers.append(lifetime)
+        scheduleIdleCheck(at: lastActivity + TimeAmount(configuration.idleTimeout))
+        logger.debug("connected")
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timers.forEach { $0.cancel() }
+        timers.removeAll()
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closing = true
+        logger.debug("disconnected")
+        context.fireChannelInactive()
+    }
+
+    private func scheduleIdleCheck(at deadline: NIODeadline) {
+        guard let context else { return }
+        let check = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            let due = lastActivity + TimeAmount(configuration.idleTimeout)
+            if due <= .now() {
+                closeConnection(.goingAway, reason: "idle timeout")
+            } else {
+                scheduleIdleCheck(at: due)
+            }
+        }
+        timers.append(check)
+        if timers.count > 8 { timers.removeFirst(timers.count - 8) }
+    }
+
+    // MARK: inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = Self.unwrapInboundIn(data)
+        lastActivity = .now()
+        lastActiveAt = Date()
+        switch frame.opcode {
+        case .text, .binary:
+            guard fragments == nil else {
+                return closeConnection(.protocolError, reason: "new message before the last one ended")
+            }
+            if frame.fin {
+                handleMessage(frame.unmaskedData, isText: frame.opcode == .text)
+            } else {
+                fragments = frame.unmaskedData
+                fragmentsAreText = frame.opcode == .text
+                checkMessageSize()
+            }
+        case .continuation:
+            guard var buffer = fragments else {
+                return closeConnection(.protocolError, reason: "continuation without a message")
+            }
+            fragments = nil
+            var data = frame.unmaskedData
+            buffer.writeBuffer(&data)
+            fragments = buffer
+            guard checkMessageSize() else { return }
+            if frame.fin {
+                fragments = nil
+                handleMessage(buffer, isText: fragmentsAreText)
+            }
+        case .ping:
+            var data = frame.unmaskedData
+            let pong = data.readWithUnsafeReadableBytes { raw in
+                (raw.count, ServerFrame.frame(opcode: 0xA, payload: raw, allocator: context.channel.allocator))
+            }
+            sendFrame(pong)
+        case .connectionClose:
+            if !closing {
+                // Answer the client's close with the same code, then close the socket.
+                var data = frame.unmaskedData
+                let code = data.readInteger(as: UInt16.self).flatMap(CloseCode.init(rawValue:)) ?? .normal
+                closing = true
+                writer.write(ServerFrame.close(code, reason: "", allocator: context.channel.allocator))
+                writer.flush()
+            }
+            context.close(promise: nil)
+        default:
+            break
+        }
+    }
+
+    @discardableResult
+    private func checkMessageSize() -> Bool {
+        guard let fragments, fragments.readableBytes > configuration.maximumMessageBytes else { return true }
+        self.fragments = nil
+        closeConnection(.messageTooBig, reason: "message larger than \(configuration.maximumMessageBytes) bytes")
+        return false
+    }
+
+    private func handleMessage(_ message: ByteBuffer, isText: Bool) {
+        guard !closing else { return }
+        if isText && String(validating: message.readableBytesView, as: UTF8.self) == nil {
+            return closeConnection(.invalidPayload, reason: "text message is not valid UTF-8")
+        }
+        // The rate check counts every frame, answered or not (PROTOCOL.md).
+        let overRate = !inboundBudget.take()
+        if overRate {
+            strikes += 1
+            if strikes > configuration.rateStrikesBeforeClose {
+                return closeConnection(.policyViolation, reason: "inbound rate limit exceeded")
+            }
+        } else {
+            strikes = 0
+        }
+        let selection = RouteSelection.select(message.readableBytesView, routeKeys: routeHandler.routeKeys)
+        routeHandler.receive(MessageEvent(connectionID: id, selection: selection, overRate: overRate))
+    }
+
+    // MARK: outbound
+
+    /// Writes one whole frame and flushes. Frames posted after the close began are dropped.
+    func sendFrame(_ frame: ByteBuffer) {
+        guard !closing else { return }
+        writer.write(frame)
+        writer.flush()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // Writability drops when queued bytes pass the outbound budget (the high water mark):
+        // the client is not reading fast enough, and must not delay or cost anyone else.
+        if !context.channel.isWritable && !closing {
+            registry.slowConsumerCloses.add(1, ordering: .relaxed)
+            logger.info("closing slow consumer", metadata: ["budget": "\(configuration.outboundBudgetBytes)"])
+            closeConnection(.policyViolation, reason: "slow consumer")
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Starts the close handshake: a close frame now, the socket closed when the client answers
+    /// or after a second, whichever is first.
+    func closeConnection(_ code: CloseCode, reason: String) {
+        guard !closing, let context else { return }
+        closing = true
+        logger.debug("closing", metadata: ["code": "\(code.rawValue)", "reason": "\(reason)"])
+        writer.write(ServerFrame.close(code, reason: reason, allocator: context.channel.allocator))
+        writer.flush()
+        let channel = context.channel
+        context.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("channel error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+}

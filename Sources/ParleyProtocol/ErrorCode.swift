@@ -1,0 +1,26 @@
+/// The `error.code` values of PROTOCOL.md, in the order the checks run.
+public enum ErrorCode: String, Sendable, CaseIterable {
+    case invalidJSON = "invalid_json"
+    case unknownAction = "unknown_action"
+    case invalidField = "invalid_field"
+    case invalidName = "invalid_name"
+    case messageTooLong = "message_too_long"
+    case notNamed = "not_named"
+    case nameTaken = "name_taken"
+    case unknownRecipient = "unknown_recipient"
+    case rateLimited = "rate_limited"
+}
+
+/// One error answer: code, human text, and the action of the frame that caused it (nil when the
+/// frame had no string `action`).
+public struct ProtocolError: Error, Sendable, Equatable {
+    public var code: ErrorCode
+    public var message: String
+    public var action: String?
+
+    public init(_ code: ErrorCode, _ message: String, action: String?) {
+        self.code = code
+        self.message = message
+        self.action = action
+    }
+}

@@ -1,0 +1,71 @@
+/// The seam between the gateway (sockets) and a handler (rules): the managed WebSocket API's
+/// integration. The gateway selects a route per frame and calls the handler; the handler answers
+/// only through `Connections`. Calls for one connection arrive in order, on that connection's
+/// event loop, and must not block.
+public protocol RouteHandler: Sendable {
+    /// The action strings that have routes; anything else goes to `$default`.
+    var routeKeys: Set<String> { get }
+
+    /// `$connect`: runs before the upgrade completes and may refuse it.
+    func connect(_ request: ConnectRequest) -> ConnectDecision
+
+    /// A routed frame (or `$default`).
+    func receive(_ event: MessageEvent)
+
+    /// `$disconnect`: after the socket is gone; best effort, may not post to it.
+    func disconnect(_ id: ConnectionID)
+
+    /// Extra attributes of a connection for the management API's `GET /@connections/{id}`.
+    func attributes(of id: ConnectionID) -> [String: String]
+}
+
+/// What `$connect` sees of the upgrade request.
+public struct ConnectRequest: Sendable {
+    public let connectionID: ConnectionID
+    public let path: String
+    public let query: [String: String]
+    public let sourceIP: String?
+
+    public init(connectionID: ConnectionID, path: String, query: [String: String], sourceIP: String?) {
+        self.connectionID = connectionID
+        self.path = path
+        self.query = query
+        self.sourceIP = sourceIP
+    }
+}
+
+/// `$connect`'s answer: accept, or refuse the upgrade with an HTTP status and a reason.
+public enum ConnectDecision: Sendable, Equatable {
+    case accept
+    case refuse(status: Int, reason: String)
+}
+
+/// One inbound message after route selection.
+public struct MessageEvent: Sendable {
+    public let connectionID: ConnectionID
+    public let selection: RouteSelection
+    /// The gateway's inbound rate limiter found this frame over budget. The handler answers
+    /// `rate_limited` only when no earlier check already failed (PROTOCOL.md's check order).
+    public let overRate: Bool
+
+    public init(connectionID: ConnectionID, selection: RouteSelection, overRate: Bool) {
+        self.connectionID = connectionID
+        self.selection = selection
+        self.overRate = overRate
+    }
+}
+
+/// The management API as the handler sees it: post to one connection, fan out to many, close.
+/// Posting to a connection that is gone is not an error (it raced with `$disconnect`).
+public protocol Connections: Sendable {
+    func post(_ payload: Payload, to id: ConnectionID)
+    /// The fan-out: one call for any number of recipients; the payload is framed once.
+    func post(_ payload: Payload, to ids: some Collection<ConnectionID>)
+    func close(_ id: ConnectionID, code: CloseCode, reason: String)
+}
+
+/// Runs work later, off the caller's stack; the handler's only notion of time passing
+/// (presence coalescing windows, periodic notices). The gateway backs it with an event loop.
+public protocol Scheduler: Sendable {
+    func schedule(after delay: Duration, _ work: @escaping @Sendable () -> Void)
+}
