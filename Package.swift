@@ -68,6 +68,8 @@ let package = Package(
             name: "ParleyGatewayTests",
             dependencies: [
                 "ParleyGateway", "ParleyChat", "ParleyProtocol",
+                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

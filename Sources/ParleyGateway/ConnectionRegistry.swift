@@ -125,6 +125,16 @@ public final class ConnectionRegistry: Connections {
         return closed
     }
 
+    /// Ids of the open connections (for operators and tests).
+    public func openIDs() async throws -> [String] {
+        var ids: [String] = []
+        for (loopIndex, loop) in loops.enumerated() {
+            let table = tables[loopIndex]
+            ids += try await loop.submit { table.value.connections.keys.map { "\(ConnectionID(rawValue: $0))" } }.get()
+        }
+        return ids
+    }
+
     /// Open connections right now.
     func count() async -> Int {
         var total = 0

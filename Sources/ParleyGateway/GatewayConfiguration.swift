@@ -21,6 +21,9 @@ public struct GatewayConfiguration: Sendable {
     public var rateStrikesBeforeClose = 100
     /// Bytes queued towards one client before it is closed as a slow consumer (1008).
     public var outboundBudgetBytes = 4 * 1024 * 1024
+    /// The kernel's send buffer per socket (SO_SNDBUF); nil leaves it to the kernel's autotuning,
+    /// which on Linux lets up to 4 MiB per socket sit in the kernel before the budget above sees it.
+    public var socketSendBufferBytes: Int?
     /// Bearer token of the `@connections` management API; nil turns the API off (404).
     public var managementToken: String?
     /// Serve the chat page at `/`.

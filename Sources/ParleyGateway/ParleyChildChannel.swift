@@ -97,6 +97,9 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
             try channel.syncOptions?.setOption(
                 ChannelOptions.writeBufferWaterMark,
                 value: .init(low: configuration.outboundBudgetBytes / 2, high: configuration.outboundBudgetBytes))
+            if let sendBuffer = configuration.socketSendBufferBytes {
+                try channel.syncOptions?.setOption(.socketOption(.so_sndbuf), value: .init(sendBuffer))
+            }
             return Value(upgradeResult: result, channel: channel)
         }
     }

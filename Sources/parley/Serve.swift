@@ -9,13 +9,13 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the chat gateway.",
         discussion: """
-            Prints "parley listening on ws://HOST:PORT" once it accepts connections. SIGINT or
-            SIGTERM drains: every client gets close 1001, then the process exits 0.
+            Prints "parley listening on ws://HOST:PORT" once it accepts connections.
+            SIGINT or SIGTERM drains: every client gets close 1001, then exit 0.
 
             Examples:
               parley serve
               parley serve --port 0 --management-token s3cret --log-level debug
-              parley serve --host 0.0.0.0 --port 9000 --max-connections 19000 --presence-limit 500
+              parley serve --port 9000 --max-connections 19000 --presence-limit 500
             """
     )
 
@@ -36,11 +36,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Over-rate messages in a row before close 1008.") var rateStrikes = 100
     @Option(help: "Bytes queued to one client before it is closed as a slow consumer (1008).")
     var outboundBudget = 4 * 1024 * 1024
+    @Option(help: "Kernel send buffer per socket in bytes (SO_SNDBUF); default: the kernel's autotuning.")
+    var socketSendBuffer: Int?
     @Option(help: "Longest message text in characters (beyond: message_too_long).") var maxMessageChars = 4096
     @Option(help: "Named members above which join/leave texts and full member lists stop.")
     var presenceLimit = 1000
     @Option(help: "Milliseconds over which membership changes are coalesced.") var presenceWindowMs = 100
-    @Option(help: "Event loops for sockets (default: one per core).") var eventLoops = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Event loops for sockets; one per core by default.") var eventLoops = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535, not \(port)") }
@@ -78,7 +80,7 @@ struct Serve: AsyncParsableCommand {
             if let address = await gateway.waitUntilListening() {
                 // One readiness line, flushed at once: scripts wait for it on a pipe.
                 print("parley listening on ws://\(host):\(address.port ?? port)")
-                fflush(stdout)
+                fflush(nil)
             }
         }
         defer { announce.cancel() }
@@ -101,6 +103,7 @@ struct Serve: AsyncParsableCommand {
         configuration.inboundMessagesPerSecond = inboundRate
         configuration.rateStrikesBeforeClose = rateStrikes
         configuration.outboundBudgetBytes = outboundBudget
+        configuration.socketSendBufferBytes = socketSendBuffer
         configuration.eventLoopCount = eventLoops
         return configuration
     }

@@ -1,0 +1,144 @@
+import NIOCore
+import NIOWebSocket
+import ParleyGateway
+import Testing
+
+/// The gateway's limits, each breached for real.
+@Suite(.timeLimit(.minutes(2))) struct LimitTests {
+    @Test func frameOver32KiBClosesWith1009() async throws {
+        try await withServer { server in
+            let client = try await server.namedClient("big")
+            try await client.send(String(repeating: "x", count: 40 * 1024))
+            #expect(try await client.closeCode() == 1009)
+        }
+    }
+
+    @Test func fragmentedMessageOver128KiBClosesWith1009() async throws {
+        try await withServer { server in
+            let client = try await server.namedClient("frag")
+            let chunk = ByteBuffer(string: String(repeating: "y", count: 30 * 1024))
+            try await client.sendFrame(.text, chunk, fin: false)
+            for _ in 0..<4 { try await client.sendFrame(.continuation, chunk, fin: false) }
+            #expect(try await client.closeCode() == 1009)
+        }
+    }
+
+    @Test func fragmentedMessageWithinLimitIsReassembled() async throws {
+        try await withServer { server in
+            let client = try await server.namedClient("frag")
+            try await client.sendFrame(.text, ByteBuffer(string: #"{"action":"sendPub"#), fin: false)
+            try await client.sendFrame(.continuation, ByteBuffer(string: #"lic","message":"joined up"}"#), fin: true)
+            #expect(try await client.next().contains("frag: joined up"))
+        }
+    }
+
+    @Test func invalidUTF8ClosesWith1007() async throws {
+        try await withServer { server in
+            let client = try await server.client()
+            try await client.sendFrame(.text, ByteBuffer(bytes: [0x7B, 0xFF, 0xFE, 0x7D]))
+            #expect(try await client.closeCode() == 1007)
+        }
+    }
+
+    @Test func idleConnectionClosesWith1001() async throws {
+        try await withServer(gateway: { $0.idleTimeout = .milliseconds(300) }) { server in
+            let idle = try await server.client()
+            let busy = try await server.namedClient("busy")
+            for _ in 0..<4 {
+                try await Task.sleep(for: .milliseconds(150))
+                try await busy.send(#"{"action":"sendPrivate","message":"ping","to":"busy"}"#)
+                _ = try await busy.next()
+            }
+            #expect(try await idle.closeCode(within: .seconds(2)) == 1001)
+            try await busy.send(#"{"action":"sendPrivate","message":"ping","to":"busy"}"#)
+            #expect(try await busy.next().contains("ping"), "activity keeps a connection open")
+        }
+    }
+
+    @Test func lifetimeClosesWith1001EvenWhenActive() async throws {
+        try await withServer(gateway: { $0.maximumLifetime = .milliseconds(400) }) { server in
+            let client = try await server.namedClient("short")
+            try await client.send(#"{"action":"sendPrivate","message":"a","to":"short"}"#)
+            _ = try await client.next()
+            #expect(try await client.closeCode(within: .seconds(2)) == 1001)
+        }
+    }
+
+    @Test func connectRateRefusesWith429() async throws {
+        try await withServer(gateway: { $0.connectionsPerSecond = 3 }) { server in
+            var statuses: [Int] = []
+            for _ in 0..<6 {
+                statuses.append(try await RawHTTP.upgradeStatus(port: server.port, path: "/ws"))
+            }
+            #expect(statuses.prefix(3).allSatisfy { $0 == 101 })
+            #expect(statuses.contains(429))
+        }
+    }
+
+    @Test func maximumConnectionsRefusesWith503AndFreesOnClose() async throws {
+        try await withServer(gateway: { $0.maximumConnections = 2 }) { server in
+            let first = try await server.client()
+            _ = try await server.client()
+            #expect(try await RawHTTP.upgradeStatus(port: server.port, path: "/ws") == 503)
+            await first.close()
+            try await waitUntil { server.gateway.openConnections < 2 }
+            #expect(try await RawHTTP.upgradeStatus(port: server.port, path: "/ws") == 101)
+        }
+    }
+
+    @Test func badPresenceFeedIs400AndWrongPathIs404() async throws {
+        try await withServer { server in
+            let unknownFeed = try await RawHTTP.upgradeStatus(port: server.port, path: "/ws?members=most")
+            let wrongPath = try await RawHTTP.upgradeStatus(port: server.port, path: "/chat")
+            let rootWithDelta = try await RawHTTP.upgradeStatus(port: server.port, path: "/?members=delta")
+            #expect(unknownFeed == 400)
+            #expect(wrongPath == 404)
+            #expect(rootWithDelta == 101)
+        }
+    }
+
+    @Test func slowConsumerIsClosedWhileEveryReaderGetsEverything() async throws {
+        try await withServer(gateway: {
+            $0.outboundBudgetBytes = 32 * 1024
+            $0.socketSendBufferBytes = 16 * 1024  // so the kernel does not absorb the backlog
+            $0.inboundMessagesPerSecond = 10_000
+        }) { server in
+            // A tiny receive buffer too, then no more reading at all.
+            let slow = try await TestClient.connect(port: server.port, path: "/ws?members=none", receiveBufferBytes: 4096)
+            try await slow.send(#"{"action":"setName","name":"slow"}"#)
+            try await slow.send(#"{"action":"sendPrivate","message":"named","to":"slow"}"#)
+            _ = try await slow.next()
+            try await slow.stopReading()
+            var readers: [TestClient] = []
+            for index in 0..<100 { readers.append(try await server.namedClient("r\(index)")) }
+            let text = String(repeating: "z", count: 2000)
+            // 20 rounds of 5 messages: 200 KB for the slow client, far past its budget; each
+            // reader reads a round before the next, so its own backlog stays small.
+            for round in 0..<20 {
+                for index in 0..<5 {
+                    try await readers[0].send(#"{"action":"sendPublic","message":"\#(round * 5 + index) \#(text)"}"#)
+                }
+                for reader in readers {
+                    for index in 0..<5 {
+                        let message = try await reader.next()
+                        #expect(message.contains(#""text":"\#(round * 5 + index) "#))
+                    }
+                }
+            }
+            try await waitUntil { server.gateway.slowConsumerCloses == 1 }
+            try await waitUntil { server.gateway.openConnections == 100 }
+        }
+    }
+}
+
+/// Polls `condition` until it holds (or fails the test after `timeout`).
+func waitUntil(timeout: Duration = .seconds(10), _ condition: () async -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while !(await condition()) {
+        if ContinuousClock.now > deadline {
+            Issue.record("condition not met within \(timeout)")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}

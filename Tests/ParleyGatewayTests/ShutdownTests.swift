@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+@Suite(.timeLimit(.minutes(1))) struct ShutdownTests {
+    @Test func gracefulShutdownClosesEveryClientWith1001() async throws {
+        let server = try await TestServer.start()
+        let alice = try await server.namedClient("alice")
+        let bob = try await server.client()
+        try await server.stop()
+        #expect(try await alice.closeCode() == 1001)
+        #expect(try await bob.closeCode() == 1001)
+    }
+
+    /// The executable: readiness line on stdout, SIGTERM drains with 1001 and exits 0.
+    @Test func serveCommandAnnouncesAndDrainsOnSIGTERM() async throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("parley")
+        let executable = FileManager.default.fileExists(atPath: binary.path)
+            ? binary : productsDirectory().appendingPathComponent("parley")
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["serve", "--port", "0", "--log-level", "warning"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        let line = try await readLine(from: output.fileHandleForReading)
+        #expect(line.hasPrefix("parley listening on ws://127.0.0.1:"))
+        let port = try #require(Int(line.split(separator: ":").last ?? ""))
+
+        let client = try await TestClient.connect(port: port, path: "/ws?members=none")
+        try await client.send(#"{"action":"setName","name":"x"}"#)
+        kill(process.processIdentifier, SIGTERM)
+        #expect(try await client.closeCode() == 1001)
+        try await waitUntil { !process.isRunning }
+        #expect(process.terminationStatus == 0)
+    }
+
+    private func productsDirectory() -> URL {
+        Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
+            ?? URL(fileURLWithPath: ".build/debug")
+    }
+
+    private func readLine(from handle: FileHandle) async throws -> String {
+        let task = Task.detached { () -> String in
+            var bytes: [UInt8] = []
+            while true {
+                let chunk = handle.readData(ofLength: 1)
+                if chunk.isEmpty || chunk.first == UInt8(ascii: "\n") { break }
+                bytes.append(contentsOf: chunk)
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        return await task.value
+    }
+}

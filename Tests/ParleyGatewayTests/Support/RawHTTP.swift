@@ -1,0 +1,72 @@
+import NIOCore
+import NIOPosix
+
+/// Plain HTTP over a socket, for what a WebSocket client cannot show: the status of a refused
+/// upgrade and the management API's answers.
+enum RawHTTP {
+    struct Response {
+        let status: Int
+        let headers: [(String, String)]
+        let body: String
+    }
+
+    static func request(
+        port: Int, method: String = "GET", path: String, headers: [(String, String)] = [], body: [UInt8] = []
+    ) async throws -> Response {
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+        for (name, value) in headers { request += "\(name): \(value)\r\n" }
+        request += "Content-Length: \(body.count)\r\n\r\n"
+        let channel = try await ClientBootstrap(group: TestClient.group)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            var bytes = ByteBuffer(string: request)
+            bytes.writeBytes(body)
+            try await outbound.write(bytes)
+            var received = ByteBuffer()
+            for try await var chunk in inbound {
+                received.writeBuffer(&chunk)
+                // Stop at a complete response: a 101 keeps the socket open, so EOF may never come.
+                if let parsed = parse(String(buffer: received)), parsed.complete { break }
+            }
+            return parseResponse(String(buffer: received))
+        }
+    }
+
+    /// The status a WebSocket upgrade request to `path` is answered with.
+    static func upgradeStatus(port: Int, path: String) async throws -> Int {
+        try await request(
+            port: port, path: path,
+            headers: [
+                ("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Version", "13"),
+                ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            ]
+        ).status
+    }
+
+    private static func parse(_ text: String) -> (response: Response, complete: Bool)? {
+        guard text.contains("\r\n\r\n") else { return nil }
+        let response: Response = parseResponse(text)
+        let length = response.headers.first { $0.0 == "content-length" }.flatMap { Int($0.1) } ?? 0
+        return (response, response.status == 101 || response.body.utf8.count >= length)
+    }
+
+    private static func parseResponse(_ text: String) -> Response {
+        let parts = text.components(separatedBy: "\r\n\r\n")
+        let head = parts.first ?? ""
+        let body = parts.dropFirst().joined(separator: "\r\n\r\n")
+        var lines = head.components(separatedBy: "\r\n")
+        let statusLine = lines.isEmpty ? "" : lines.removeFirst()
+        let status = statusLine.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        let headers = lines.compactMap { line -> (String, String)? in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (String(line[..<colon]).lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+        return Response(status: status, headers: headers, body: body)
+    }
+}
+
+import Foundation
