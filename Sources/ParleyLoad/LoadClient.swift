@@ -1,0 +1,145 @@
+import NIOCore
+import NIOWebSocket
+import ParleyProtocol
+
+/// One simulated client: a real WebSocket connection, its membership interval, and the
+/// messages it has seen. Lives on its channel's event loop.
+final class LoadClient {
+    let index: Int
+    let recorder: LoopRecorder
+    let senderReceives: Bool
+    var channel: (any Channel)?
+    /// When the client became a member (ready), and when it started to leave (uptime ns).
+    private(set) var readyAt: UInt64?
+    private(set) var leftAt: UInt64?
+    var readyExpectation: [UInt8]?
+    var onReady: ((LoadClient) -> Void)?
+    var onClosed: ((LoadClient, _ expected: Bool) -> Void)?
+    /// Counted once as connected-or-failed in the connect stage.
+    var settled = false
+    private var seen: [UInt64] = []
+
+    init(index: Int, recorder: LoopRecorder, senderReceives: Bool) {
+        self.index = index
+        self.recorder = recorder
+        self.senderReceives = senderReceives
+    }
+
+    var isMember: Bool { readyAt != nil && leftAt == nil }
+
+    func becomeReady(at now: UInt64) {
+        guard readyAt == nil else { return }
+        readyAt = now
+        readyExpectation = nil
+        onReady?(self)
+    }
+
+    func leave(at now: UInt64) {
+        if leftAt == nil { leftAt = now }
+    }
+
+    /// Whether a message scheduled at `instant` by `publisher` was due to reach this client.
+    func wasMember(at instant: UInt64, publisher: Int) -> Bool {
+        guard let readyAt, readyAt <= instant else { return false }
+        if let leftAt, leftAt <= instant { return false }
+        return senderReceives || publisher != index
+    }
+
+    /// Marks message `seq` seen; false if it was already (a duplicate).
+    func markSeen(_ seq: UInt64) -> Bool {
+        let word = Int(seq >> 6)
+        let bit = UInt64(1) << (seq & 63)
+        if word >= seen.count { seen += Array(repeating: 0, count: Swift.max(word + 1 - seen.count, seen.count)) }
+        if seen[word] & bit != 0 { return false }
+        seen[word] |= bit
+        return true
+    }
+
+    var interval: MembershipInterval? {
+        readyAt.map { MembershipInterval(client: index, readyAt: $0, leftAt: leftAt) }
+    }
+}
+
+struct MembershipInterval: Sendable {
+    let client: Int
+    let readyAt: UInt64
+    let leftAt: UInt64?
+
+    func contains(_ instant: UInt64) -> Bool {
+        readyAt <= instant && (leftAt.map { instant < $0 } ?? true)
+    }
+}
+
+/// Reads frames for one `LoadClient`: scans each for probe tokens without decoding JSON, and
+/// watches for the readiness reply.
+final class LoadClientHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+
+    let client: LoadClient
+
+    init(client: LoadClient) {
+        self.client = client
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = Self.unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text, .binary, .continuation:
+            let now = NIODeadline.now().uptimeNanoseconds
+            frame.data.withUnsafeReadableBytes { bytes in
+                // A frame may carry one message's token more than once (Parley's public event
+                // repeats the text in "publicMessage" and "text"): that is one delivery.
+                var lastInFrame: ProbeToken?
+                ProbeToken.scan(bytes) { token in
+                    guard token != lastInFrame else { return }
+                    lastInFrame = token
+                    client.recorder.recordDelivery(token, client: client, now: now)
+                }
+                if let expectation = client.readyExpectation, contains(bytes, expectation) {
+                    client.becomeReady(at: now)
+                }
+            }
+        case .connectionClose:
+            // Answer the server's close; the socket closes after.
+            var data = frame.data
+            let code = data.readInteger(as: UInt16.self) ?? 1000
+            var reply = context.channel.allocator.buffer(capacity: 2)
+            reply.writeInteger(code)
+            let close = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: reply)
+            context.writeAndFlush(NIOAny(close), promise: nil)
+            context.close(promise: nil)
+        case .ping:
+            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.data)
+            context.writeAndFlush(NIOAny(pong), promise: nil)
+        default:
+            break
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        client.onClosed?(client, client.leftAt != nil)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    private func contains(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, haystack.count >= needle.count else { return false }
+        let first = needle[0]
+        var index = 0
+        while index + needle.count <= haystack.count {
+            if haystack[index] == first {
+                var match = true
+                for offset in 1..<needle.count where haystack[index + offset] != needle[offset] {
+                    match = false
+                    break
+                }
+                if match { return true }
+            }
+            index += 1
+        }
+        return false
+    }
+}

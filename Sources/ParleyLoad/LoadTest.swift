@@ -1,0 +1,101 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// Runs a scenario (each client count of a sweep in turn) against resolved targets and builds
+/// the report with its threshold verdicts.
+public struct LoadTest: Sendable {
+    public struct Options: Sendable {
+        public var clients: Int?
+        public var duration: Duration?
+        public var extraThresholds: [Threshold] = []
+        public var quiet = false
+        public var eventLoops = System.coreCount
+        public var commit: String?
+
+        public init() {}
+    }
+
+    public let scenario: Scenario
+    public let source: String
+    public let options: Options
+
+    public init(scenario: Scenario, source: String, options: Options) {
+        var scenario = scenario
+        if let clients = options.clients {
+            scenario.clients = clients
+            scenario.sweepClients = nil
+        }
+        if let duration = options.duration {
+            // --duration scales every phase so the run lasts about that long.
+            let total = scenario.totalDuration.seconds
+            for index in scenario.phases.indices {
+                let share = scenario.phases[index].duration.seconds / total
+                scenario.phases[index].duration = .nanoseconds(Int64(duration.seconds * share * 1e9))
+            }
+        }
+        self.scenario = scenario
+        self.source = source
+        self.options = options
+    }
+
+    /// The thresholds in force: the scenario's, then the command line's.
+    public func thresholds() throws -> [Threshold] {
+        var thresholds: [Threshold] = []
+        for (metric, condition) in scenario.thresholds.sorted(by: { $0.key < $1.key }) {
+            thresholds.append(try Threshold(metric: metric, condition: condition))
+        }
+        return thresholds + options.extraThresholds
+    }
+
+    public func run(targets: [String]) async throws -> LoadReport {
+        let thresholds = try thresholds()
+        let defaultQuery = scenario.message.kind == .raw ? nil : scenario.members.map { "members=\($0)" }
+        var resolved: [TargetURL] = []
+        for text in targets {
+            guard let url = TargetURL(text, defaultQuery: defaultQuery) else {
+                throw ReportError("\(text): not a ws:// URL")
+            }
+            guard !url.isSecure else { throw ReportError("\(text): wss:// targets are not supported yet") }
+            resolved.append(url)
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoops))
+        let startedAt = Date()
+        var runs: [RunReport] = []
+        do {
+            for clients in scenario.sweepClients ?? [scenario.clients] {
+                let progress = ProgressLine.forTerminal(label: "\(scenario.name) ×\(clients)", quiet: options.quiet)
+                let run = LoadRun(scenario: scenario, clients: clients, targets: resolved, group: group, progress: progress)
+                var report = RunAnalysis.report(try await run.run(), scenario: scenario)
+                report.thresholds = thresholds.map { $0.verdict(in: report.metrics) }
+                runs.append(report)
+            }
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try? await group.shutdownGracefully()
+        return LoadReport(
+            scenario: scenario, scenarioSource: source, scenarioDigest: Digest.of(scenario),
+            environment: Environment.current(targets: resolved.map(\.description), eventLoops: options.eventLoops, commit: options.commit),
+            startedAt: startedAt, runs: runs, thresholds: runs.flatMap(\.thresholds))
+    }
+}
+
+extension Environment {
+    static func current(targets: [String], eventLoops: Int, commit: String?) -> Environment {
+        var uts = utsname()
+        uname(&uts)
+        func text<T>(_ field: T) -> String {
+            withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        #if swift(>=6.3)
+        let swift = "6.3+"
+        #else
+        let swift = "< 6.3"
+        #endif
+        return Environment(
+            cores: System.coreCount, os: "\(text(uts.sysname)) \(text(uts.release))", swift: swift,
+            commit: commit, targets: targets, hostname: ProcessInfo.processInfo.hostName, eventLoops: eventLoops)
+    }
+}

@@ -1,0 +1,117 @@
+import Histogram
+import NIOCore
+import ParleyProtocol
+
+/// Everything measured on one event loop, touched only on that loop: no locks on the receive
+/// path. Merged across loops once the run is over.
+final class LoopRecorder {
+    struct Sent: Sendable {
+        let seq: UInt64
+        let scheduled: UInt64
+        let publisher: Int
+        /// The private message's recipient, or nil for public/raw.
+        let recipient: Int?
+    }
+
+    struct Second: Sendable {
+        var deliveries = 0
+        var latency = LatencyHistogram(significantDigits: .two)
+    }
+
+    let runID: UInt32
+    private(set) var clock: PhaseClock?
+    let runStart: UInt64
+
+    private(set) var fanout: [LatencyHistogram] = []
+    private(set) var sendLag: [LatencyHistogram] = []
+    private(set) var received: [Int] = []
+    private(set) var duplicates: [Int] = []
+    private(set) var unexpected = 0
+    private(set) var foreign = 0
+    /// Per message (by seq): expected deliveries seen, and the last one's receive time.
+    private(set) var perMessageCount: [UInt32] = []
+    private(set) var perMessageLast: [UInt64] = []
+    private(set) var seconds: [Second] = []
+    private(set) var sent: [Sent] = []
+    private(set) var connect = LatencyHistogram()
+
+    init(runID: UInt32, runStart: UInt64) {
+        self.runID = runID
+        self.runStart = runStart
+    }
+
+    var totalReceived: Int { received.reduce(0, +) }
+
+    func startPhases(_ clock: PhaseClock) {
+        self.clock = clock
+        fanout = Array(repeating: LatencyHistogram(), count: clock.phaseCount)
+        sendLag = Array(repeating: LatencyHistogram(), count: clock.phaseCount)
+        received = Array(repeating: 0, count: clock.phaseCount)
+        duplicates = Array(repeating: 0, count: clock.phaseCount)
+    }
+
+    func recordConnect(nanos: UInt64) {
+        connect.record(micros: nanos / 1000)
+    }
+
+    func recordSent(_ message: Sent, at now: UInt64) {
+        sent.append(message)
+        guard let clock else { return }
+        sendLag[clock.phase(of: message.scheduled)].record(micros: (now &- message.scheduled) / 1000)
+    }
+
+    /// One token seen by `client` at `now`.
+    func recordDelivery(_ token: ProbeToken, client: LoadClient, now: UInt64) {
+        guard token.run == runID, let clock else {
+            foreign += 1
+            return
+        }
+        let phase = clock.phase(of: token.scheduledNanos)
+        guard client.markSeen(token.seq) else {
+            duplicates[phase] += 1
+            return
+        }
+        guard client.wasMember(at: token.scheduledNanos, publisher: Int(token.publisher)) else {
+            unexpected += 1
+            return
+        }
+        let latency = now > token.scheduledNanos ? now - token.scheduledNanos : 0
+        fanout[phase].record(micros: latency / 1000)
+        received[phase] += 1
+        let seq = Int(token.seq)
+        if seq >= perMessageCount.count {
+            let size = Swift.max(seq + 1, perMessageCount.count * 2)
+            perMessageCount += Array(repeating: 0, count: size - perMessageCount.count)
+            perMessageLast += Array(repeating: 0, count: size - perMessageLast.count)
+        }
+        perMessageCount[seq] += 1
+        perMessageLast[seq] = Swift.max(perMessageLast[seq], now)
+        let second = Int((now &- runStart) / 1_000_000_000)
+        if second >= seconds.count { seconds += Array(repeating: Second(), count: second + 1 - seconds.count) }
+        seconds[second].deliveries += 1
+        seconds[second].latency.record(micros: latency / 1000)
+    }
+
+    /// A copy of what was measured, to carry off the loop.
+    func snapshot() -> LoopMeasurements {
+        LoopMeasurements(
+            fanout: fanout, sendLag: sendLag, received: received, duplicates: duplicates, unexpected: unexpected,
+            foreign: foreign, perMessageCount: perMessageCount, perMessageLast: perMessageLast, seconds: seconds,
+            sent: sent, connect: connect)
+    }
+}
+
+/// One loop's measurements, off the loop.
+struct LoopMeasurements: Sendable {
+    var fanout: [LatencyHistogram]
+    var sendLag: [LatencyHistogram]
+    var received: [Int]
+    var duplicates: [Int]
+    var unexpected: Int
+    var foreign: Int
+    var perMessageCount: [UInt32]
+    var perMessageLast: [UInt64]
+    var seconds: [LoopRecorder.Second]
+    var sent: [LoopRecorder.Sent]
+    var connect: LatencyHistogram
+}

@@ -1,0 +1,184 @@
+import Foundation
+import Histogram
+
+/// The JSON report of `parley-load run` (LOAD.md, "Report"). Versioned; holds the scenario as
+/// run, the environment, and per phase the histograms themselves so reports can be merged or
+/// re-analysed, with their percentiles, counters, verdicts and a per-second series.
+public struct LoadReport: Codable, Sendable {
+    public static let currentSchemaVersion = 1
+
+    public var schemaVersion = LoadReport.currentSchemaVersion
+    public var tool = "parley-load"
+    public var scenario: Scenario
+    /// The scenario file as written.
+    public var scenarioSource: String
+    /// FNV-1a 64 of the scenario as run (canonical JSON): equal digests, same scenario.
+    public var scenarioDigest: String
+    public var environment: Environment
+    public var startedAt: Date
+    /// One run, or one per client count of a sweep.
+    public var runs: [RunReport]
+    /// Verdicts of the thresholds, over every run.
+    public var thresholds: [ThresholdVerdict]
+
+    public var passed: Bool { thresholds.allSatisfy(\.passed) }
+}
+
+public struct Environment: Codable, Sendable {
+    public var cores: Int
+    public var os: String
+    public var swift: String
+    public var commit: String?
+    public var targets: [String]
+    public var hostname: String
+    public var eventLoops: Int
+}
+
+public struct RunReport: Codable, Sendable {
+    public var clients: Int
+    public var connect: ConnectReport
+    public var phases: [PhaseReport]
+    /// All phases together.
+    public var overall: PhaseReport
+    public var series: [SecondSample]
+    /// Metric name → value, the names thresholds and `compare` use.
+    public var metrics: [String: Double]
+    public var thresholds: [ThresholdVerdict]
+}
+
+public struct ConnectReport: Codable, Sendable {
+    public var attempted: Int
+    public var connected: Int
+    public var ready: Int
+    /// Error kind → count (timeouts, refusals, HTTP statuses, closes by the server).
+    public var errors: [String: Int]
+    public var latency: HistogramReport
+}
+
+public struct PhaseReport: Codable, Sendable {
+    public var name: String
+    public var seconds: Double
+    public var publishers: Int
+    public var ratePerPublisher: Double
+    public var rampTo: Double?
+    public var messagesSent: Int
+    public var expected: Int
+    public var received: Int
+    public var lost: Int
+    public var duplicates: Int
+    /// Deliveries to clients that were not members when the message was due (not counted).
+    public var unexpected: Int
+    public var ratio: Double?
+    public var fanout: HistogramReport
+    public var completion: HistogramReport
+    public var sendLag: HistogramReport
+    public var deliveriesPerSecond: Double
+    public var messagesPerSecond: Double
+    public var process: ProcessReport
+}
+
+public struct ProcessReport: Codable, Sendable {
+    /// CPU seconds the load process used (user + system).
+    public var cpuSeconds: Double
+    /// CPU seconds per wall second: 1.0 is one core busy.
+    public var cpuPerSecond: Double
+    public var rssBytes: Int
+}
+
+public struct SecondSample: Codable, Sendable {
+    public var second: Int
+    public var deliveries: Int
+    public var messages: Int
+    public var connected: Int
+    public var p50Micros: Double?
+    public var p99Micros: Double?
+}
+
+/// Percentiles in microseconds, and the histogram's recorded values so it can be rebuilt.
+public struct HistogramReport: Codable, Sendable {
+    public var count: UInt64
+    public var mean: Double
+    public var p50: Double
+    public var p90: Double
+    public var p99: Double
+    public var p999: Double
+    public var max: Double
+    /// Values past one hour, recorded as one hour.
+    public var clamped: Int
+    /// [value µs, count] for every recorded value bucket.
+    public var values: [[UInt64]]
+
+    init(_ latency: LatencyHistogram) {
+        let histogram = latency.histogram
+        count = histogram.totalCount
+        mean = count == 0 ? 0 : histogram.mean
+        p50 = count == 0 ? 0 : Double(histogram.valueAtPercentile(50))
+        p90 = count == 0 ? 0 : Double(histogram.valueAtPercentile(90))
+        p99 = count == 0 ? 0 : Double(histogram.valueAtPercentile(99))
+        p999 = count == 0 ? 0 : Double(histogram.valueAtPercentile(99.9))
+        max = count == 0 ? 0 : Double(histogram.max)
+        clamped = latency.clamped
+        values = histogram.recordedValues().map { [$0.value, UInt64($0.count)] }
+    }
+
+    /// The histogram again, from its recorded values.
+    public func rebuild() -> Histogram<UInt64> {
+        var histogram = Histogram<UInt64>(
+            lowestDiscernibleValue: 1, highestTrackableValue: LatencyHistogram.highest, numberOfSignificantValueDigits: .three)
+        for pair in values where pair.count == 2 { _ = histogram.record(pair[0], count: pair[1]) }
+        return histogram
+    }
+}
+
+extension LoadReport {
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(self)
+    }
+
+    public static func decode(_ data: Data, file: String) throws -> LoadReport {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        if let version = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["schemaVersion"] as? Int,
+            version != currentSchemaVersion
+        {
+            throw ReportError("\(file): report schema version \(version); this parley-load reads version \(currentSchemaVersion)")
+        }
+        do {
+            return try decoder.decode(LoadReport.self, from: data)
+        } catch {
+            throw ReportError("\(file): not a parley-load report (\(error))")
+        }
+    }
+
+    public static func load(path: String) throws -> LoadReport {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ReportError("\(path): cannot read the file") }
+        return try decode(data, file: path)
+    }
+}
+
+public struct ReportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// FNV-1a 64-bit: an identity digest for scenarios (not for security).
+enum Digest {
+    static func fnv1a64(_ bytes: some Sequence<UInt8>) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    static func of(_ scenario: Scenario) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return fnv1a64((try? encoder.encode(scenario)) ?? Data())
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// The terminal summary of a report: one table of phases, connect figures, and verdicts.
+public enum ReportPrinter {
+    public static func summary(_ report: LoadReport) -> String {
+        var out = "\(report.scenario.name) — \(report.scenario.description)\n"
+        out += "target: \(report.environment.targets.joined(separator: ", "))  cores: \(report.environment.cores)"
+        out += "  digest: \(report.scenarioDigest)\n"
+        for run in report.runs {
+            out += "\n\(run.clients) clients: connected \(run.connect.connected)/\(run.connect.attempted), ready \(run.connect.ready)"
+            out += ", connect p50 \(Quantities.formatMicros(run.connect.latency.p50)) p99 \(Quantities.formatMicros(run.connect.latency.p99))"
+            if !run.connect.errors.isEmpty {
+                out += ", errors: " + run.connect.errors.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
+            }
+            out += "\n"
+            out += table(run)
+            for verdict in run.thresholds {
+                let value = verdict.value.map { Metrics.format($0, metric: String(verdict.threshold.prefix { $0 != " " })) } ?? "not measured"
+                out += "  \(verdict.passed ? "✓ pass" : "✗ FAIL")  \(verdict.threshold)  (measured \(value))\n"
+            }
+        }
+        return out
+    }
+
+    static func table(_ run: RunReport) -> String {
+        let header = ["phase", "secs", "sent", "expected", "received", "lost", "dup", "ratio", "fanout p50", "p90", "p99", "p99.9", "max", "completion p99", "send lag p99", "deliv/s", "cpu"]
+        var rows: [[String]] = []
+        for phase in run.phases + [run.overall] {
+            rows.append([
+                phase.name, Quantities.trimmed(phase.seconds, digits: 1), "\(phase.messagesSent)", "\(phase.expected)",
+                "\(phase.received)", "\(phase.lost)", "\(phase.duplicates)",
+                phase.ratio.map { Quantities.trimmed($0, digits: 4) } ?? "-",
+                Quantities.formatMicros(phase.fanout.p50), Quantities.formatMicros(phase.fanout.p90),
+                Quantities.formatMicros(phase.fanout.p99), Quantities.formatMicros(phase.fanout.p999),
+                Quantities.formatMicros(phase.fanout.max), Quantities.formatMicros(phase.completion.p99),
+                Quantities.formatMicros(phase.sendLag.p99), Quantities.trimmed(phase.deliveriesPerSecond, digits: 0),
+                "\(Int((phase.process.cpuPerSecond * 100).rounded()))%",
+            ])
+        }
+        return align([header] + rows)
+    }
+
+    /// Columns padded to their widest cell; the first left-aligned, the rest right-aligned.
+    static func align(_ rows: [[String]]) -> String {
+        guard let columns = rows.first?.count else { return "" }
+        var widths = Array(repeating: 0, count: columns)
+        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        return rows.map { row in
+            "  " + row.enumerated().map { index, cell in
+                let pad = String(repeating: " ", count: widths[index] - cell.count)
+                return index == 0 ? cell + pad : pad + cell
+            }.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+}

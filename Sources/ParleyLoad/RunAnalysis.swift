@@ -1,0 +1,191 @@
+import Foundation
+
+/// Turns what the loops measured into a `RunReport`: merges histograms, computes what each
+/// message was due to deliver from who was a member when it was due, and the metrics by name.
+enum RunAnalysis {
+    static func report(_ result: LoadRun.Result, scenario: Scenario) -> RunReport {
+        let phaseCount = result.clock.phaseCount
+        var fanout = Array(repeating: LatencyHistogram(), count: phaseCount)
+        var sendLag = Array(repeating: LatencyHistogram(), count: phaseCount)
+        var completion = Array(repeating: LatencyHistogram(), count: phaseCount)
+        var received = Array(repeating: 0, count: phaseCount)
+        var duplicates = Array(repeating: 0, count: phaseCount)
+        var expected = Array(repeating: 0, count: phaseCount)
+        var sentPerPhase = Array(repeating: 0, count: phaseCount)
+        var connect = LatencyHistogram()
+        var unexpected = 0
+
+        var messageCount: [UInt32] = []
+        var messageLast: [UInt64] = []
+        var sent: [LoopRecorder.Sent] = []
+        for loop in result.loops {
+            for phase in 0..<min(phaseCount, loop.fanout.count) {
+                fanout[phase].add(loop.fanout[phase])
+                sendLag[phase].add(loop.sendLag[phase])
+                received[phase] += loop.received[phase]
+                duplicates[phase] += loop.duplicates[phase]
+            }
+            connect.add(loop.connect)
+            unexpected += loop.unexpected
+            if loop.perMessageCount.count > messageCount.count {
+                messageCount += Array(repeating: 0, count: loop.perMessageCount.count - messageCount.count)
+                messageLast += Array(repeating: 0, count: loop.perMessageLast.count - messageLast.count)
+            }
+            for (seq, count) in loop.perMessageCount.enumerated() where count > 0 {
+                messageCount[seq] += count
+                messageLast[seq] = max(messageLast[seq], loop.perMessageLast[seq])
+            }
+            sent += loop.sent
+        }
+
+        // Expected deliveries: the members whose interval holds the message's due time.
+        let members = MembershipCounter(result.intervals)
+        let byClient = Dictionary(result.intervals.map { ($0.client, $0) }, uniquingKeysWith: { first, _ in first })
+        for message in sent {
+            let phase = result.clock.phase(of: message.scheduled)
+            sentPerPhase[phase] += 1
+            let due: Int
+            if let recipient = message.recipient {
+                due = byClient[recipient]?.contains(message.scheduled) == true ? 1 : 0
+            } else {
+                var count = members.count(at: message.scheduled)
+                if !scenario.message.senderReceives, byClient[message.publisher]?.contains(message.scheduled) == true {
+                    count -= 1
+                }
+                due = max(count, 0)
+            }
+            expected[phase] += due
+            let seq = Int(message.seq)
+            if seq < messageCount.count, messageCount[seq] > 0 {
+                completion[phase].record(micros: (messageLast[seq] &- message.scheduled) / 1000)
+            }
+        }
+
+        var phases: [PhaseReport] = []
+        for (index, phase) in scenario.phases.enumerated() {
+            let seconds = phase.duration.seconds
+            let start = result.processAtPhases[index]
+            let end = result.processAtPhases[min(index + 1, result.processAtPhases.count - 1)]
+            phases.append(
+                PhaseReport(
+                    name: phase.name, seconds: seconds, publishers: phase.publishers, ratePerPublisher: phase.rate,
+                    rampTo: phase.rampTo, messagesSent: sentPerPhase[index], expected: expected[index],
+                    received: received[index], lost: max(expected[index] - received[index], 0),
+                    duplicates: duplicates[index], unexpected: 0,
+                    ratio: expected[index] > 0 ? Double(received[index]) / Double(expected[index]) : nil,
+                    fanout: HistogramReport(fanout[index]), completion: HistogramReport(completion[index]),
+                    sendLag: HistogramReport(sendLag[index]),
+                    deliveriesPerSecond: Double(received[index]) / seconds,
+                    messagesPerSecond: Double(sentPerPhase[index]) / seconds,
+                    process: end.report(since: start)))
+        }
+
+        var allFanout = LatencyHistogram(), allCompletion = LatencyHistogram(), allLag = LatencyHistogram()
+        for index in 0..<phaseCount {
+            allFanout.add(fanout[index])
+            allCompletion.add(completion[index])
+            allLag.add(sendLag[index])
+        }
+        let totalSeconds = scenario.totalDuration.seconds
+        let totalExpected = expected.reduce(0, +), totalReceived = received.reduce(0, +)
+        let overall = PhaseReport(
+            name: "overall", seconds: totalSeconds, publishers: scenario.phases.map(\.publishers).max() ?? 0,
+            ratePerPublisher: scenario.phases.first?.rate ?? 0, rampTo: nil, messagesSent: sent.count,
+            expected: totalExpected, received: totalReceived, lost: max(totalExpected - totalReceived, 0),
+            duplicates: duplicates.reduce(0, +), unexpected: unexpected,
+            ratio: totalExpected > 0 ? Double(totalReceived) / Double(totalExpected) : nil,
+            fanout: HistogramReport(allFanout), completion: HistogramReport(allCompletion),
+            sendLag: HistogramReport(allLag), deliveriesPerSecond: Double(totalReceived) / totalSeconds,
+            messagesPerSecond: Double(sent.count) / totalSeconds,
+            process: result.processAtPhases.last!.report(since: result.processAtPhases.first!))
+
+        let connectReport = ConnectReport(
+            attempted: result.attempted, connected: result.connected, ready: result.ready,
+            errors: result.connectErrors, latency: HistogramReport(connect))
+        var run = RunReport(
+            clients: result.clients, connect: connectReport, phases: phases, overall: overall,
+            series: series(result, sent: sent), metrics: [:], thresholds: [])
+        run.metrics = metrics(of: run)
+        return run
+    }
+
+    /// The per-second series over the phases: deliveries and their p50/p99, messages, members.
+    static func series(_ result: LoadRun.Result, sent: [LoopRecorder.Sent]) -> [SecondSample] {
+        let firstSecond = Int((result.clock.boundaries.first! &- result.runStart) / 1_000_000_000)
+        let lastSecond = Int((result.clock.boundaries.last! &- result.runStart) / 1_000_000_000)
+        var messagesBySecond: [Int: Int] = [:]
+        for message in sent { messagesBySecond[Int((message.scheduled &- result.runStart) / 1_000_000_000), default: 0] += 1 }
+        var samples: [SecondSample] = []
+        for second in firstSecond...max(firstSecond, lastSecond) {
+            var merged = LatencyHistogram(significantDigits: .two)
+            var deliveries = 0
+            for loop in result.loops where second < loop.seconds.count {
+                merged.add(loop.seconds[second].latency)
+                deliveries += loop.seconds[second].deliveries
+            }
+            let connectedIndex = second - firstSecond
+            let connected = connectedIndex < result.connectedBySecond.count
+                ? result.connectedBySecond[connectedIndex] : (result.connectedBySecond.last ?? 0)
+            samples.append(
+                SecondSample(
+                    second: second - firstSecond, deliveries: deliveries, messages: messagesBySecond[second] ?? 0,
+                    connected: connected,
+                    p50Micros: merged.count > 0 ? Double(merged.histogram.valueAtPercentile(50)) : nil,
+                    p99Micros: merged.count > 0 ? Double(merged.histogram.valueAtPercentile(99)) : nil))
+        }
+        return samples
+    }
+
+    /// The named metrics of a run (the overall figures), as thresholds and compare read them.
+    static func metrics(of run: RunReport) -> [String: Double] {
+        var metrics: [String: Double] = [:]
+        func add(_ family: String, _ histogram: HistogramReport) {
+            guard histogram.count > 0 else { return }
+            metrics["\(family).p50"] = histogram.p50
+            metrics["\(family).p90"] = histogram.p90
+            metrics["\(family).p99"] = histogram.p99
+            metrics["\(family).p999"] = histogram.p999
+            metrics["\(family).max"] = histogram.max
+            metrics["\(family).mean"] = histogram.mean
+        }
+        add("fanout", run.overall.fanout)
+        add("completion", run.overall.completion)
+        add("send.lag", run.overall.sendLag)
+        add("connect", run.connect.latency)
+        if let ratio = run.overall.ratio { metrics["delivery.ratio"] = ratio }
+        metrics["delivery.lost"] = Double(run.overall.lost)
+        metrics["delivery.duplicates"] = Double(run.overall.duplicates)
+        metrics["delivery.expected"] = Double(run.overall.expected)
+        metrics["delivery.received"] = Double(run.overall.received)
+        metrics["connect.errors"] = Double(run.connect.errors.values.reduce(0, +))
+        metrics["throughput.deliveries"] = run.overall.deliveriesPerSecond
+        metrics["throughput.messages"] = run.overall.messagesPerSecond
+        metrics["process.cpu"] = run.overall.process.cpuPerSecond
+        metrics["process.rss"] = Double(run.overall.process.rssBytes)
+        return metrics
+    }
+}
+
+/// Members at an instant, from everyone's membership interval: O(log n) per question.
+struct MembershipCounter {
+    private let joins: [UInt64]
+    private let leaves: [UInt64]
+
+    init(_ intervals: [MembershipInterval]) {
+        joins = intervals.map(\.readyAt).sorted()
+        leaves = intervals.compactMap(\.leftAt).sorted()
+    }
+
+    func count(at instant: UInt64) -> Int {
+        Self.countAtOrBelow(instant, in: joins) - Self.countAtOrBelow(instant, in: leaves)
+    }
+
+    private static func countAtOrBelow(_ value: UInt64, in sorted: [UInt64]) -> Int {
+        var low = 0, high = sorted.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sorted[middle] <= value { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}

@@ -1,0 +1,99 @@
+/// One load run, as written in a scenario file (LOAD.md, "Scenario file").
+public struct Scenario: Codable, Sendable, Equatable {
+    public enum Target: Codable, Sendable, Equatable {
+        /// A gateway started inside the load process on a free loopback port.
+        case embedded
+        /// ws:// or wss:// URLs; clients are spread over them round-robin.
+        case urls([String])
+    }
+
+    public enum MessageKind: String, Codable, Sendable, CaseIterable {
+        /// Parley's `sendPublic`: every member gets it, the sender included.
+        case `public`
+        /// Parley's `sendPrivate` to a random member: exactly one recipient.
+        case `private`
+        /// A frame from `template` with `{token}` in it, for servers that are not Parley; every
+        /// other connection (or every one, with `includeSender`) is expected to get it.
+        case raw
+    }
+
+    public struct Connect: Codable, Sendable, Equatable {
+        /// Arrivals per second (open model: each client starts at its own instant).
+        public var rate: Double = 500
+        /// Local source addresses to spread clients over (past ~28k connections per address).
+        public var sources: [String] = []
+        /// A connect (TCP + upgrade + ready) slower than this counts as a timeout error.
+        public var timeout: Duration = .seconds(10)
+    }
+
+    public struct Message: Codable, Sendable, Equatable {
+        public var kind: MessageKind = .public
+        /// Bytes of text per message, token included.
+        public var size: Int = 128
+        public var template: String?
+        /// Whether the sender gets its own message (Parley's public does; a plain relay does not).
+        public var includeSender: Bool?
+
+        public var senderReceives: Bool { includeSender ?? (kind == .public) }
+    }
+
+    public struct Phase: Codable, Sendable, Equatable {
+        public var name: String
+        public var duration: Duration
+        public var publishers: Int
+        /// Messages per second per publisher at the start of the phase.
+        public var rate: Double
+        /// If set, the rate ramps linearly to this by the end of the phase.
+        public var rampTo: Double?
+    }
+
+    public struct Churn: Codable, Sendable, Equatable {
+        /// Clients leaving (and as many new ones joining) per second during phases.
+        public var rate: Double
+    }
+
+    public struct Ready: Codable, Sendable, Equatable {
+        /// Sent after `hello`; the client is a member once a frame containing `expect` arrives.
+        public var send: String
+        public var expect: String
+    }
+
+    public var name: String
+    public var description: String = ""
+    public var target: Target = .embedded
+    public var clients: Int
+    public var connect = Connect()
+    /// The `?members=` feed appended to Parley URLs that carry no query (`none` by default, so
+    /// that fan-out scenarios measure messages, not presence).
+    public var members: String? = "none"
+    /// The first frame each client sends; `{i}` is the client's index.
+    public var hello: String? = #"{"action":"setName","name":"u{i}"}"#
+    public var ready: Ready?
+    public var message = Message()
+    public var phases: [Phase]
+    public var churn: Churn?
+    /// Wait between the last client being ready and the first phase.
+    public var settle: Duration = .milliseconds(500)
+    /// Repeat the run once per value, in one report.
+    public var sweepClients: [Int]?
+    /// Metric → condition, e.g. `fanout.p99: "< 50ms"`.
+    public var thresholds: [String: String] = [:]
+
+    public init(name: String, clients: Int, phases: [Phase]) {
+        self.name = name
+        self.clients = clients
+        self.phases = phases
+    }
+
+    /// The readiness probe in force: the scenario's own, or for Parley kinds with the default
+    /// hello a private message to oneself (cheap, and proves the name took).
+    public var effectiveReady: Ready? {
+        if let ready { return ready }
+        guard message.kind != .raw, hello == Scenario.defaultHello else { return nil }
+        return Ready(send: #"{"action":"sendPrivate","message":"ready","to":"u{i}"}"#, expect: #""privateMessage""#)
+    }
+
+    public static let defaultHello = #"{"action":"setName","name":"u{i}"}"#
+
+    public var totalDuration: Duration { phases.reduce(.zero) { $0 + $1.duration } }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import ParleyLoad
+
+struct Compare: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare two reports metric by metric; exit 99 when one is worse than the tolerance.",
+        discussion: """
+            Latencies and counts are worse when higher; ratio and throughput when lower.
+
+            Examples:
+              parley-load compare out/base.json out/new.json
+              parley-load compare base.json new.json --tolerance 5% --metric fanout.p99 --metric delivery.ratio
+            """
+    )
+
+    @Argument(help: "The baseline report.") var base: String
+    @Argument(help: "The new report.") var new: String
+    @Option(help: "How much worse a metric may be, e.g. 10% or 0.1.") var tolerance = "10%"
+    @Option(help: "A metric to compare; repeatable (default: the headline metrics).") var metric: [String] = []
+
+    func run() async throws {
+        let fraction: Double
+        if tolerance.hasSuffix("%"), let percent = Double(tolerance.dropLast()) {
+            fraction = percent / 100
+        } else if let value = Double(tolerance) {
+            fraction = value
+        } else {
+            throw BadInput(description: "--tolerance: expected a percentage like 10%, got \"\(tolerance)\"")
+        }
+        for name in metric where Metrics.unit(of: name) == nil {
+            throw BadInput(description: "--metric: unknown metric \"\(name)\" (known: \(Metrics.names.joined(separator: ", ")))")
+        }
+        let baseReport: LoadReport, newReport: LoadReport
+        do {
+            baseReport = try LoadReport.load(path: base)
+            newReport = try LoadReport.load(path: new)
+        } catch let error as ReportError {
+            throw BadInput(description: error.description)
+        }
+        let comparison = Comparison(
+            base: baseReport, new: newReport, tolerance: fraction,
+            metrics: metric.isEmpty ? Comparison.defaultMetrics : metric)
+        print(comparison.table(), terminator: "")
+        if comparison.failed { throw ExitCode(LoadExit.thresholdFailed) }
+    }
+}
+
+struct Report: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the summary of one or more saved reports.",
+        discussion: """
+            Example:
+              parley-load report out/default.json
+            """
+    )
+
+    @Argument(help: "Report files (JSON).") var reports: [String]
+
+    func run() async throws {
+        guard !reports.isEmpty else { throw BadInput(description: "give at least one report file") }
+        for path in reports {
+            do {
+                print(ReportPrinter.summary(try LoadReport.load(path: path)))
+            } catch let error as ReportError {
+                throw BadInput(description: error.description)
+            }
+        }
+    }
+}
