@@ -18,9 +18,14 @@ test:
 run:
 	$(SWIFT) run parley serve --port $(PORT)
 
+# The main job: the default scenario (1,000 clients, under a minute) against a gateway embedded
+# in the load process, in release mode. Prints the summary; writes the JSON report.
+SCENARIO ?= scenarios/default.yaml
+REPORT ?= out/$(basename $(notdir $(SCENARIO))).json
 load:
-	@echo "parley-load (the load harness) is the next issue; 'make run' starts the server meanwhile." >&2
-	@exit 1
+	$(SWIFT) build -c release --product parley-load
+	$(SWIFT) build -c release --product parley
+	.build/release/parley-load run $(SCENARIO) --out $(REPORT)
 
 clean:
 	rm -rf .build

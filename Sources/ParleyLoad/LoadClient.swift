@@ -17,6 +17,8 @@ final class LoadClient {
     var onClosed: ((LoadClient, _ expected: Bool) -> Void)?
     /// Counted once as connected-or-failed in the connect stage.
     var settled = false
+    /// For presence storms: the member count that makes the list complete (nil: not watching).
+    var awaitedMembers: Int?
     private var seen: [UInt64] = []
 
     init(index: Int, recorder: LoopRecorder, senderReceives: Bool) {
@@ -86,7 +88,12 @@ final class LoadClientHandler: ChannelInboundHandler {
         switch frame.opcode {
         case .text, .binary, .continuation:
             let now = NIODeadline.now().uptimeNanoseconds
+            client.recorder.recordFrame(bytes: frame.data.readableBytes)
             frame.data.withUnsafeReadableBytes { bytes in
+                if let awaited = client.awaitedMembers, Self.memberCount(bytes) ?? 0 >= awaited {
+                    client.awaitedMembers = nil
+                    client.recorder.recordPresenceComplete(at: now)
+                }
                 // A frame may carry one message's token more than once (Parley's public event
                 // repeats the text in "publicMessage" and "text"): that is one delivery.
                 var lastInFrame: ProbeToken?
@@ -123,6 +130,21 @@ final class LoadClientHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
+    }
+
+    /// The number of names in a `{"members":[…]}` event, or nil for any other frame. Counts
+    /// string quotes, halved: names are JSON strings, and escaped quotes come with a backslash.
+    static func memberCount(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        let prefix = Array(#"{"members":["#.utf8)
+        guard bytes.count >= prefix.count, bytes.prefix(prefix.count).elementsEqual(prefix) else { return nil }
+        var quotes = 0
+        var previous: UInt8 = 0
+        for byte in bytes.dropFirst(prefix.count) {
+            if byte == UInt8(ascii: "\""), previous != UInt8(ascii: "\\") { quotes += 1 }
+            if byte == UInt8(ascii: "]"), quotes % 2 == 0 { break }
+            previous = previous == UInt8(ascii: "\\") && byte == UInt8(ascii: "\\") ? 0 : byte
+        }
+        return quotes / 2
     }
 
     private func contains(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {

@@ -140,6 +140,7 @@ final class LoadRun: Sendable {
         let hello = scenario.hello
         loop.execute { [self] in
             let client = LoadClient(index: index, recorder: recorder.value, senderReceives: senderReceives)
+            if scenario.measurePresence { client.awaitedMembers = clientCount }
             owned.value.byIndex[index] = client
             client.onReady = { [self] client in
                 readyCount.add(1, ordering: .relaxed)

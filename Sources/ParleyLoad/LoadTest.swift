@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Runs a scenario (each client count of a sweep in turn) against resolved targets and builds
 /// the report with its threshold verdicts.
@@ -15,6 +16,10 @@ public struct LoadTest: Sendable {
 
         public init() {}
     }
+
+    /// The harness's event loops while a run is going (tests stall them on purpose).
+    public static var runningGroups: [MultiThreadedEventLoopGroup] { running.withLock { $0 } }
+    private static let running = Mutex<[MultiThreadedEventLoopGroup]>([])
 
     public let scenario: Scenario
     public let source: String
@@ -60,6 +65,8 @@ public struct LoadTest: Sendable {
             resolved.append(url)
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoops))
+        Self.running.withLock { $0.append(group) }
+        defer { Self.running.withLock { $0.removeAll { $0 === group } } }
         let startedAt = Date()
         var runs: [RunReport] = []
         do {

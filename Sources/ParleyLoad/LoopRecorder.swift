@@ -34,6 +34,11 @@ final class LoopRecorder {
     private(set) var seconds: [Second] = []
     private(set) var sent: [Sent] = []
     private(set) var connect = LatencyHistogram()
+    /// Every frame's payload bytes, whatever it carried (presence included).
+    private(set) var framesReceived = 0
+    private(set) var bytesReceived = 0
+    /// When clients first held the complete member list, from the start of the run.
+    private(set) var presenceComplete = LatencyHistogram()
 
     init(runID: UInt32, runStart: UInt64) {
         self.runID = runID
@@ -58,6 +63,15 @@ final class LoopRecorder {
         sent.append(message)
         guard let clock else { return }
         sendLag[clock.phase(of: message.scheduled)].record(micros: (now &- message.scheduled) / 1000)
+    }
+
+    func recordFrame(bytes: Int) {
+        framesReceived += 1
+        bytesReceived += bytes
+    }
+
+    func recordPresenceComplete(at now: UInt64) {
+        presenceComplete.record(micros: (now &- runStart) / 1000)
     }
 
     /// One token seen by `client` at `now`.
@@ -97,7 +111,8 @@ final class LoopRecorder {
         LoopMeasurements(
             fanout: fanout, sendLag: sendLag, received: received, duplicates: duplicates, unexpected: unexpected,
             foreign: foreign, perMessageCount: perMessageCount, perMessageLast: perMessageLast, seconds: seconds,
-            sent: sent, connect: connect)
+            sent: sent, connect: connect, framesReceived: framesReceived, bytesReceived: bytesReceived,
+            presenceComplete: presenceComplete)
     }
 }
 
@@ -114,4 +129,7 @@ struct LoopMeasurements: Sendable {
     var seconds: [LoopRecorder.Second]
     var sent: [LoopRecorder.Sent]
     var connect: LatencyHistogram
+    var framesReceived: Int
+    var bytesReceived: Int
+    var presenceComplete: LatencyHistogram
 }

@@ -5,7 +5,7 @@ public enum Metrics {
     }
 
     static let percentiles: [(String, Double)] = [("p50", 50), ("p90", 90), ("p99", 99), ("p999", 99.9)]
-    static let latencyFamilies = ["fanout", "completion", "connect", "send.lag"]
+    static let latencyFamilies = ["fanout", "completion", "connect", "send.lag", "presence"]
 
     public static let names: [String] = {
         var names: [String] = []
@@ -15,6 +15,7 @@ public enum Metrics {
         names += [
             "delivery.ratio", "delivery.lost", "delivery.duplicates", "delivery.expected", "delivery.received",
             "connect.errors", "throughput.deliveries", "throughput.messages", "process.cpu", "process.rss",
+            "presence.complete", "received.bytes",
         ]
         return names
     }()
@@ -24,7 +25,7 @@ public enum Metrics {
         switch metric {
         case "delivery.ratio", "process.cpu": return .ratio
         case "throughput.deliveries", "throughput.messages": return .perSecond
-        case "connect.errors", "process.rss": return .count
+        case "connect.errors", "process.rss", "presence.complete", "received.bytes": return .count
         default:
             return latencyFamilies.contains(where: { metric.hasPrefix($0 + ".") }) ? .micros : .count
         }
@@ -42,7 +43,7 @@ public enum Metrics {
         case .ratio: return Quantities.trimmed(value, digits: 4)
         case .perSecond: return "\(Quantities.trimmed(value, digits: 1))/s"
         case .count, nil:
-            if metric == "process.rss" { return "\(Quantities.trimmed(value / 1_048_576, digits: 1)) MiB" }
+            if metric == "process.rss" || metric == "received.bytes" { return "\(Quantities.trimmed(value / 1_048_576, digits: 1)) MiB" }
             return Quantities.trimmed(value, digits: 0)
         }
     }

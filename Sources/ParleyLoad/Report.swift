@@ -41,9 +41,22 @@ public struct RunReport: Codable, Sendable {
     /// All phases together.
     public var overall: PhaseReport
     public var series: [SecondSample]
+    /// Frames and payload bytes all clients received over the run, presence included.
+    public var framesReceived: Int
+    public var bytesReceived: Int
+    /// With `measurePresence`: when clients first held the complete member list.
+    public var presence: PresenceReport?
     /// Metric name → value, the names thresholds and `compare` use.
     public var metrics: [String: Double]
     public var thresholds: [ThresholdVerdict]
+}
+
+public struct PresenceReport: Codable, Sendable {
+    /// Clients that saw a complete member list, of how many.
+    public var complete: Int
+    public var of: Int
+    /// Time from the start of the run (the first client's connect) to each client's complete list.
+    public var completion: HistogramReport
 }
 
 public struct ConnectReport: Codable, Sendable {

@@ -14,6 +14,11 @@ public enum ReportPrinter {
             }
             out += "\n"
             out += table(run)
+            if let presence = run.presence {
+                out += "  presence: \(presence.complete)/\(presence.of) clients saw the complete member list;"
+                out += " p50 \(Quantities.formatMicros(presence.completion.p50)), last \(Quantities.formatMicros(presence.completion.max))"
+                out += " after the first connect; \(Metrics.format(Double(run.bytesReceived), metric: "received.bytes")) in \(run.framesReceived) frames\n"
+            }
             for verdict in run.thresholds {
                 let value = verdict.value.map { Metrics.format($0, metric: String(verdict.threshold.prefix { $0 != " " })) } ?? "not measured"
                 out += "  \(verdict.passed ? "✓ pass" : "✗ FAIL")  \(verdict.threshold)  (measured \(value))\n"

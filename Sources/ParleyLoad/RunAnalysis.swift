@@ -13,7 +13,8 @@ enum RunAnalysis {
         var expected = Array(repeating: 0, count: phaseCount)
         var sentPerPhase = Array(repeating: 0, count: phaseCount)
         var connect = LatencyHistogram()
-        var unexpected = 0
+        var presence = LatencyHistogram()
+        var unexpected = 0, frames = 0, bytes = 0
 
         var messageCount: [UInt32] = []
         var messageLast: [UInt64] = []
@@ -26,6 +27,9 @@ enum RunAnalysis {
                 duplicates[phase] += loop.duplicates[phase]
             }
             connect.add(loop.connect)
+            presence.add(loop.presenceComplete)
+            frames += loop.framesReceived
+            bytes += loop.bytesReceived
             unexpected += loop.unexpected
             if loop.perMessageCount.count > messageCount.count {
                 messageCount += Array(repeating: 0, count: loop.perMessageCount.count - messageCount.count)
@@ -104,7 +108,10 @@ enum RunAnalysis {
             errors: result.connectErrors, latency: HistogramReport(connect))
         var run = RunReport(
             clients: result.clients, connect: connectReport, phases: phases, overall: overall,
-            series: series(result, sent: sent), metrics: [:], thresholds: [])
+            series: series(result, sent: sent), framesReceived: frames, bytesReceived: bytes,
+            presence: scenario.measurePresence
+                ? PresenceReport(complete: Int(presence.count), of: result.clients, completion: HistogramReport(presence)) : nil,
+            metrics: [:], thresholds: [])
         run.metrics = metrics(of: run)
         return run
     }
@@ -152,6 +159,11 @@ enum RunAnalysis {
         add("completion", run.overall.completion)
         add("send.lag", run.overall.sendLag)
         add("connect", run.connect.latency)
+        if let presence = run.presence {
+            add("presence", presence.completion)
+            metrics["presence.complete"] = Double(presence.complete)
+        }
+        metrics["received.bytes"] = Double(run.bytesReceived)
         if let ratio = run.overall.ratio { metrics["delivery.ratio"] = ratio }
         metrics["delivery.lost"] = Double(run.overall.lost)
         metrics["delivery.duplicates"] = Double(run.overall.duplicates)

@@ -35,6 +35,13 @@ public struct Scenario: Codable, Sendable, Equatable {
         public var includeSender: Bool?
 
         public var senderReceives: Bool { includeSender ?? (kind == .public) }
+
+        public init(kind: MessageKind = .public, size: Int = 128, template: String? = nil, includeSender: Bool? = nil) {
+            self.kind = kind
+            self.size = size
+            self.template = template
+            self.includeSender = includeSender
+        }
     }
 
     public struct Phase: Codable, Sendable, Equatable {
@@ -45,6 +52,14 @@ public struct Scenario: Codable, Sendable, Equatable {
         public var rate: Double
         /// If set, the rate ramps linearly to this by the end of the phase.
         public var rampTo: Double?
+
+        public init(name: String, duration: Duration, publishers: Int, rate: Double, rampTo: Double? = nil) {
+            self.name = name
+            self.duration = duration
+            self.publishers = publishers
+            self.rate = rate
+            self.rampTo = rampTo
+        }
     }
 
     public struct Churn: Codable, Sendable, Equatable {
@@ -76,6 +91,9 @@ public struct Scenario: Codable, Sendable, Equatable {
     public var settle: Duration = .milliseconds(500)
     /// Repeat the run once per value, in one report.
     public var sweepClients: [Int]?
+    /// Record when each client first holds the complete member list (a `members` event naming
+    /// every client), for presence storms; needs `members: full` or `delta`.
+    public var measurePresence = false
     /// Metric → condition, e.g. `fanout.p99: "< 50ms"`.
     public var thresholds: [String: String] = [:]
 

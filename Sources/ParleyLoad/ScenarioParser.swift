@@ -31,7 +31,7 @@ public struct ScenarioParser {
         let map = try Fields(top, path: "", parser: self)
         try map.allow([
             "name", "description", "target", "clients", "connect", "members", "hello", "ready", "message",
-            "phases", "churn", "settle", "sweep", "thresholds",
+            "phases", "churn", "settle", "sweep", "thresholds", "measurePresence",
         ])
 
         let name = try map.require("name") { try string($0, $1) }
@@ -68,6 +68,12 @@ public struct ScenarioParser {
             return Scenario.Churn(rate: try fields.require("rate") { try rate($0, $1) })
         }
         if let settle = try map.optional("settle", duration) { scenario.settle = settle }
+        if let measure = try map.optional("measurePresence", { node, key -> Bool in
+            guard let value = node.bool else { throw self.error(node, key, "expected true or false") }
+            return value
+        }) {
+            scenario.measurePresence = measure
+        }
         scenario.sweepClients = try map.optional("sweep") { node, key in
             let fields = try Fields(try mapping(node, key), path: key, parser: self)
             try fields.allow(["clients"])
@@ -225,6 +231,9 @@ public struct ScenarioParser {
             let smallest = sweep.min(), smallest < most
         {
             throw error(map.node("sweep")!, "sweep.clients", "\(smallest) clients cannot hold \(most) publishers")
+        }
+        if scenario.measurePresence && !["full", "delta"].contains(scenario.members ?? "") {
+            throw error(map.node("measurePresence")!, "measurePresence", "needs members: full or delta (a none feed gets no member lists)")
         }
         if scenario.message.kind == .private && scenario.hello == nil {
             throw error(map.node("message") ?? map.node("hello")!, "message.kind", "private messages need named clients (a hello)")

@@ -1,0 +1,101 @@
+import Foundation
+import NIOCore
+import ParleyChat
+import ParleyLoad
+import ParleyProtocol
+import Synchronization
+import Testing
+
+/// The harness must catch what a lying server does, exactly.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct HonestyTests {
+    func run(_ lie: LyingRelay.Lie, clients: Int = 20, seconds: Int = 2) async throws -> (RunReport, lies: Int) {
+        let relay = Mutex<LyingRelay?>(nil)
+        let target = try await HarnessTarget.start { connections, scheduler in
+            let handler = LyingRelay(connections: connections, scheduler: scheduler, lie: lie)
+            relay.withLock { $0 = handler }
+            return handler
+        }
+        let test = LoadTest(scenario: relayScenario(clients: clients, publishers: 2, rate: 10, seconds: seconds), source: "", options: quietOptions())
+        let report = try await test.run(targets: [target.url])
+        try await target.stop()
+        return (report.runs[0], relay.withLock { $0!.lies })
+    }
+
+    @Test func anHonestRelayDeliversEverything() async throws {
+        let (run, lies) = try await run(.none)
+        #expect(lies == 0)
+        #expect(run.overall.messagesSent == 40)
+        #expect(run.overall.expected == 40 * 19, "everyone but the sender")
+        #expect(run.overall.received == run.overall.expected)
+        #expect(run.overall.lost == 0)
+        #expect(run.overall.duplicates == 0)
+        #expect(run.overall.ratio == 1)
+    }
+
+    @Test func droppingOnePercentIsCountedExactly() async throws {
+        let (run, lies) = try await run(.dropEvery(100))
+        #expect(lies > 0)
+        #expect(run.overall.lost == lies)
+        #expect(run.overall.received == run.overall.expected - lies)
+        #expect((run.overall.ratio ?? 1) < 1)
+    }
+
+    @Test func duplicatesAreCountedExactly() async throws {
+        let (run, lies) = try await run(.duplicateEvery(50))
+        #expect(lies > 0)
+        #expect(run.overall.duplicates == lies)
+        #expect(run.overall.lost == 0)
+        #expect(run.overall.received == run.overall.expected)
+    }
+
+    @Test func aFiftyMillisecondDelayShowsInEveryPercentile() async throws {
+        let (run, _) = try await run(.delay(.milliseconds(50)))
+        #expect(run.overall.fanout.p50 >= 50_000)
+        #expect(run.overall.fanout.count == UInt64(run.overall.expected))
+    }
+
+    /// A publisher whose event loop stalls for 200 ms keeps its timetable: the messages due
+    /// during the stall go out late, and their latency (from the scheduled time) shows it.
+    @Test func aStalledPublisherShowsAsLatencyNotMissingSamples() async throws {
+        let target = try await HarnessTarget.start { connections, scheduler in
+            LyingRelay(connections: connections, scheduler: scheduler, lie: .none)
+        }
+        var scenario = relayScenario(clients: 10, publishers: 1, rate: 50, seconds: 2)
+        scenario.settle = .milliseconds(100)
+        let test = LoadTest(scenario: scenario, source: "", options: quietOptions(eventLoops: 1))
+        async let report = test.run(targets: [target.url])
+        // Block the harness's only loop (where the publisher runs) in the middle of the phase.
+        try await Task.sleep(for: .milliseconds(900))
+        try await LoadTest.runningGroups.first?.next().submit { usleep(200_000) }.get()
+        let run = try await report.runs[0]
+        try await target.stop()
+        #expect(run.overall.messagesSent == 100, "every message of the timetable was still sent")
+        #expect(run.overall.ratio == 1)
+        #expect(run.overall.fanout.max >= 150_000, "the stall is in the latency: max \(run.overall.fanout.max) µs")
+        #expect(run.overall.sendLag.max >= 150_000)
+    }
+}
+
+/// N clients × M messages against Parley itself: exactly N·M expected, all received.
+@Suite(.timeLimit(.minutes(2))) struct EndToEndTests {
+    @Test func everyMemberGetsEveryPublicMessageSenderIncluded() async throws {
+        let target = try await HarnessTarget.start { connections, scheduler in
+            ChatHandler(connections: connections, scheduler: scheduler)
+        }
+        var scenario = Scenario(
+            name: "e2e", clients: 30,
+            phases: [Scenario.Phase(name: "steady", duration: .seconds(1), publishers: 2, rate: 10, rampTo: nil)])
+        scenario.settle = .milliseconds(100)
+        scenario.thresholds = ["delivery.ratio": ">= 1", "delivery.duplicates": "== 0"]
+        let report = try await LoadTest(scenario: scenario, source: "", options: quietOptions()).run(targets: [target.url])
+        try await target.stop()
+        let run = report.runs[0]
+        #expect(run.connect.ready == 30)
+        #expect(run.overall.messagesSent == 20)
+        #expect(run.overall.expected == 30 * 20)
+        #expect(run.overall.received == 30 * 20)
+        #expect(run.overall.completion.count == 20)
+        #expect(report.passed)
+        #expect(run.metrics["delivery.ratio"] == 1)
+    }
+}

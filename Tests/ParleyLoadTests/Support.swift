@@ -1,0 +1,118 @@
+import Logging
+import ParleyGateway
+import ParleyLoad
+import ParleyProtocol
+import ServiceLifecycle
+import Synchronization
+
+/// A gateway on a free loopback port running any handler (Parley's chat, or a lying relay).
+struct HarnessTarget {
+    let url: String
+    private let gateway: Gateway
+    private let group: ServiceGroup
+    private let running: Task<Void, any Error>
+
+    static func start(makeHandler: @escaping (any Connections, any Scheduler) -> any RouteHandler) async throws -> HarnessTarget {
+        var configuration = GatewayConfiguration()
+        configuration.port = 0
+        configuration.eventLoopCount = 1
+        configuration.connectionsPerSecond = 100_000
+        configuration.inboundMessagesPerSecond = 100_000
+        var logger = Logger(label: "harness-target")
+        logger.logLevel = .warning
+        let gateway = Gateway(configuration: configuration, logger: logger, makeHandler: makeHandler)
+        let group = ServiceGroup(configuration: .init(services: [gateway.makeService()], gracefulShutdownSignals: [], logger: logger))
+        let running = Task { try await group.run() }
+        guard let port = await gateway.waitUntilListening()?.port else { throw Failed() }
+        return HarnessTarget(url: "ws://127.0.0.1:\(port)/ws", gateway: gateway, group: group, running: running)
+    }
+
+    struct Failed: Error {}
+
+    func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await running.value
+        try await gateway.shutdownEventLoops()
+    }
+}
+
+/// A relay that is not Parley: `{"action":"relay","body":"…"}` goes to every other connection
+/// as the bare body — and, on request, lies: drops every Nth delivery, duplicates every Nth, or
+/// delays everything. It counts its lies so the test can hold the harness to them exactly.
+final class LyingRelay: RouteHandler {
+    enum Lie: Sendable {
+        case none
+        case dropEvery(Int)
+        case duplicateEvery(Int)
+        case delay(Duration)
+    }
+
+    private let connections: any Connections
+    private let scheduler: any Scheduler
+    private let lie: Lie
+    private let state = Mutex<(members: [ConnectionID], deliveries: Int, lies: Int)>(([], 0, 0))
+
+    init(connections: any Connections, scheduler: any Scheduler, lie: Lie) {
+        self.connections = connections
+        self.scheduler = scheduler
+        self.lie = lie
+    }
+
+    var routeKeys: Set<String> { ["relay"] }
+    var lies: Int { state.withLock { $0.lies } }
+
+    func connect(_ request: ConnectRequest) -> ConnectDecision {
+        state.withLock { $0.members.append(request.connectionID) }
+        return .accept
+    }
+
+    func disconnect(_ id: ConnectionID) {
+        state.withLock { $0.members.removeAll { $0 == id } }
+    }
+
+    func attributes(of id: ConnectionID) -> [String: String] { [:] }
+
+    func receive(_ event: MessageEvent) {
+        guard case .route(_, let frame) = event.selection, case .string(let body)? = frame.fields["body"] else { return }
+        let payload = Payload(bytes: Array(body.utf8))
+        state.withLock { state in
+            for member in state.members where member != event.connectionID {
+                state.deliveries += 1
+                switch lie {
+                case .none:
+                    connections.post(payload, to: member)
+                case .dropEvery(let n):
+                    if state.deliveries % n == 0 { state.lies += 1 } else { connections.post(payload, to: member) }
+                case .duplicateEvery(let n):
+                    connections.post(payload, to: member)
+                    if state.deliveries % n == 0 {
+                        state.lies += 1
+                        connections.post(payload, to: member)
+                    }
+                case .delay(let delay):
+                    let connections = self.connections
+                    scheduler.schedule(after: delay) { connections.post(payload, to: member) }
+                }
+            }
+        }
+    }
+}
+
+/// A raw-relay scenario: `clients` connections, `publishers` × `rate` for `seconds`.
+func relayScenario(clients: Int, publishers: Int, rate: Double, seconds: Int) -> Scenario {
+    var scenario = Scenario(
+        name: "relay", clients: clients,
+        phases: [Scenario.Phase(name: "steady", duration: .seconds(seconds), publishers: publishers, rate: rate, rampTo: nil)])
+    scenario.hello = nil
+    scenario.members = nil
+    scenario.settle = .milliseconds(200)
+    scenario.message = Scenario.Message(kind: .raw, size: 80, template: #"{"action":"relay","body":"{token}"}"#, includeSender: false)
+    return scenario
+}
+
+func quietOptions(eventLoops: Int = 2) -> LoadTest.Options {
+    var options = LoadTest.Options()
+    options.quiet = true
+    options.eventLoops = eventLoops
+    return options
+}
