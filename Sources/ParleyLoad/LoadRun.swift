@@ -165,7 +165,8 @@ final class LoadRun: Sendable {
                         client.channel = channel
                         connected.add(1, ordering: .relaxed)
                         let now = NIODeadline.now().uptimeNanoseconds
-                        recorder.value.recordConnect(nanos: now &- due)
+                        // A client may start up to a millisecond before its instant.
+                        recorder.value.recordConnect(nanos: now > due ? now - due : 0)
                         if let hello { send(text: hello.replacingOccurrences(of: "{i}", with: String(index)), on: channel) }
                         if let ready {
                             client.readyExpectation = Array(ready.expect.utf8)
@@ -285,8 +286,27 @@ final class LoadRun: Sendable {
             if now >= instant { return }
             try await Task.sleep(for: .nanoseconds(Int64(min(instant - now, 1_000_000_000))))
             everySecond()
-            report(stage: "phases")
+            if progress != nil { try await reportPhases() }
         }
+    }
+
+    /// The progress line during phases: deliveries so far and the p99 of the last whole second.
+    private func reportPhases() async throws {
+        let second = Int((NIODeadline.now().uptimeNanoseconds &- runStart) / 1_000_000_000) - 1
+        var delivered = 0
+        var lastSecond = LatencyHistogram(significantDigits: .two)
+        for (index, loop) in loops.enumerated() {
+            let recorder = recorders[index]
+            let (count, histogram) = try await loop.submit {
+                (recorder.value.totalReceived, recorder.value.latency(inSecond: second))
+            }.get()
+            delivered += count
+            if let histogram { lastSecond.add(histogram) }
+        }
+        progress?.update(
+            stage: "phases", connected: connected.load(ordering: .relaxed), ready: readyCount.load(ordering: .relaxed),
+            sent: sentCount.load(ordering: .relaxed), errors: errors.withLock { $0.values.reduce(0, +) },
+            delivered: delivered, p99Micros: lastSecond.count > 0 ? lastSecond.histogram.valueAtPercentile(99) : nil)
     }
 
     /// After the last phase: wait until deliveries stop arriving (up to 5 s).

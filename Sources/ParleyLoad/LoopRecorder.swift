@@ -47,6 +47,10 @@ final class LoopRecorder {
 
     var totalReceived: Int { received.reduce(0, +) }
 
+    func latency(inSecond second: Int) -> LatencyHistogram? {
+        second >= 0 && second < seconds.count ? seconds[second].latency : nil
+    }
+
     func startPhases(_ clock: PhaseClock) {
         self.clock = clock
         fanout = Array(repeating: LatencyHistogram(), count: clock.phaseCount)

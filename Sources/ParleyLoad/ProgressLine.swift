@@ -17,7 +17,9 @@ public final class ProgressLine: Sendable {
         return ProgressLine(label: label)
     }
 
-    func update(stage: String, connected: Int, ready: Int, sent: Int, errors: Int) {
+    func update(
+        stage: String, connected: Int, ready: Int, sent: Int, errors: Int, delivered: Int? = nil, p99Micros: UInt64? = nil
+    ) {
         let now = ContinuousClock.now
         let due = lastPrint.withLock { last -> Bool in
             if let last, now - last < .milliseconds(250) { return false }
@@ -25,7 +27,10 @@ public final class ProgressLine: Sendable {
             return true
         }
         guard due else { return }
-        let line = "\r\u{1B}[2K\(label) \(stage): connected \(connected), ready \(ready), sent \(sent), errors \(errors)"
+        var line = "\r\u{1B}[2K\(label) \(stage): connected \(connected), ready \(ready), sent \(sent)"
+        if let delivered { line += ", delivered \(delivered)" }
+        if let p99Micros { line += ", p99 (last second) \(Quantities.formatMicros(Double(p99Micros)))" }
+        line += ", errors \(errors)"
         FileHandle.standardError.write(Data(line.utf8))
     }
 

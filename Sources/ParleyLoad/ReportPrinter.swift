@@ -14,6 +14,12 @@ public enum ReportPrinter {
             }
             out += "\n"
             out += table(run)
+            let cpu = run.overall.process.cpuSeconds
+            if run.framesReceived > 0 {
+                out += "  load process: \(Quantities.trimmed(cpu, digits: 2)) CPU s over the phases"
+                out += ", RSS \(Metrics.format(Double(run.overall.process.rssBytes), metric: "process.rss"))"
+                out += ", \(run.framesReceived) frames received (\(Metrics.format(Double(run.bytesReceived), metric: "received.bytes")))\n"
+            }
             if let presence = run.presence {
                 out += "  presence: \(presence.complete)/\(presence.of) clients saw the complete member list;"
                 out += " p50 \(Quantities.formatMicros(presence.completion.p50)), last \(Quantities.formatMicros(presence.completion.max))"

@@ -76,6 +76,24 @@ import Testing
     }
 }
 
+/// Clients spread over several local source addresses (past ~28k connections per address).
+@Suite(.timeLimit(.minutes(1))) struct SourceAddressTests {
+    @Test func clientsComeFromEverySourceAddress() async throws {
+        let relay = Mutex<LyingRelay?>(nil)
+        let target = try await HarnessTarget.start { connections, scheduler in
+            let handler = LyingRelay(connections: connections, scheduler: scheduler, lie: .none)
+            relay.withLock { $0 = handler }
+            return handler
+        }
+        var scenario = relayScenario(clients: 12, publishers: 1, rate: 5, seconds: 1)
+        scenario.connect.sources = ["127.0.0.2", "127.0.0.3", "127.0.0.4"]
+        let report = try await LoadTest(scenario: scenario, source: "", options: quietOptions()).run(targets: [target.url])
+        try await target.stop()
+        #expect(report.runs[0].connect.ready == 12)
+        #expect(relay.withLock { $0!.sources } == ["127.0.0.2", "127.0.0.3", "127.0.0.4"])
+    }
+}
+
 /// N clients × M messages against Parley itself: exactly N·M expected, all received.
 @Suite(.timeLimit(.minutes(2))) struct EndToEndTests {
     @Test func everyMemberGetsEveryPublicMessageSenderIncluded() async throws {

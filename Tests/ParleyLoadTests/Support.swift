@@ -50,7 +50,7 @@ final class LyingRelay: RouteHandler {
     private let connections: any Connections
     private let scheduler: any Scheduler
     private let lie: Lie
-    private let state = Mutex<(members: [ConnectionID], deliveries: Int, lies: Int)>(([], 0, 0))
+    private let state = Mutex<(members: [ConnectionID], deliveries: Int, lies: Int, sources: Set<String>)>(([], 0, 0, []))
 
     init(connections: any Connections, scheduler: any Scheduler, lie: Lie) {
         self.connections = connections
@@ -60,9 +60,14 @@ final class LyingRelay: RouteHandler {
 
     var routeKeys: Set<String> { ["relay"] }
     var lies: Int { state.withLock { $0.lies } }
+    /// The client addresses connections came from.
+    var sources: Set<String> { state.withLock { $0.sources } }
 
     func connect(_ request: ConnectRequest) -> ConnectDecision {
-        state.withLock { $0.members.append(request.connectionID) }
+        state.withLock {
+            $0.members.append(request.connectionID)
+            if let source = request.sourceIP { $0.sources.insert(source) }
+        }
         return .accept
     }
 
