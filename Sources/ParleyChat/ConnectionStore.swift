@@ -1,4 +1,3 @@
-import Collections
 import ParleyProtocol
 
 /// One connection as the chat sees it.
@@ -31,7 +30,7 @@ public protocol ConnectionStore: Sendable {
     mutating func claim(_ name: ChatName, for id: ConnectionID) -> NameClaim
     mutating func nextPrivateSeq(for id: ConnectionID) -> UInt64
     /// Named members in join order (a rename keeps its place).
-    var namedIDs: OrderedSet<ConnectionID> { get }
+    var namedIDs: MemberIDs { get }
     var namedDisplayNames: [String] { get }
     var namedCount: Int { get }
     /// Named members with the given presence feed, in join order.

@@ -1,11 +1,9 @@
-import Collections
 import ParleyProtocol
 
 /// The embedded default store: one process, one room, all in memory.
 public struct MemoryConnectionStore: ConnectionStore {
     private var members: [ConnectionID: ChatMember] = [:]
-    /// Named connections in join order, with their names; a rename keeps its place.
-    private var named: OrderedDictionary<ConnectionID, ChatName> = [:]
+    private var order = JoinOrder()
     private var idByKey: [String: ConnectionID] = [:]
 
     public init() {}
@@ -17,7 +15,7 @@ public struct MemoryConnectionStore: ConnectionStore {
     public mutating func remove(_ id: ConnectionID) -> ChatMember? {
         guard let member = members.removeValue(forKey: id) else { return nil }
         if let name = member.name {
-            named.removeValue(forKey: id)
+            order.remove(id)
             idByKey.removeValue(forKey: name.key)
         }
         return member
@@ -38,9 +36,12 @@ public struct MemoryConnectionStore: ConnectionStore {
         idByKey[name.key] = id
         member.name = name
         members[id] = member
-        named[id] = name
-        if let previous { return .renamed(from: previous.display) }
-        return .joined
+        if previous == nil {
+            order.append(id, name: name)
+            return .joined
+        }
+        order.rename(id, to: name)
+        return .renamed(from: previous!.display)
     }
 
     public mutating func nextPrivateSeq(for id: ConnectionID) -> UInt64 {
@@ -48,11 +49,11 @@ public struct MemoryConnectionStore: ConnectionStore {
         return members[id]?.privateSeq ?? 0
     }
 
-    public var namedIDs: OrderedSet<ConnectionID> { named.keys }
-    public var namedDisplayNames: [String] { named.values.map(\.display) }
-    public var namedCount: Int { named.count }
+    public var namedIDs: MemberIDs { order.ids }
+    public var namedDisplayNames: [String] { order.names }
+    public var namedCount: Int { order.count }
 
     public func namedIDs(feed: PresenceFeed) -> [ConnectionID] {
-        named.keys.filter { members[$0]?.feed == feed }
+        order.ids.filter { members[$0]?.feed == feed }
     }
 }
