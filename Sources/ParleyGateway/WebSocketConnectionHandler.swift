@@ -200,6 +200,17 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
         context.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Hummingbird's server allows half-closed sockets; a client that went away without a
+        // close frame shows up here as end of input. Nothing more can arrive: close.
+        if case .inputClosed = event as? ChannelEvent {
+            closing = true
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("channel error", metadata: ["error": "\(error)"])
         context.close(promise: nil)

@@ -11,6 +11,20 @@ import Testing
         #expect(try await bob.closeCode() == 1001)
     }
 
+    /// A client that vanishes without a close frame is gone for the server too: its slot is
+    /// freed and the room hears that it left.
+    @Test func clientDroppingTheSocketIsDisconnected() async throws {
+        try await withServer { server in
+            let watcher = try await server.namedClient("watcher", feed: "full")
+            _ = try await watcher.next(2)
+            let leaver = try await server.namedClient("leaver")
+            _ = try await watcher.next(2)
+            await leaver.abort()
+            #expect(try await watcher.next(2) == [#"{"systemMessage":"leaver has left the chat"}"#, #"{"members":["watcher"]}"#])
+            try await waitUntil { server.gateway.openConnections == 1 }
+        }
+    }
+
     /// The executable: readiness line on stdout, SIGTERM drains with 1001 and exits 0.
     @Test func serveCommandAnnouncesAndDrainsOnSIGTERM() async throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
