@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PORT ?= 8080
 
-.PHONY: build release test run load clean
+.PHONY: build release test run load clean perf-gate compare-servers bench
 
 build:
 	$(SWIFT) build
@@ -10,10 +10,26 @@ build:
 release:
 	$(SWIFT) build -c release
 
-# Unit and integration tests (real sockets on loopback). Swift Testing runs them in parallel.
+# Unit and integration tests (real sockets on loopback; Swift Testing runs them in parallel),
+# then the performance gate.
 test:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) perf-gate
+
+# Parley's fan-out p99 against the C reference server in the same run: fails past 2x, or on any
+# lost delivery. Release builds; the reference server is compiled from ../shared/reference.
+perf-gate: release
+	python3 Benchmarks/compare_servers.py --gate
+
+# The full side-by-side: C limit server, Python websockets peer (in a venv), parley serve, at
+# 1,000 and 5,000 clients, up to capacity, and 10,000 idle connections. Writes out/compare-servers.*
+compare-servers: release
+	python3 Benchmarks/compare_servers.py --out out
+
+# Micro-benchmarks (ordo-one/package-benchmark) in their own package under Benchmarks/.
+bench:
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
 
 run:
 	$(SWIFT) run parley serve --port $(PORT)

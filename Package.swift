@@ -9,6 +9,11 @@ let package = Package(
     products: [
         .executable(name: "parley", targets: ["parley"]),
         .executable(name: "parley-load", targets: ["parley-load"]),
+        // For the micro-benchmarks package in Benchmarks/ (and anyone embedding Parley).
+        .library(name: "ParleyProtocol", targets: ["ParleyProtocol"]),
+        .library(name: "ParleyChat", targets: ["ParleyChat"]),
+        .library(name: "ParleyGateway", targets: ["ParleyGateway"]),
+        .library(name: "ParleyLoad", targets: ["ParleyLoad"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),

@@ -21,6 +21,7 @@ public final class ConnectionRegistry: Connections {
     init(loops: [any EventLoop]) {
         self.loops = loops
         self.tables = loops.map { LoopBoundTable(eventLoop: $0) }
+        for table in tables { table.setEventLoop() }
         var index: [ObjectIdentifier: Int] = [:]
         for (position, loop) in loops.enumerated() { index[ObjectIdentifier(loop)] = position }
         self.loopIndexByID = index
@@ -49,14 +50,18 @@ public final class ConnectionRegistry: Connections {
         let frame = ServerFrame.text(payload, allocator: allocator)
         let table = tables[id.loopIndex]
         loops[id.loopIndex].execute {
-            table.value.connections[id.rawValue]?.sendFrame(frame)
+            table.value.deliver(frame, to: id.rawValue)
         }
     }
 
     public func post(_ payload: Payload, to ids: some Collection<ConnectionID>) {
-        guard !ids.isEmpty else { return }
+        let count = ids.count
+        guard count > 0 else { return }
         let frame = ServerFrame.text(payload, allocator: allocator)
+        // One allocation per loop's bucket, sized for an even spread (ids are dealt round-robin).
         var buckets = [[UInt64]](repeating: [], count: loops.count)
+        let share = count / loops.count + count / (4 * loops.count) + 8
+        for index in buckets.indices { buckets[index].reserveCapacity(share) }
         for id in ids { buckets[id.loopIndex].append(id.rawValue) }
         for (loopIndex, bucket) in buckets.enumerated() where !bucket.isEmpty {
             let table = tables[loopIndex]
@@ -154,6 +159,9 @@ struct LoopBoundTable: @unchecked Sendable {
 
     init(eventLoop: any EventLoop) { self.eventLoop = eventLoop }
 
+    /// Gives the table its loop (for scheduling its flush pass); once, before any use.
+    func setEventLoop() { table.eventLoop = eventLoop }
+
     var value: LoopConnectionTable {
         eventLoop.assertInEventLoop()
         return table
@@ -161,13 +169,50 @@ struct LoopBoundTable: @unchecked Sendable {
 }
 
 /// The connections one event loop owns; touched only on that loop.
+///
+/// Writes and flushes are split: a delivery only queues the frame on its channel and notes the
+/// channel as dirty; one flush pass, queued behind whatever else the loop has to do this tick,
+/// flushes each dirty channel once. When several broadcasts reach a loop in one tick, a
+/// connection's frames leave in one `writev` instead of one syscall each (ARCHITECTURE.md,
+/// "Fan-out", principle 5).
 final class LoopConnectionTable {
     var connections: [UInt64: WebSocketConnectionHandler] = [:]
+    fileprivate(set) var eventLoop: (any EventLoop)?
+    private var dirty: [WebSocketConnectionHandler] = []
+    private var flushQueued = false
 
     func deliver(_ frame: ByteBuffer, to ids: [UInt64]) {
         for id in ids {
-            connections[id]?.sendFrame(frame)
+            if let connection = connections[id], connection.queueFrame(frame) { dirty.append(connection) }
         }
+        queueFlush()
+    }
+
+    func deliver(_ frame: ByteBuffer, to id: UInt64) {
+        if let connection = connections[id], connection.queueFrame(frame) { dirty.append(connection) }
+        queueFlush()
+    }
+
+    private func queueFlush() {
+        guard !flushQueued, !dirty.isEmpty, let eventLoop else { return }
+        flushQueued = true
+        let table = LoopBoundTable.Unchecked(self)
+        eventLoop.execute { table.value.flushDirty() }
+    }
+
+    private func flushDirty() {
+        flushQueued = false
+        let flushing = dirty
+        dirty.removeAll(keepingCapacity: true)
+        for connection in flushing { connection.flushQueued() }
+    }
+}
+
+extension LoopBoundTable {
+    /// Carries the table into its own loop's task.
+    struct Unchecked: @unchecked Sendable {
+        let value: LoopConnectionTable
+        init(_ value: LoopConnectionTable) { self.value = value }
     }
 }
 

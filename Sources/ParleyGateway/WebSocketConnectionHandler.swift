@@ -27,6 +27,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     private var lastActivity = NIODeadline.now()
     private var lastActiveAt = Date()
     private var closing = false
+    private var hasQueued = false
     private var timers: [Scheduled<Void>] = []
 
     init(
@@ -174,6 +175,20 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     func sendFrame(_ frame: ByteBuffer) {
         guard !closing else { return }
         writer.write(frame)
+        writer.flush()
+    }
+
+    /// Queues a frame without flushing (the fan-out path; the loop's table flushes once per
+    /// tick). Returns true when this connection had nothing queued before, i.e. it needs a flush.
+    func queueFrame(_ frame: ByteBuffer) -> Bool {
+        guard !closing else { return false }
+        writer.write(frame)
+        defer { hasQueued = true }
+        return !hasQueued
+    }
+
+    func flushQueued() {
+        hasQueued = false
         writer.flush()
     }
 

@@ -1,0 +1,147 @@
+import Benchmark
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import ParleyGateway
+import ParleyProtocol
+import Synchronization
+
+/// One public message to N real WebSocket connections on loopback: the gateway's fan-out path
+/// (frame once, bucket by loop, one hop per loop, a write per channel), timed from the post to
+/// the last client's receipt. Allocations per broadcast should not grow with N.
+///
+/// N is 1,000 and 9,000: clients and server share this process, and one process may hold
+/// 20,000 descriptors here (two per connection), so 10,000 does not fit.
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .syscalls],
+        warmupIterations: 3,
+        maxDuration: .seconds(5),
+        maxIterations: 200
+    )
+    for clients in [1_000, 9_000] {
+        Benchmark("fan-out: one public message to \(clients) connections") { benchmark in
+            let fixture = try await FanOutFixture.start(clients: clients)
+            let payload = OutboundEvent.publicMessage(from: "u0", text: String(repeating: "x", count: 100), seq: 1, timestampMillis: 1).encode()
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                await fixture.broadcastAndWait(payload)
+            }
+            benchmark.stopMeasurement()
+            try await fixture.stop()
+        }
+    }
+}
+
+/// A gateway with a do-nothing handler, and N clients that count what they receive.
+struct FanOutFixture {
+    let gateway: Gateway
+    let ids: [ConnectionID]
+    let counter: DeliveryCounter
+    let clientGroup: MultiThreadedEventLoopGroup
+    let serviceTask: Task<Void, any Error>
+    let channels: [any Channel]
+
+    static func start(clients: Int) async throws -> FanOutFixture {
+        OpenFilesLimit.raiseToHardLimit()
+        var configuration = GatewayConfiguration()
+        configuration.port = 0
+        configuration.eventLoopCount = 1
+        configuration.connectionsPerSecond = 1_000_000
+        configuration.maximumConnections = 1_000_000
+        let gateway = Gateway(configuration: configuration) { _, _ in SilentHandler() }
+        let service = gateway.makeService()
+        let serviceTask = Task { try await service.run() }
+        guard let port = await gateway.waitUntilListening()?.port else { throw Failed() }
+        let counter = DeliveryCounter()
+        let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var channels: [any Channel] = []
+        for _ in 0..<clients {
+            channels.append(try await connect(port: port, group: clientGroup, counter: counter))
+        }
+        while await gateway.registry.count() < clients { try await Task.sleep(for: .milliseconds(10)) }
+        let ids = try await gateway.registry.openIDs().compactMap { ConnectionID($0) }
+        return FanOutFixture(gateway: gateway, ids: ids, counter: counter, clientGroup: clientGroup, serviceTask: serviceTask, channels: channels)
+    }
+
+    func broadcastAndWait(_ payload: Payload) async {
+        await counter.expect(ids.count) {
+            gateway.registry.post(payload, to: ids)
+        }
+    }
+
+    func stop() async throws {
+        for channel in channels { try? await channel.close() }
+        serviceTask.cancel()
+        _ = try? await serviceTask.value
+        try await clientGroup.shutdownGracefully()
+        try await gateway.shutdownEventLoops()
+    }
+
+    struct Failed: Error {}
+
+    static func connect(port: Int, group: any EventLoopGroup, counter: DeliveryCounter) async throws -> any Channel {
+        let upgraded = try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                let upgrader = NIOTypedWebSocketClientUpgrader<(any Channel)?>(
+                    upgradePipelineHandler: { channel, _ in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(CountingHandler(counter))
+                            return channel
+                        }
+                    })
+                var headers = HTTPHeaders()
+                headers.add(name: "Host", value: "127.0.0.1")
+                let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/ws", headers: headers)
+                return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
+                    configuration: .init(upgradeConfiguration: .init(
+                        upgradeRequestHead: head, upgraders: [upgrader],
+                        notUpgradingCompletionHandler: { $0.eventLoop.makeSucceededFuture(nil) })))
+            }
+        }
+        guard let channel = try await upgraded.get() else { throw Failed() }
+        return channel
+    }
+}
+
+/// Counts frames on the client loop and wakes the benchmark when a broadcast is complete.
+final class DeliveryCounter: Sendable {
+    private let state = Mutex<(count: Int, target: Int, waiter: CheckedContinuation<Void, Never>?)>((0, 0, nil))
+
+    func expect(_ deliveries: Int, after start: () -> Void) async {
+        await withCheckedContinuation { continuation in
+            state.withLock { $0 = (0, deliveries, continuation) }
+            start()
+        }
+    }
+
+    func delivered() {
+        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+            state.count += 1
+            guard state.count == state.target, let waiter = state.waiter else { return nil }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+}
+
+final class CountingHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = WebSocketFrame
+    let counter: DeliveryCounter
+    init(_ counter: DeliveryCounter) { self.counter = counter }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if Self.unwrapInboundIn(data).opcode == .text { counter.delivered() }
+    }
+}
+
+/// The gateway needs a handler; this one accepts everyone and says nothing.
+struct SilentHandler: RouteHandler {
+    var routeKeys: Set<String> { [] }
+    func connect(_ request: ConnectRequest) -> ConnectDecision { .accept }
+    func receive(_ event: MessageEvent) {}
+    func disconnect(_ id: ConnectionID) {}
+    func attributes(of id: ConnectionID) -> [String: String] { [:] }
+}
