@@ -1,10 +1,12 @@
 import Benchmark
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
 import ParleyGateway
 import ParleyProtocol
+import ServiceLifecycle
 import Synchronization
 
 /// One public message to N real WebSocket connections on loopback: the gateway's fan-out path
@@ -20,23 +22,63 @@ let benchmarks: @Sendable () -> Void = {
         maxDuration: .seconds(5),
         maxIterations: 200
     )
+    let payload = OutboundEvent.publicMessage(from: "u0", text: String(repeating: "x", count: 100), seq: 1, timestampMillis: 1).encode()
     for clients in [1_000, 9_000] {
-        Benchmark("fan-out: one public message to \(clients) connections") { benchmark in
-            let fixture = try await FanOutFixture.start(clients: clients)
-            let payload = OutboundEvent.publicMessage(from: "u0", text: String(repeating: "x", count: 100), seq: 1, timestampMillis: 1).encode()
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
-                await fixture.broadcastAndWait(payload)
+        // End to end: from the post to the last client's receipt (client work included).
+        Benchmark(
+            "fan-out: one public message to \(clients) connections, until all received",
+            closure: { benchmark in
+                guard let fixture = FanOutFixture.current.withLock({ $0 }) else { return }
+                for _ in benchmark.scaledIterations {
+                    await fixture.broadcastAndWait(payload)
+                }
+            },
+            setup: {
+                let fixture = try await FanOutFixture.start(clients: clients)
+                FanOutFixture.current.withLock { $0 = fixture }
+            },
+            teardown: {
+                let fixture = FanOutFixture.current.withLock { current in
+                    defer { current = nil }
+                    return current
+                }
+                try await fixture?.stop()
             }
-            benchmark.stopMeasurement()
-            try await fixture.stop()
-        }
+        )
+        // The gateway alone: clients stop reading, so the allocations and CPU counted are the
+        // server's — framing, bucketing, the hop, one write per channel and the flush pass.
+        Benchmark(
+            "fan-out: one public message to \(clients) connections, server side",
+            configuration: .init(maxIterations: 150),
+            closure: { benchmark in
+                guard let fixture = FanOutFixture.current.withLock({ $0 }) else { return }
+                for _ in benchmark.scaledIterations {
+                    await fixture.broadcastAndWaitForFlush(payload)
+                }
+            },
+            setup: {
+                let fixture = try await FanOutFixture.start(clients: clients)
+                try await fixture.stopReading()
+                FanOutFixture.current.withLock { $0 = fixture }
+            },
+            teardown: {
+                let fixture = FanOutFixture.current.withLock { current in
+                    defer { current = nil }
+                    return current
+                }
+                try await fixture?.stop()
+            }
+        )
     }
 }
 
 /// A gateway with a do-nothing handler, and N clients that count what they receive.
-struct FanOutFixture {
+struct FanOutFixture: Sendable {
+    /// The fixture of the benchmark running now (set up once per benchmark, not per sample).
+    static let current = Mutex<FanOutFixture?>(nil)
+
     let gateway: Gateway
+    let group: ServiceGroup
     let ids: [ConnectionID]
     let counter: DeliveryCounter
     let clientGroup: MultiThreadedEventLoopGroup
@@ -50,9 +92,11 @@ struct FanOutFixture {
         configuration.eventLoopCount = 1
         configuration.connectionsPerSecond = 1_000_000
         configuration.maximumConnections = 1_000_000
-        let gateway = Gateway(configuration: configuration) { _, _ in SilentHandler() }
-        let service = gateway.makeService()
-        let serviceTask = Task { try await service.run() }
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let gateway = Gateway(configuration: configuration, logger: logger) { _, _ in SilentHandler() }
+        let group = ServiceGroup(configuration: .init(services: [gateway.makeService()], gracefulShutdownSignals: [], logger: logger))
+        let serviceTask = Task { try await group.run() }
         guard let port = await gateway.waitUntilListening()?.port else { throw Failed() }
         let counter = DeliveryCounter()
         let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -62,7 +106,7 @@ struct FanOutFixture {
         }
         while await gateway.registry.count() < clients { try await Task.sleep(for: .milliseconds(10)) }
         let ids = try await gateway.registry.openIDs().compactMap { ConnectionID($0) }
-        return FanOutFixture(gateway: gateway, ids: ids, counter: counter, clientGroup: clientGroup, serviceTask: serviceTask, channels: channels)
+        return FanOutFixture(gateway: gateway, group: group, ids: ids, counter: counter, clientGroup: clientGroup, serviceTask: serviceTask, channels: channels)
     }
 
     func broadcastAndWait(_ payload: Payload) async {
@@ -71,10 +115,23 @@ struct FanOutFixture {
         }
     }
 
+    /// Posts, then waits on the gateway's loops until the deliveries and the flush pass after
+    /// them have run (two barriers: the flush pass is queued by the delivery).
+    func broadcastAndWaitForFlush(_ payload: Payload) async {
+        gateway.registry.post(payload, to: ids)
+        for loop in gateway.registry.eventLoops {
+            try? await loop.flatSubmit { loop.submit {} }.get()
+        }
+    }
+
+    func stopReading() async throws {
+        for channel in channels { try await channel.setOption(ChannelOptions.autoRead, value: false) }
+    }
+
     func stop() async throws {
-        for channel in channels { try? await channel.close() }
-        serviceTask.cancel()
+        await group.triggerGracefulShutdown()
         _ = try? await serviceTask.value
+        for channel in channels { try? await channel.close() }
         try await clientGroup.shutdownGracefully()
         try await gateway.shutdownEventLoops()
     }

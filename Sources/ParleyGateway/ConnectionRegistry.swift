@@ -11,6 +11,8 @@ import Synchronization
 /// allocation per recipient, beyond the bucket arrays' growth.
 public final class ConnectionRegistry: Connections {
     let loops: [any EventLoop]
+    /// The loops the connections live on (benchmarks use them as barriers).
+    public var eventLoops: [any EventLoop] { loops }
     private let tables: [LoopBoundTable]
     private let loopIndexByID: [ObjectIdentifier: Int]
     private let serial = Atomic<UInt64>(0)
@@ -141,7 +143,7 @@ public final class ConnectionRegistry: Connections {
     }
 
     /// Open connections right now.
-    func count() async -> Int {
+    public func count() async -> Int {
         var total = 0
         for (loopIndex, loop) in loops.enumerated() {
             let table = tables[loopIndex]
