@@ -171,9 +171,11 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
 
     // MARK: outbound
 
-    /// Writes one whole frame and flushes. Frames posted after the close began are dropped.
+    /// Writes one whole frame and flushes (with anything queued before it). Frames posted after
+    /// the close began are dropped.
     func sendFrame(_ frame: ByteBuffer) {
         guard !closing else { return }
+        hasQueued = false
         writer.write(frame)
         writer.flush()
     }
