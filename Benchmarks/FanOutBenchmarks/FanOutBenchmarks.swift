@@ -6,7 +6,6 @@ import NIOPosix
 import NIOWebSocket
 import ParleyGateway
 import ParleyProtocol
-import ServiceLifecycle
 import Synchronization
 
 /// One public message to N real WebSocket connections on loopback: the gateway's fan-out path
@@ -33,17 +32,8 @@ let benchmarks: @Sendable () -> Void = {
                     await fixture.broadcastAndWait(payload)
                 }
             },
-            setup: {
-                let fixture = try await FanOutFixture.start(clients: clients)
-                FanOutFixture.current.withLock { $0 = fixture }
-            },
-            teardown: {
-                let fixture = FanOutFixture.current.withLock { current in
-                    defer { current = nil }
-                    return current
-                }
-                try await fixture?.stop()
-            }
+            setup: { try await FanOutFixture.install(clients: clients, reading: true) },
+            teardown: { try await FanOutFixture.uninstall() }
         )
         // The gateway alone: clients stop reading, so the allocations and CPU counted are the
         // server's — framing, bucketing, the hop, one write per channel and the flush pass.
@@ -56,18 +46,8 @@ let benchmarks: @Sendable () -> Void = {
                     await fixture.broadcastAndWaitForFlush(payload)
                 }
             },
-            setup: {
-                let fixture = try await FanOutFixture.start(clients: clients)
-                try await fixture.stopReading()
-                FanOutFixture.current.withLock { $0 = fixture }
-            },
-            teardown: {
-                let fixture = FanOutFixture.current.withLock { current in
-                    defer { current = nil }
-                    return current
-                }
-                try await fixture?.stop()
-            }
+            setup: { try await FanOutFixture.install(clients: clients, reading: false) },
+            teardown: { try await FanOutFixture.uninstall() }
         )
     }
 }
@@ -77,13 +57,26 @@ struct FanOutFixture: Sendable {
     /// The fixture of the benchmark running now (set up once per benchmark, not per sample).
     static let current = Mutex<FanOutFixture?>(nil)
 
-    let gateway: Gateway
-    let group: ServiceGroup
+    let running: RunningGateway
+    var gateway: Gateway { running.gateway }
     let ids: [ConnectionID]
     let counter: DeliveryCounter
     let clientGroup: MultiThreadedEventLoopGroup
-    let serviceTask: Task<Void, any Error>
     let channels: [any Channel]
+
+    static func install(clients: Int, reading: Bool) async throws {
+        let fixture = try await start(clients: clients)
+        if !reading { try await fixture.stopReading() }
+        current.withLock { $0 = fixture }
+    }
+
+    static func uninstall() async throws {
+        let fixture = current.withLock { current in
+            defer { current = nil }
+            return current
+        }
+        try await fixture?.stop()
+    }
 
     static func start(clients: Int) async throws -> FanOutFixture {
         OpenFilesLimit.raiseToHardLimit()
@@ -94,10 +87,9 @@ struct FanOutFixture: Sendable {
         configuration.maximumConnections = 1_000_000
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
-        let gateway = Gateway(configuration: configuration, logger: logger) { _, _ in SilentHandler() }
-        let group = ServiceGroup(configuration: .init(services: [gateway.makeService()], gracefulShutdownSignals: [], logger: logger))
-        let serviceTask = Task { try await group.run() }
-        guard let port = await gateway.waitUntilListening()?.port else { throw Failed() }
+        let running = try await RunningGateway.start(configuration: configuration, logger: logger) { _, _ in SilentHandler() }
+        let gateway = running.gateway
+        let port = running.port
         let counter = DeliveryCounter()
         let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var channels: [any Channel] = []
@@ -106,7 +98,7 @@ struct FanOutFixture: Sendable {
         }
         while await gateway.registry.count() < clients { try await Task.sleep(for: .milliseconds(10)) }
         let ids = try await gateway.registry.openIDs().compactMap { ConnectionID($0) }
-        return FanOutFixture(gateway: gateway, group: group, ids: ids, counter: counter, clientGroup: clientGroup, serviceTask: serviceTask, channels: channels)
+        return FanOutFixture(running: running, ids: ids, counter: counter, clientGroup: clientGroup, channels: channels)
     }
 
     func broadcastAndWait(_ payload: Payload) async {
@@ -129,11 +121,9 @@ struct FanOutFixture: Sendable {
     }
 
     func stop() async throws {
-        await group.triggerGracefulShutdown()
-        _ = try? await serviceTask.value
+        try await running.stop()
         for channel in channels { try? await channel.close() }
         try await clientGroup.shutdownGracefully()
-        try await gateway.shutdownEventLoops()
     }
 
     struct Failed: Error {}

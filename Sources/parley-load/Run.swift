@@ -63,14 +63,14 @@ struct Run: AsyncParsableCommand {
 
         let report: LoadReport
         if useEmbedded {
-            let gateway = try await EmbeddedGateway.start(quiet: quiet)
+            let gateway = try await EmbeddedGateway.start()
             do {
                 report = try await test.run(targets: [gateway.url])
             } catch {
-                await gateway.stop()
+                try? await gateway.stop()
                 throw error
             }
-            await gateway.stop()
+            try? await gateway.stop()
         } else {
             let targets: [String]
             if !target.isEmpty {

@@ -110,7 +110,13 @@ import Testing
             _ = try await slow.next()
             try await slow.stopReading()
             var readers: [TestClient] = []
-            for index in 0..<100 { readers.append(try await server.namedClient("r\(index)")) }
+            for index in 0..<100 {
+                let reader = try await server.namedClient("r\(index)")
+                // A note to itself proves the name took before anything is published.
+                try await reader.send(#"{"action":"sendPrivate","message":"named","to":"r\#(index)"}"#)
+                _ = try await reader.next()
+                readers.append(reader)
+            }
             let text = String(repeating: "z", count: 2000)
             // 20 rounds of 5 messages: 200 KB for the slow client, far past its budget; each
             // reader reads a round before the next, so its own backlog stays small.

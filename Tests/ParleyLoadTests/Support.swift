@@ -2,17 +2,11 @@ import Logging
 import ParleyGateway
 import ParleyLoad
 import ParleyProtocol
-import ServiceLifecycle
 import Synchronization
 
 /// A gateway on a free loopback port running any handler (Parley's chat, or a lying relay).
-struct HarnessTarget {
-    let url: String
-    private let gateway: Gateway
-    private let group: ServiceGroup
-    private let running: Task<Void, any Error>
-
-    static func start(makeHandler: @escaping (any Connections, any Scheduler) -> any RouteHandler) async throws -> HarnessTarget {
+enum HarnessTarget {
+    static func start(makeHandler: @escaping (any Connections, any Scheduler) -> any RouteHandler) async throws -> RunningGateway {
         var configuration = GatewayConfiguration()
         configuration.port = 0
         configuration.eventLoopCount = 1
@@ -20,19 +14,7 @@ struct HarnessTarget {
         configuration.inboundMessagesPerSecond = 100_000
         var logger = Logger(label: "harness-target")
         logger.logLevel = .warning
-        let gateway = Gateway(configuration: configuration, logger: logger, makeHandler: makeHandler)
-        let group = ServiceGroup(configuration: .init(services: [gateway.makeService()], gracefulShutdownSignals: [], logger: logger))
-        let running = Task { try await group.run() }
-        guard let port = await gateway.waitUntilListening()?.port else { throw Failed() }
-        return HarnessTarget(url: "ws://127.0.0.1:\(port)/ws", gateway: gateway, group: group, running: running)
-    }
-
-    struct Failed: Error {}
-
-    func stop() async throws {
-        await group.triggerGracefulShutdown()
-        try await running.value
-        try await gateway.shutdownEventLoops()
+        return try await RunningGateway.start(configuration: configuration, logger: logger, makeHandler: makeHandler)
     }
 }
 

@@ -2,14 +2,12 @@ import Logging
 import ParleyChat
 import ParleyGateway
 import ParleyProtocol
-import ServiceLifecycle
 
 /// A real gateway with the chat handler on a free loopback port, for one test.
 struct TestServer {
-    let gateway: Gateway
-    let port: Int
-    private let group: ServiceGroup
-    private let running: Task<Void, any Error>
+    private let running: RunningGateway
+    var gateway: Gateway { running.gateway }
+    var port: Int { running.port }
 
     static func start(
         gateway configureGateway: (inout GatewayConfiguration) -> Void = { _ in },
@@ -23,26 +21,16 @@ struct TestServer {
         configureChat(&chatConfiguration)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let gateway = Gateway(configuration: gatewayConfiguration, logger: logger) { connections, scheduler in
+        let running = try await RunningGateway.start(configuration: gatewayConfiguration, logger: logger) {
+            connections, scheduler in
             ChatHandler(connections: connections, scheduler: scheduler, configuration: chatConfiguration)
         }
-        let group = ServiceGroup(
-            configuration: .init(services: [gateway.makeService()], gracefulShutdownSignals: [], logger: logger))
-        let running = Task { try await group.run() }
-        guard let address = await gateway.waitUntilListening(), let port = address.port else {
-            running.cancel()
-            throw StartFailed()
-        }
-        return TestServer(gateway: gateway, port: port, group: group, running: running)
+        return TestServer(running: running)
     }
-
-    struct StartFailed: Error {}
 
     /// Graceful shutdown (the SIGTERM path), then the event loops.
     func stop() async throws {
-        await group.triggerGracefulShutdown()
-        try await running.value
-        try await gateway.shutdownEventLoops()
+        try await running.stop()
     }
 
     func client(_ path: String = "/ws") async throws -> TestClient {
