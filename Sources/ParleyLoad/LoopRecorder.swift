@@ -26,7 +26,8 @@ final class LoopRecorder {
     private(set) var sendLag: [LatencyHistogram] = []
     private(set) var received: [Int] = []
     private(set) var duplicates: [Int] = []
-    private(set) var unexpected = 0
+    /// Per phase: deliveries to clients that were not members when the message was due.
+    private(set) var unexpected: [Int] = []
     private(set) var foreign = 0
     /// Per message (by seq): expected deliveries seen, and the last one's receive time.
     private(set) var perMessageCount: [UInt32] = []
@@ -57,6 +58,7 @@ final class LoopRecorder {
         sendLag = Array(repeating: LatencyHistogram(), count: clock.phaseCount)
         received = Array(repeating: 0, count: clock.phaseCount)
         duplicates = Array(repeating: 0, count: clock.phaseCount)
+        unexpected = Array(repeating: 0, count: clock.phaseCount)
     }
 
     func recordConnect(nanos: UInt64) {
@@ -90,7 +92,7 @@ final class LoopRecorder {
             return
         }
         guard client.wasMember(at: token.scheduledNanos, publisher: Int(token.publisher)) else {
-            unexpected += 1
+            unexpected[phase] += 1
             return
         }
         let latency = now > token.scheduledNanos ? now - token.scheduledNanos : 0
@@ -126,7 +128,7 @@ struct LoopMeasurements: Sendable {
     var sendLag: [LatencyHistogram]
     var received: [Int]
     var duplicates: [Int]
-    var unexpected: Int
+    var unexpected: [Int]
     var foreign: Int
     var perMessageCount: [UInt32]
     var perMessageLast: [UInt64]

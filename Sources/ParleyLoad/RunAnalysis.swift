@@ -14,7 +14,8 @@ enum RunAnalysis {
         var sentPerPhase = Array(repeating: 0, count: phaseCount)
         var connect = LatencyHistogram()
         var presence = LatencyHistogram()
-        var unexpected = 0, frames = 0, bytes = 0
+        var unexpected = Array(repeating: 0, count: phaseCount)
+        var frames = 0, bytes = 0
 
         var messageCount: [UInt32] = []
         var messageLast: [UInt64] = []
@@ -25,12 +26,12 @@ enum RunAnalysis {
                 sendLag[phase].add(loop.sendLag[phase])
                 received[phase] += loop.received[phase]
                 duplicates[phase] += loop.duplicates[phase]
+                unexpected[phase] += loop.unexpected[phase]
             }
             connect.add(loop.connect)
             presence.add(loop.presenceComplete)
             frames += loop.framesReceived
             bytes += loop.bytesReceived
-            unexpected += loop.unexpected
             if loop.perMessageCount.count > messageCount.count {
                 messageCount += Array(repeating: 0, count: loop.perMessageCount.count - messageCount.count)
                 messageLast += Array(repeating: 0, count: loop.perMessageLast.count - messageLast.count)
@@ -75,7 +76,7 @@ enum RunAnalysis {
                     name: phase.name, seconds: seconds, publishers: phase.publishers, ratePerPublisher: phase.rate,
                     rampTo: phase.rampTo, messagesSent: sentPerPhase[index], expected: expected[index],
                     received: received[index], lost: max(expected[index] - received[index], 0),
-                    duplicates: duplicates[index], unexpected: 0,
+                    duplicates: duplicates[index], unexpected: unexpected[index],
                     ratio: expected[index] > 0 ? Double(received[index]) / Double(expected[index]) : nil,
                     fanout: HistogramReport(fanout[index]), completion: HistogramReport(completion[index]),
                     sendLag: HistogramReport(sendLag[index]),
@@ -96,7 +97,7 @@ enum RunAnalysis {
             name: "overall", seconds: totalSeconds, publishers: scenario.phases.map(\.publishers).max() ?? 0,
             ratePerPublisher: scenario.phases.first?.rate ?? 0, rampTo: nil, messagesSent: sent.count,
             expected: totalExpected, received: totalReceived, lost: max(totalExpected - totalReceived, 0),
-            duplicates: duplicates.reduce(0, +), unexpected: unexpected,
+            duplicates: duplicates.reduce(0, +), unexpected: unexpected.reduce(0, +),
             ratio: totalExpected > 0 ? Double(totalReceived) / Double(totalExpected) : nil,
             fanout: HistogramReport(allFanout), completion: HistogramReport(allCompletion),
             sendLag: HistogramReport(allLag), deliveriesPerSecond: Double(totalReceived) / totalSeconds,

@@ -48,6 +48,15 @@ import Testing
         #expect(run.overall.received == run.overall.expected)
     }
 
+    @Test func deliveriesNobodyWasDueAreCountedApartNotAsReceived() async throws {
+        let (run, lies) = try await run(.echoToSender)
+        #expect(lies == run.overall.messagesSent)
+        #expect(run.overall.unexpected == lies)
+        #expect(run.phases[0].unexpected == lies, "counted in the phase the message was due in")
+        #expect(run.overall.received == run.overall.expected)
+        #expect(run.overall.ratio == 1)
+    }
+
     @Test func aFiftyMillisecondDelayShowsInEveryPercentile() async throws {
         let (run, _) = try await run(.delay(.milliseconds(50)))
         #expect(run.overall.fanout.p50 >= 50_000)

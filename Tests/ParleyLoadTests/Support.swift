@@ -27,6 +27,8 @@ final class LyingRelay: RouteHandler {
         case dropEvery(Int)
         case duplicateEvery(Int)
         case delay(Duration)
+        /// Also sends each message back to its sender, which a relay scenario does not expect.
+        case echoToSender
     }
 
     private let connections: any Connections
@@ -63,10 +65,14 @@ final class LyingRelay: RouteHandler {
         guard case .route(_, let frame) = event.selection, case .string(let body)? = frame.fields["body"] else { return }
         let payload = Payload(bytes: Array(body.utf8))
         state.withLock { state in
+            if case .echoToSender = lie {
+                state.lies += 1
+                connections.post(payload, to: event.connectionID)
+            }
             for member in state.members where member != event.connectionID {
                 state.deliveries += 1
                 switch lie {
-                case .none:
+                case .none, .echoToSender:
                     connections.post(payload, to: member)
                 case .dropEvery(let n):
                     if state.deliveries % n == 0 { state.lies += 1 } else { connections.post(payload, to: member) }
