@@ -37,7 +37,7 @@ struct JoinOrder: Sendable {
     }
 
     /// The ids in join order, as a view (no copy per broadcast).
-    var ids: MemberIDs { MemberIDs(slots: slots) }
+    var ids: MemberIDs { MemberIDs(slots: slots, count: slotOf.count) }
 
     var names: [String] { slots.compactMap { $0?.name.display } }
 }
@@ -46,6 +46,9 @@ struct JoinOrder: Sendable {
 /// skipping the holes left by departures.
 public struct MemberIDs: Collection, Sendable {
     fileprivate let slots: [JoinOrder.Member?]
+    /// Known, not counted: the fan-out asks for it once per broadcast to size its buckets.
+    public let count: Int
+    public var isEmpty: Bool { count == 0 }
 
     public struct Index: Comparable, Sendable {
         fileprivate let slot: Int

@@ -12,6 +12,8 @@ import ParleyProtocol
         // Remove all but every tenth: enough holes to compact.
         for (index, id) in ids.enumerated() where index % 10 != 0 { order.remove(id) }
         #expect(order.count == 20)
+        #expect(order.ids.count == 20)
+        #expect(Array(order.ids).count == order.ids.count, "the stored count matches the members iterated")
         #expect(Array(order.ids) == ids.enumerated().filter { $0.offset % 10 == 0 }.map(\.element))
         order.rename(ids[50], to: name("renamed"))
         #expect(order.names[5] == "renamed")
