@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(
             name: "ParleyGatewayTests",
             dependencies: [
-                "ParleyGateway", "ParleyChat", "ParleyProtocol",
+                "ParleyGateway", "ParleyChat", "ParleyProtocol", "ParleyLoad",
                 .product(name: "Collections", package: "swift-collections"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,10 +1,10 @@
 import Benchmark
 import Logging
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
 import ParleyGateway
+import ParleyLoad
 import ParleyProtocol
 import Synchronization
 
@@ -80,11 +80,8 @@ struct FanOutFixture: Sendable {
 
     static func start(clients: Int) async throws -> FanOutFixture {
         OpenFilesLimit.raiseToHardLimit()
-        var configuration = GatewayConfiguration()
-        configuration.port = 0
+        var configuration = GatewayConfiguration.forLoadTesting()
         configuration.eventLoopCount = 1
-        configuration.connectionsPerSecond = 1_000_000
-        configuration.maximumConnections = 1_000_000
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
         let running = try await RunningGateway.start(configuration: configuration, logger: logger) { _, _ in SilentHandler() }
@@ -131,20 +128,13 @@ struct FanOutFixture: Sendable {
     static func connect(port: Int, group: any EventLoopGroup, counter: DeliveryCounter) async throws -> any Channel {
         let upgraded = try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: port) { channel in
             channel.eventLoop.makeCompletedFuture {
-                let upgrader = NIOTypedWebSocketClientUpgrader<(any Channel)?>(
-                    upgradePipelineHandler: { channel, _ in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(CountingHandler(counter))
-                            return channel
-                        }
-                    })
-                var headers = HTTPHeaders()
-                headers.add(name: "Host", value: "127.0.0.1")
-                let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/ws", headers: headers)
-                return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
-                    configuration: .init(upgradeConfiguration: .init(
-                        upgradeRequestHead: head, upgraders: [upgrader],
-                        notUpgradingCompletionHandler: { $0.eventLoop.makeSucceededFuture(nil) })))
+                try WebSocketClientUpgrade.configure(
+                    channel, uri: "/ws", host: "127.0.0.1:\(port)",
+                    upgraded: { channel -> (any Channel)? in
+                        try channel.pipeline.syncOperations.addHandler(CountingHandler(counter))
+                        return channel
+                    },
+                    notUpgraded: { $0.eventLoop.makeSucceededFuture(nil) })
             }
         }
         guard let channel = try await upgraded.get() else { throw Failed() }

@@ -42,20 +42,13 @@ struct ClientConnector: Sendable {
     private static func configurePipeline(
         _ channel: any Channel, uri: String, host: String, makeHandler: @escaping @Sendable () -> LoadClientHandler
     ) throws -> EventLoopFuture<Outcome> {
-        let upgrader = NIOTypedWebSocketClientUpgrader<Outcome>(
-            maxFrameSize: 1 << 24,
-            upgradePipelineHandler: { channel, _ in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(makeHandler())
-                    return Outcome.upgraded(channel)
-                }
-            })
-        var headers = HTTPHeaders()
-        headers.add(name: "Host", value: host)
-        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers)
-        let configuration = NIOTypedHTTPClientUpgradeConfiguration<Outcome>(
-            upgradeRequestHead: head, upgraders: [upgrader],
-            notUpgradingCompletionHandler: { channel in
+        try WebSocketClientUpgrade.configure(
+            channel, uri: uri, host: host,
+            upgraded: { channel in
+                try channel.pipeline.syncOperations.addHandler(makeHandler())
+                return Outcome.upgraded(channel)
+            },
+            notUpgraded: { channel in
                 // The server answered with something other than 101: read its status.
                 let status = channel.eventLoop.makePromise(of: Outcome.self)
                 do {
@@ -65,8 +58,6 @@ struct ClientConnector: Sendable {
                 }
                 return status.futureResult
             })
-        return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
-            configuration: .init(upgradeConfiguration: configuration))
     }
 }
 

@@ -6,12 +6,7 @@ import ParleyGateway
 /// admission limits opened up so that the harness measures fan-out, not the quotas.
 enum EmbeddedGateway {
     static func start() async throws -> RunningGateway {
-        var configuration = GatewayConfiguration()
-        configuration.port = 0
-        configuration.connectionsPerSecond = 1_000_000
-        configuration.maximumConnections = 1_000_000
-        configuration.inboundMessagesPerSecond = 1_000_000
-        configuration.servesWebPage = false
+        let configuration = GatewayConfiguration.forLoadTesting()
         var logger = Logger(label: "parley.embedded")
         logger.logLevel = .warning
         return try await RunningGateway.start(configuration: configuration, logger: logger) { connections, scheduler in

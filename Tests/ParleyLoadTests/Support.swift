@@ -7,11 +7,8 @@ import Synchronization
 /// A gateway on a free loopback port running any handler (Parley's chat, or a lying relay).
 enum HarnessTarget {
     static func start(makeHandler: @escaping (any Connections, any Scheduler) -> any RouteHandler) async throws -> RunningGateway {
-        var configuration = GatewayConfiguration()
-        configuration.port = 0
+        var configuration = GatewayConfiguration.forLoadTesting()
         configuration.eventLoopCount = 1
-        configuration.connectionsPerSecond = 100_000
-        configuration.inboundMessagesPerSecond = 100_000
         var logger = Logger(label: "harness-target")
         logger.logLevel = .warning
         return try await RunningGateway.start(configuration: configuration, logger: logger, makeHandler: makeHandler)

@@ -2,9 +2,9 @@ import Collections
 import Foundation
 import Synchronization
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
+import ParleyLoad
 
 /// A real WebSocket client over loopback for the integration tests: masked frames out, every
 /// inbound event into an async stream that the test reads with a timeout.
@@ -44,22 +44,13 @@ final class TestClient: Sendable {
         let upgraded = try await bootstrap
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let upgrader = NIOTypedWebSocketClientUpgrader<(any Channel)?>(
-                        maxFrameSize: 1 << 24,
-                        upgradePipelineHandler: { channel, _ in
-                            channel.eventLoop.makeCompletedFuture {
-                                try channel.pipeline.syncOperations.addHandler(EventCollector(events))
-                                return channel
-                            }
-                        })
-                    var headers = HTTPHeaders()
-                    headers.add(name: "Host", value: "127.0.0.1:\(port)")
-                    let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
-                    return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
-                        configuration: .init(
-                            upgradeConfiguration: .init(
-                                upgradeRequestHead: head, upgraders: [upgrader],
-                                notUpgradingCompletionHandler: { $0.eventLoop.makeSucceededFuture(nil) })))
+                    try WebSocketClientUpgrade.configure(
+                        channel, uri: path, host: "127.0.0.1:\(port)",
+                        upgraded: { channel -> (any Channel)? in
+                            try channel.pipeline.syncOperations.addHandler(EventCollector(events))
+                            return channel
+                        },
+                        notUpgraded: { $0.eventLoop.makeSucceededFuture(nil) })
                 }
             }
         guard let channel = try await upgraded.get() else { throw UpgradeRefused() }
