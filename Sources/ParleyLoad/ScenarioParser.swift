@@ -1,4 +1,5 @@
 import Foundation
+import ParleyProtocol
 import Yams
 
 /// Reads a scenario file into a `Scenario`, checking every key: unknown keys, wrong types and
@@ -182,7 +183,7 @@ public struct ScenarioParser {
         }) {
             message.kind = kind
         }
-        if let size = try fields.optional("size", { try int($0, $1, min: ProbeTokenLimits.maximumLength + 1) }) {
+        if let size = try fields.optional("size", { try int($0, $1, min: ProbeToken.maximumTextLength + 1) }) {
             message.size = size
         }
         if let node = fields.node("template"), !node.isNull {
@@ -288,96 +289,4 @@ public struct ScenarioParser {
             return ScenarioError(file: file, line: 0, column: 0, key: "", message: "not valid YAML: \(yamlError)")
         }
     }
-}
-
-/// The keys of one mapping, with the checks every section shares.
-struct Fields {
-    struct Entry {
-        let keyNode: Node
-        let node: Node
-    }
-
-    let entries: [(String, Entry)]
-    let path: String
-    let parser: ScenarioParser
-    let mappingNode: Node
-
-    init(_ mapping: Node.Mapping, path: String, parser: ScenarioParser) throws {
-        var entries: [(String, Entry)] = []
-        var seen = Set<String>()
-        for (key, value) in mapping {
-            let name = key.scalar?.string ?? ""
-            guard seen.insert(name).inserted else {
-                throw parser.error(key, path.isEmpty ? name : "\(path).\(name)", "the key appears twice")
-            }
-            entries.append((name, Entry(keyNode: key, node: value)))
-        }
-        self.entries = entries
-        self.path = path
-        self.parser = parser
-        self.mappingNode = .mapping(mapping)
-    }
-
-    func key(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
-
-    func node(_ name: String) -> Node? { entries.first { $0.0 == name }?.1.node }
-
-    func has(_ name: String) -> Bool { node(name) != nil }
-
-    func allow(_ names: Set<String>) throws {
-        for (name, entry) in entries where !names.contains(name) {
-            throw parser.error(entry.keyNode, key(name), "unknown key (known: \(names.sorted().joined(separator: ", ")))")
-        }
-    }
-
-    func require<T>(_ name: String, _ read: (Node, String) throws -> T) throws -> T {
-        guard let node = node(name) else { throw parser.error(mappingNode, key(name), "is required") }
-        return try read(node, key(name))
-    }
-
-    func optional<T>(_ name: String, _ read: (Node, String) throws -> T) throws -> T? {
-        guard let node = node(name) else { return nil }
-        return try read(node, key(name))
-    }
-}
-
-extension Node {
-    var isNull: Bool {
-        guard let scalar else { return false }
-        return scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)
-    }
-
-    var kindName: String {
-        switch self {
-        case .scalar: "scalar"
-        case .mapping: "mapping"
-        case .sequence: "list"
-        case .alias: "alias"
-        }
-    }
-}
-
-/// Dotted IPv4 text, for source ranges.
-struct IPv4 {
-    let value: UInt32
-
-    init(value: UInt32) { self.value = value }
-
-    init?(_ text: String) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for part in parts {
-            guard let byte = UInt8(part) else { return nil }
-            value = value << 8 | UInt32(byte)
-        }
-        self.value = value
-    }
-
-    var text: String { "\(value >> 24).\(value >> 16 & 255).\(value >> 8 & 255).\(value & 255)" }
-}
-
-enum ProbeTokenLimits {
-    /// `PRB:` + 10 + `:` + 10 + `:` + 20 + `:` + 20 + `:PRB`.
-    static let maximumLength = 4 + 10 + 1 + 10 + 1 + 20 + 1 + 20 + 4
 }

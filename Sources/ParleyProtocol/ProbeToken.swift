@@ -18,6 +18,9 @@ public struct ProbeToken: Sendable, Hashable {
 
     public var text: String { "PRB:\(run):\(publisher):\(seq):\(scheduledNanos):PRB" }
 
+    /// The longest a token's text can be: `PRB:` + 10 + `:` + 10 + `:` + 20 + `:` + 20 + `:PRB`.
+    public static let maximumTextLength = 4 + 10 + 1 + 10 + 1 + 20 + 1 + 20 + 4
+
     /// Calls `found` for every well-formed token in `bytes`, in order. Malformed look-alikes
     /// are skipped. Cost: one pass over the bytes, no allocation.
     public static func scan(_ bytes: UnsafeRawBufferPointer, _ found: (ProbeToken) -> Void) {
