@@ -20,7 +20,8 @@ public struct Comparison: Sendable {
         "delivery.ratio", "delivery.lost", "delivery.duplicates", "connect.errors", "throughput.deliveries",
     ]
 
-    /// Compares the first run of each report (the last if `useLast`, for sweeps' largest).
+    /// Compares the first run of each report (a sweep's smallest client count); a note says
+    /// when the reports hold different numbers of runs.
     public init(base: LoadReport, new: LoadReport, tolerance: Double, metrics: [String] = Comparison.defaultMetrics) {
         var notes: [String] = []
         sameScenario = base.scenarioDigest == new.scenarioDigest

@@ -4,9 +4,8 @@ import Testing
 @Suite(.timeLimit(.minutes(1))) struct ManagementAPITests {
     let auth = [("Authorization", "Bearer s3cret")]
 
-    /// The id of `name`'s connection, found the way an operator would: GET on each candidate is
-    /// not possible, so the test reads it from the gateway's own log of ids via a private note.
-    func connectionID(of client: TestClient, in server: TestServer) async throws -> String {
+    /// The id of the server's only connection (the one under test), from the gateway's registry.
+    func onlyConnectionID(in server: TestServer) async throws -> String {
         let ids = try await server.gateway.registry.openIDs()
         #expect(ids.count == 1)
         return ids[0]
@@ -31,7 +30,7 @@ import Testing
             let client = try await server.namedClient("alice")
             try await client.send(#"{"action":"sendPrivate","message":"ready","to":"alice"}"#)
             _ = try await client.next()
-            let id = try await connectionID(of: client, in: server)
+            let id = try await onlyConnectionID(in: server)
 
             let posted = try await RawHTTP.request(
                 port: server.port, method: "POST", path: "/@connections/\(id)", headers: auth, body: Array("from the API".utf8))
