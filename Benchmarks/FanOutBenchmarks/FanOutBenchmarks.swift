@@ -35,8 +35,9 @@ let benchmarks: @Sendable () -> Void = {
             setup: { try await FanOutFixture.install(clients: clients, reading: true) },
             teardown: { try await FanOutFixture.uninstall() }
         )
-        // The gateway alone: clients stop reading, so the allocations and CPU counted are the
-        // server's — framing, bucketing, the hop, one write per channel and the flush pass.
+        // The gateway alone: the clients are bare sockets that never read (`SilentSocket`), so the
+        // allocations and CPU counted are the server's — framing, bucketing, the hop, one write
+        // per channel and the flush pass.
         Benchmark(
             "fan-out: one public message to \(clients) connections, server side",
             configuration: .init(maxIterations: 150),
@@ -52,7 +53,8 @@ let benchmarks: @Sendable () -> Void = {
     }
 }
 
-/// A gateway with a do-nothing handler, and N clients that count what they receive.
+/// A gateway with a do-nothing handler, and N clients: NIO clients that count what they
+/// receive, or silent sockets that receive nothing at all.
 struct FanOutFixture: Sendable {
     /// The fixture of the benchmark running now (set up once per benchmark, not per sample).
     static let current = Mutex<FanOutFixture?>(nil)
@@ -63,10 +65,10 @@ struct FanOutFixture: Sendable {
     let counter: DeliveryCounter
     let clientGroup: MultiThreadedEventLoopGroup
     let channels: [any Channel]
+    let silentSockets: [SilentSocket]
 
     static func install(clients: Int, reading: Bool) async throws {
-        let fixture = try await start(clients: clients)
-        if !reading { try await fixture.stopReading() }
+        let fixture = try await start(clients: clients, reading: reading)
         current.withLock { $0 = fixture }
     }
 
@@ -78,7 +80,7 @@ struct FanOutFixture: Sendable {
         try await fixture?.stop()
     }
 
-    static func start(clients: Int) async throws -> FanOutFixture {
+    static func start(clients: Int, reading: Bool) async throws -> FanOutFixture {
         OpenFilesLimit.raiseToHardLimit()
         var configuration = GatewayConfiguration.forLoadTesting()
         configuration.eventLoopCount = 1
@@ -90,12 +92,17 @@ struct FanOutFixture: Sendable {
         let counter = DeliveryCounter()
         let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var channels: [any Channel] = []
+        var silentSockets: [SilentSocket] = []
         for _ in 0..<clients {
-            channels.append(try await connect(port: port, group: clientGroup, counter: counter))
+            if reading {
+                channels.append(try await connect(port: port, group: clientGroup, counter: counter))
+            } else {
+                silentSockets.append(try SilentSocket.connect(port: port))
+            }
         }
         while await gateway.registry.count() < clients { try await Task.sleep(for: .milliseconds(10)) }
         let ids = try await gateway.registry.openIDs().compactMap { ConnectionID($0) }
-        return FanOutFixture(running: running, ids: ids, counter: counter, clientGroup: clientGroup, channels: channels)
+        return FanOutFixture(running: running, ids: ids, counter: counter, clientGroup: clientGroup, channels: channels, silentSockets: silentSockets)
     }
 
     func broadcastAndWait(_ payload: Payload) async {
@@ -113,13 +120,10 @@ struct FanOutFixture: Sendable {
         }
     }
 
-    func stopReading() async throws {
-        for channel in channels { try await channel.setOption(ChannelOptions.autoRead, value: false) }
-    }
-
     func stop() async throws {
         try await running.stop()
         for channel in channels { try? await channel.close() }
+        for socket in silentSockets { socket.close() }
         try await clientGroup.shutdownGracefully()
     }
 

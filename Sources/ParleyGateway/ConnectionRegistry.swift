@@ -64,7 +64,15 @@ public final class ConnectionRegistry: Connections {
         var buckets = [[UInt64]](repeating: [], count: loops.count)
         let share = count / loops.count + count / (4 * loops.count) + 8
         for index in buckets.indices { buckets[index].reserveCapacity(share) }
-        for id in ids { buckets[id.loopIndex].append(id.rawValue) }
+        // Called from other modules, this generic function runs unspecialized, and there the
+        // element-by-element loop allocated a box per id (1,000 per broadcast to 1,000,
+        // measured by the fan-out benchmark's allocation stacks). A closure over a concrete
+        // type keeps the loop specialized whatever the caller.
+        func bucket(_ id: ConnectionID) { buckets[id.loopIndex].append(id.rawValue) }
+        let contiguous: Void? = ids.withContiguousStorageIfAvailable { for id in $0 { bucket(id) } }
+        if contiguous == nil {
+            ids.forEach(bucket)
+        }
         for (loopIndex, bucket) in buckets.enumerated() where !bucket.isEmpty {
             let table = tables[loopIndex]
             table.deliveryQueued()
