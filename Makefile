@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PORT ?= 8080
 
-.PHONY: build release test run load clean perf-gate compare-servers bench
+.PHONY: build release test run load clean perf-gate compare-servers bench browser-test chromium
 
 build:
 	$(SWIFT) build
@@ -11,11 +11,25 @@ release:
 	$(SWIFT) build -c release
 
 # Unit and integration tests (real sockets on loopback; Swift Testing runs them in parallel),
-# then the performance gate.
+# the chat page in a real browser, then the performance gate.
 test:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) browser-test
 	$(MAKE) perf-gate
+
+# Debian's Chromium (Playwright cannot download its own browser here); apt needs root.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
+
+# The chat page in headless Chromium against a live `parley serve` (Tests/BrowserTests, pytest +
+# Playwright in a venv under .build/). Screenshots land in .build/browser-artifacts/.
+BROWSER_VENV := .build/browser-venv
+browser-test: build chromium
+	@test -x $(BROWSER_VENV)/bin/python || python3 -m venv $(BROWSER_VENV)
+	@$(BROWSER_VENV)/bin/python -c "import playwright, pytest" 2>/dev/null || $(BROWSER_VENV)/bin/pip install -q "playwright>=1.50" "pytest>=8"
+	PARLEY_BIN=.build/debug/parley $(BROWSER_VENV)/bin/python -m pytest -q Tests/BrowserTests
 
 # Parley's fan-out p99 against the C reference server in the same run: fails past 2x, or on any
 # lost delivery. Release builds; the reference server is compiled from ../shared/reference.
