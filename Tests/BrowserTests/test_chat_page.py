@@ -187,3 +187,21 @@ def test_phone_width_long_messages_wrap_and_the_log_stays_bounded(server, sessio
     numbers = [int(match) for match in re.findall(r"bot: line (\d+)", log_entries(ivy).all_inner_texts().__str__())]
     assert len(numbers) >= 497 and numbers == list(range(600 - len(numbers), 600))
     assert ivy.console_errors == []
+
+
+def test_socket_url_follows_the_page_scheme_and_backoff_grows_to_a_cap(server, sessions):
+    page = sessions("units").page
+    page.goto(server.url)
+    result = page.evaluate("""async () => {
+        const { gatewayURL, backoffDelay } = await import("/chat-connection.js");
+        return {
+            https: gatewayURL({ protocol: "https:", host: "chat.example:8443" }),
+            http: gatewayURL({ protocol: "http:", host: "127.0.0.1:8080" }),
+            delays: [0, 1, 2, 3, 4, 5, 10].map((attempt) => backoffDelay(attempt, () => 0.5)),
+            lowest: backoffDelay(0, () => 0), highest: backoffDelay(0, () => 1),
+        };
+    }""")
+    assert result["https"] == "wss://chat.example:8443/ws"
+    assert result["http"] == "ws://127.0.0.1:8080/ws"
+    assert result["delays"] == [500, 1000, 2000, 4000, 8000, 15000, 15000]
+    assert result["lowest"] == 400 and result["highest"] == 600
