@@ -2,7 +2,7 @@
 import PackageDescription
 
 // One module, one job; dependencies point one way:
-// executables → Gateway / Chat → Protocol. See README.md for the map.
+// executables → Gateway / Chat / Cluster → Protocol. See README.md for the map.
 let package = Package(
     name: "Parley",
     platforms: [.macOS(.v15)],
@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "ParleyChat", targets: ["ParleyChat"]),
         .library(name: "ParleyGateway", targets: ["ParleyGateway"]),
         .library(name: "ParleyLoad", targets: ["ParleyLoad"]),
+        .library(name: "ParleyCluster", targets: ["ParleyCluster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The wire: inbound route selection, outbound event encoding, names, limits, probe tokens.
@@ -62,6 +64,15 @@ let package = Package(
             ],
             resources: [.copy("Web")]
         ),
+        // More than one gateway: the room's log and the connections table on PostgreSQL.
+        .target(
+            name: "ParleyCluster",
+            dependencies: [
+                "ParleyProtocol", "ParleyChat",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The harness: scenarios, client swarm, latency recording, reports, compare, thresholds.
         // It speaks only the wire.
         .target(
@@ -88,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "parley",
             dependencies: [
-                "ParleyProtocol", "ParleyChat", "ParleyGateway",
+                "ParleyProtocol", "ParleyChat", "ParleyGateway", "ParleyCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -102,6 +113,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "ParleyClusterTests",
+            dependencies: [
+                "ParleyCluster", "ParleyGateway", "ParleyChat", "ParleyProtocol", "ParleyLoad",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

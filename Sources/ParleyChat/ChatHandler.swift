@@ -7,7 +7,11 @@ import Synchronization
 /// `$disconnect` and `$default` through `Connections`. It holds no sockets; its only state is the
 /// store and the room's counters, behind one lock. Posting happens under the lock so that every
 /// recipient sees public messages in `seq` order; `Connections.post` only enqueues.
-public final class ChatHandler: RouteHandler {
+///
+/// Alone, it decides and applies each change at once. In a cluster (`bus` given) it checks a frame
+/// against its replica of the room, submits the change to the bus, and applies what the bus
+/// decided when it comes back (`ClusterRoom`), the same way on every node.
+public final class ChatHandler: RouteHandler, ClusterRoom {
     public static let routes: Set<String> = ["setName", "sendPublic", "sendPrivate"]
 
     private struct State: Sendable {
@@ -18,6 +22,10 @@ public final class ChatHandler: RouteHandler {
         var lastMembersOnline: ContinuousClock.Instant?
         var membersOnlinePending = false
         var membersOnlineScheduled = false
+        /// Cluster only: connections whose name the cluster is deciding, with the frames they
+        /// sent meanwhile. Those wait, so that a `sendPublic` right after `setName` is judged
+        /// after the name, as it would be on a single node.
+        var pendingClaims: [ConnectionID: [MessageEvent]] = [:]
     }
 
     private let state: Mutex<State>
@@ -26,6 +34,7 @@ public final class ChatHandler: RouteHandler {
     private let configuration: ChatConfiguration
     private let clockMillis: @Sendable () -> Int64
     private let logger: Logger
+    private let bus: (any ClusterBus)?
 
     public var routeKeys: Set<String> { Self.routes }
 
@@ -35,7 +44,8 @@ public final class ChatHandler: RouteHandler {
         store: any ConnectionStore = MemoryConnectionStore(),
         configuration: ChatConfiguration = ChatConfiguration(),
         clockMillis: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
-        logger: Logger = Logger(label: "parley.chat")
+        logger: Logger = Logger(label: "parley.chat"),
+        bus: (any ClusterBus)? = nil
     ) {
         self.state = Mutex(State(store: store))
         self.connections = connections
@@ -43,6 +53,8 @@ public final class ChatHandler: RouteHandler {
         self.configuration = configuration
         self.clockMillis = clockMillis
         self.logger = logger
+        self.bus = bus
+        bus?.attach(self)
     }
 
     // MARK: $connect, $disconnect
@@ -56,10 +68,19 @@ public final class ChatHandler: RouteHandler {
     }
 
     public func disconnect(_ id: ConnectionID) {
-        state.withLock { state in
-            guard let gone = state.store.remove(id), let name = gone.name else { return }
-            record(.left(name.display), by: id, in: &state)
+        let leaving: Bool = state.withLock { state in
+            let pending = state.pendingClaims.removeValue(forKey: id) != nil
+            guard let bus, pending || state.store.member(id)?.name != nil else {
+                guard let gone = state.store.remove(id), let name = gone.name else { return false }
+                record(.left(name.display), by: id, in: &state)
+                return false
+            }
+            // The room keeps the name until the cluster's leave comes back, on every node alike.
+            state.store.detachLocal(id)
+            bus.submit(.leave(id))
+            return true
         }
+        if leaving { logger.trace("leave submitted", metadata: ["id": "\(id)"]) }
     }
 
     public func attributes(of id: ConnectionID) -> [String: String] {
@@ -74,6 +95,10 @@ public final class ChatHandler: RouteHandler {
     public func receive(_ event: MessageEvent) {
         let id = event.connectionID
         let outcome: ProtocolError? = state.withLock { state in
+            if state.pendingClaims[id] != nil {
+                state.pendingClaims[id]!.append(event)
+                return nil
+            }
             switch event.selection {
             case .route("setName", let frame):
                 return setName(frame, from: id, overRate: event.overRate, in: &state)
@@ -105,21 +130,37 @@ public final class ChatHandler: RouteHandler {
             return ProtocolError(.nameTaken, "\"\(name.display)\" is taken", action: "setName")
         }
         if overRate { return rateLimited("setName") }
-        switch state.store.claim(name, for: id) {
-        case .taken:
-            return ProtocolError(.nameTaken, "\"\(name.display)\" is taken", action: "setName")
-        case .unchanged:
+        if let bus {
+            // Unchanged needs nobody's agreement; anything else is the cluster's to decide.
+            if state.store.member(id)?.name?.display != name.display {
+                state.pendingClaims[id] = []
+                bus.submit(.claim(id, name))
+            }
             return nil
+        }
+        if applyName(name, to: id, in: &state) == .taken {
+            return ProtocolError(.nameTaken, "\"\(name.display)\" is taken", action: "setName")
+        }
+        return nil
+    }
+
+    /// Gives the name and announces the join or rename; shared by both ways a name is decided.
+    @discardableResult
+    private func applyName(_ name: ChatName, to id: ConnectionID, in state: inout State) -> NameClaim {
+        let claim = state.store.claim(name, for: id)
+        switch claim {
+        case .taken, .unchanged:
+            break
         case .renamed(let previous):
             record(.renamed(from: previous, to: name.display), by: id, in: &state)
         case .joined:
             record(.joined(name.display), by: id, in: &state)
-            if state.store.member(id)?.feed == .delta {
+            if let member = state.store.member(id), member.isLocal, member.feed == .delta {
                 // delta's one snapshot, which already holds its own join.
                 connections.post(OutboundEvent.members(state.store.namedDisplayNames).encode(), to: id)
             }
         }
-        return nil
+        return claim
     }
 
     private func sendPublic(_ frame: InboundFrame, from id: ConnectionID, overRate: Bool, in state: inout State)
@@ -132,11 +173,18 @@ public final class ChatHandler: RouteHandler {
         }
         guard let sender = state.store.member(id)?.name else { return notNamed("sendPublic") }
         if overRate { return rateLimited("sendPublic") }
-        state.publicSeq += 1
-        let event = OutboundEvent.publicMessage(
-            from: sender.display, text: text, seq: state.publicSeq, timestampMillis: clockMillis())
-        connections.post(event.encode(), to: state.store.namedIDs)
+        if let bus {
+            bus.submit(.publicMessage(sender: id, from: sender, text: text, timestampMillis: clockMillis()))
+            return nil
+        }
+        applyPublic(from: sender.display, text: text, seq: state.publicSeq + 1, timestampMillis: clockMillis(), in: &state)
         return nil
+    }
+
+    private func applyPublic(from: String, text: String, seq: UInt64, timestampMillis: Int64, in state: inout State) {
+        state.publicSeq = seq
+        let event = OutboundEvent.publicMessage(from: from, text: text, seq: seq, timestampMillis: timestampMillis)
+        connections.post(event.encode(), to: state.store.namedIDs)
     }
 
     private func sendPrivate(_ frame: InboundFrame, from id: ConnectionID, overRate: Bool, in state: inout State)
@@ -157,11 +205,82 @@ public final class ChatHandler: RouteHandler {
             return ProtocolError(.unknownRecipient, "nobody is called \"\(to)\"", action: "sendPrivate")
         }
         if overRate { return rateLimited("sendPrivate") }
-        let seq = state.store.nextPrivateSeq(for: recipient.id)
-        let event = OutboundEvent.privateMessage(
-            from: sender.display, text: text, seq: seq, timestampMillis: clockMillis())
-        connections.post(event.encode(), to: recipient.id)
+        if let bus, !recipient.isLocal {
+            bus.submit(
+                .privateMessage(sender: id, to: recipient.id, from: sender, text: text, timestampMillis: clockMillis()))
+            return nil
+        }
+        applyPrivate(to: recipient.id, from: sender.display, text: text, timestampMillis: clockMillis(), in: &state)
         return nil
+    }
+
+    private func applyPrivate(to id: ConnectionID, from: String, text: String, timestampMillis: Int64, in state: inout State) {
+        guard state.store.member(id)?.isLocal == true else { return }
+        let seq = state.store.nextPrivateSeq(for: id)
+        let event = OutboundEvent.privateMessage(from: from, text: text, seq: seq, timestampMillis: timestampMillis)
+        connections.post(event.encode(), to: id)
+    }
+
+    // MARK: ClusterRoom (what the bus decided)
+
+    public func apply(_ event: RoomEvent) {
+        let released: [MessageEvent] = state.withLock { state in
+            switch event {
+            case .named(let id, let name):
+                if state.store.member(id) == nil { state.store.addRemote(id) }
+                if applyName(name, to: id, in: &state) == .taken {
+                    // The database's unique index makes this impossible unless the replica is stale.
+                    logger.warning("replica disagrees with the cluster on a name", metadata: ["name": "\(name.display)"])
+                }
+                return state.pendingClaims.removeValue(forKey: id) ?? []
+            case .left(let id):
+                if let bus, let member = state.store.member(id), member.isLocal, let name = member.name {
+                    // The cluster took this node for dead and reaped a member that is still
+                    // here: it stays, and is registered again.
+                    bus.submit(.claim(id, name))
+                    return []
+                }
+                guard let gone = state.store.remove(id), let name = gone.name else { return [] }
+                record(.left(name.display), by: id, in: &state)
+            case .publicMessage(let from, let text, let seq, let timestampMillis):
+                applyPublic(from: from, text: text, seq: seq, timestampMillis: timestampMillis, in: &state)
+            case .privateMessage(let to, let from, let text, let timestampMillis):
+                applyPrivate(to: to, from: from, text: text, timestampMillis: timestampMillis, in: &state)
+            }
+            return []
+        }
+        for event in released { receive(event) }
+    }
+
+    public func refuse(_ command: RoomCommand, because error: ProtocolError) {
+        let id = command.requester
+        connections.post(OutboundEvent.error(error).encode(), to: id)
+        guard case .claim = command else { return }
+        let released = state.withLock { $0.pendingClaims.removeValue(forKey: id) ?? [] }
+        for event in released { receive(event) }
+    }
+
+    public func resynchronize(named: [(id: ConnectionID, name: ChatName)]) {
+        state.withLock { state in
+            state.store.replaceRoom(with: named)
+            // Whatever changed while this node was cut off, its full clients get the room as it is.
+            guard state.store.namedCount <= configuration.presenceLimit else { return }
+            let members = OutboundEvent.members(state.store.namedDisplayNames).encode()
+            connections.post(members, to: state.store.namedIDs(feed: .full))
+        }
+    }
+
+    public func localNamedMembers() -> [(id: ConnectionID, name: ChatName)] {
+        state.withLock { state in
+            state.store.namedIDs.compactMap { id in state.store.member(id)?.name.map { (id, $0) } }
+        }
+    }
+
+    public func applyLocally(_ command: RoomCommand) {
+        state.withLock { state in
+            guard case .publicMessage(_, let from, let text, let timestampMillis) = command else { return }
+            applyPublic(from: from.display, text: text, seq: state.publicSeq + 1, timestampMillis: timestampMillis, in: &state)
+        }
     }
 
     private func validMessage(_ frame: InboundFrame, action: String) -> Result<String, ProtocolError> {

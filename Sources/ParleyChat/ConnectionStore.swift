@@ -7,6 +7,9 @@ public struct ChatMember: Sendable, Equatable {
     public var name: ChatName?
     /// The recipient's own counter for private messages (PROTOCOL.md: starts at 1).
     public var privateSeq: UInt64 = 0
+    /// Held by this node (posts reach it); false for another node's member seen through the
+    /// cluster, and for a local member whose socket is gone but whose leave is not yet applied.
+    public var isLocal = true
 }
 
 /// The result of claiming a name.
@@ -18,9 +21,15 @@ public enum NameClaim: Sendable, Equatable {
 }
 
 /// Who is connected, under which name (the managed API's connections table). The handler keeps
-/// no other state about connections, so another store (a shared database) can take its place.
+/// no other state about connections. In a cluster the store is this node's replica of the room:
+/// its own connections plus every other node's named members, kept by the cluster's room log.
 public protocol ConnectionStore: Sendable {
     mutating func add(_ id: ConnectionID, feed: PresenceFeed)
+    /// Another node's connection (it has no feed here: nothing is posted to it from this node).
+    mutating func addRemote(_ id: ConnectionID)
+    /// A local connection whose socket is gone: nothing more is posted to it, but it stays in the
+    /// room (its name, its place) until its leave is applied.
+    mutating func detachLocal(_ id: ConnectionID)
     /// Removes the connection and returns what it was.
     mutating func remove(_ id: ConnectionID) -> ChatMember?
     func member(_ id: ConnectionID) -> ChatMember?
@@ -29,10 +38,14 @@ public protocol ConnectionStore: Sendable {
     /// Gives `name` to `id` unless another connection holds it (case-insensitively).
     mutating func claim(_ name: ChatName, for id: ConnectionID) -> NameClaim
     mutating func nextPrivateSeq(for id: ConnectionID) -> UInt64
-    /// Named members in join order (a rename keeps its place).
+    /// This node's named members in join order (what a public message is posted to).
     var namedIDs: MemberIDs { get }
+    /// Every named member of the room, on any node, in join order.
     var namedDisplayNames: [String] { get }
     var namedCount: Int { get }
-    /// Named members with the given presence feed, in join order.
+    /// This node's named members with the given presence feed, in join order.
     func namedIDs(feed: PresenceFeed) -> [ConnectionID]
+    /// Every named member of the room as the cluster knows it, in join order: other nodes'
+    /// members are replaced by these; local ones keep their state (a snapshot after a reconnect).
+    mutating func replaceRoom(with named: [(id: ConnectionID, name: ChatName)])
 }

@@ -1,9 +1,14 @@
 import ParleyProtocol
 
-/// The embedded default store: one process, one room, all in memory.
+/// The embedded default store: one process, one room, all in memory. In a cluster it is also
+/// each node's replica of the room (other nodes' members are kept with `isLocal == false`).
 public struct MemoryConnectionStore: ConnectionStore {
     private var members: [ConnectionID: ChatMember] = [:]
-    private var order = JoinOrder()
+    /// Every named member, in join order: member lists and counts.
+    private var room = JoinOrder()
+    /// This node's named members, in join order: the fan-out's recipients. On a single node it
+    /// holds the same ids as `room`; a second order costs a little per join, not per broadcast.
+    private var local = JoinOrder()
     private var idByKey: [String: ConnectionID] = [:]
 
     public init() {}
@@ -12,10 +17,21 @@ public struct MemoryConnectionStore: ConnectionStore {
         members[id] = ChatMember(id: id, feed: feed)
     }
 
+    public mutating func addRemote(_ id: ConnectionID) {
+        members[id] = ChatMember(id: id, feed: .none, isLocal: false)
+    }
+
+    public mutating func detachLocal(_ id: ConnectionID) {
+        guard members[id]?.isLocal == true else { return }
+        members[id]?.isLocal = false
+        local.remove(id)
+    }
+
     public mutating func remove(_ id: ConnectionID) -> ChatMember? {
         guard let member = members.removeValue(forKey: id) else { return nil }
         if let name = member.name {
-            order.remove(id)
+            room.remove(id)
+            local.remove(id)
             idByKey.removeValue(forKey: name.key)
         }
         return member
@@ -37,10 +53,12 @@ public struct MemoryConnectionStore: ConnectionStore {
         member.name = name
         members[id] = member
         if previous == nil {
-            order.append(id, name: name)
+            room.append(id, name: name)
+            if member.isLocal { local.append(id, name: name) }
             return .joined
         }
-        order.rename(id, to: name)
+        room.rename(id, to: name)
+        local.rename(id, to: name)
         return .renamed(from: previous!.display)
     }
 
@@ -49,11 +67,30 @@ public struct MemoryConnectionStore: ConnectionStore {
         return members[id]?.privateSeq ?? 0
     }
 
-    public var namedIDs: MemberIDs { order.ids }
-    public var namedDisplayNames: [String] { order.names }
-    public var namedCount: Int { order.count }
+    public var namedIDs: MemberIDs { local.ids }
+    public var namedDisplayNames: [String] { room.names }
+    public var namedCount: Int { room.count }
 
     public func namedIDs(feed: PresenceFeed) -> [ConnectionID] {
-        order.ids.filter { members[$0]?.feed == feed }
+        local.ids.filter { members[$0]?.feed == feed }
+    }
+
+    public mutating func replaceRoom(with named: [(id: ConnectionID, name: ChatName)]) {
+        let localMembers = members.values.filter(\.isLocal)
+        members = [:]
+        room = JoinOrder()
+        local = JoinOrder()
+        idByKey = [:]
+        var placed = Set<ConnectionID>()
+        for member in localMembers { members[member.id] = ChatMember(id: member.id, feed: member.feed, privateSeq: member.privateSeq) }
+        for (id, name) in named where !placed.contains(id) {
+            placed.insert(id)
+            if members[id] == nil { addRemote(id) }
+            _ = claim(name, for: id)
+        }
+        // Local members the snapshot did not know (named while it was taken) keep their names.
+        for member in localMembers where !placed.contains(member.id) {
+            if let name = member.name { _ = claim(name, for: member.id) }
+        }
     }
 }

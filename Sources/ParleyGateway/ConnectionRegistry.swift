@@ -20,8 +20,11 @@ public final class ConnectionRegistry: Connections {
     /// Clients closed because they stopped reading.
     public let slowConsumerCloses = Atomic<Int>(0)
 
-    init(loops: [any EventLoop]) {
+    private let nodeTag: UInt8
+
+    init(loops: [any EventLoop], nodeTag: UInt8 = 0) {
         self.loops = loops
+        self.nodeTag = nodeTag
         self.tables = loops.map { LoopBoundTable(eventLoop: $0) }
         var index: [ObjectIdentifier: Int] = [:]
         for (position, loop) in loops.enumerated() { index[ObjectIdentifier(loop)] = position }
@@ -32,7 +35,7 @@ public final class ConnectionRegistry: Connections {
     func makeID(on loop: any EventLoop) -> ConnectionID {
         let loopIndex = loopIndexByID[ObjectIdentifier(loop)] ?? 0
         let next = serial.wrappingAdd(1, ordering: .relaxed).newValue
-        return ConnectionID(loopIndex: loopIndex, serial: next)
+        return ConnectionID(loopIndex: loopIndex, node: nodeTag, serial: next)
     }
 
     /// Called on the connection's loop once its WebSocket handler is in place.

@@ -30,7 +30,7 @@ public final class Gateway: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopCount))
-        self.registry = ConnectionRegistry(loops: Array(eventLoopGroup.makeIterator()))
+        self.registry = ConnectionRegistry(loops: Array(eventLoopGroup.makeIterator()), nodeTag: configuration.nodeTag)
         self.admission = ConnectionAdmission(
             connectionsPerSecond: configuration.connectionsPerSecond,
             maximumConnections: configuration.maximumConnections)

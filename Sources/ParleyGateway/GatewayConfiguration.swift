@@ -30,6 +30,8 @@ public struct GatewayConfiguration: Sendable {
     public var servesWebPage = true
     /// Event loops for sockets; defaults to one per core.
     public var eventLoopCount = System.coreCount
+    /// This node's tag inside connection ids, so that ids are unique across a cluster (0 alone).
+    public var nodeTag: UInt8 = 0
 
     public init() {}
 

@@ -9,6 +9,10 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case nameTaken = "name_taken"
     case unknownRecipient = "unknown_recipient"
     case rateLimited = "rate_limited"
+    /// A cluster node cannot reach the shared database: a name cannot be claimed, or a private
+    /// message cannot reach another node, until it is back (Parley's addition; single-node
+    /// gateways never send it).
+    case unavailable = "unavailable"
 }
 
 /// One error answer: code, human text, and the action of the frame that caused it (nil when the

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ParleyChat
+import ParleyCluster
 import ParleyGateway
 import ParleyProtocol
 
@@ -16,6 +17,11 @@ struct Serve: AsyncParsableCommand {
               parley serve
               parley serve --port 0 --management-token s3cret --log-level debug
               parley serve --port 9000 --max-connections 19000 --presence-limit 500
+              parley serve --store postgres --postgres-url postgres://parley@127.0.0.1:5432/parley --node-id a
+
+            With --store postgres, nodes sharing one database serve one room (see README, "Cluster").
+            Exit codes: 0 after a drain, 64 for bad arguments, 69 when the database is unreachable
+            at start or its schema is newer than this parley.
             """
     )
 
@@ -44,6 +50,16 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Milliseconds over which membership changes are coalesced.") var presenceWindowMs = 100
     @Option(help: "Event loops for sockets; one per core by default.") var eventLoops = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: "Where the room lives: memory (this process alone) or postgres (a cluster of nodes).")
+    var store = "memory"
+    @Option(help: "PostgreSQL for --store postgres: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.")
+    var postgresURL: String?
+    @Option(help: "This node's name in the cluster (a restarted node keeps its place by it); default HOST:PORT.")
+    var nodeID: String?
+    @Option(help: "Seconds of silence after which a node is dead and its members are removed.")
+    var deadNodeAfter = 10
+    @Option(help: "Milliseconds between a node's heartbeats.") var heartbeatMs = 1000
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535, not \(port)") }
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -54,9 +70,21 @@ struct Serve: AsyncParsableCommand {
             ("--idle-timeout", idleTimeout), ("--max-lifetime", maxLifetime), ("--connect-rate", connectRate),
             ("--max-connections", maxConnections), ("--inbound-rate", inboundRate),
             ("--outbound-budget", outboundBudget), ("--max-message-chars", maxMessageChars),
-            ("--event-loops", eventLoops),
+            ("--event-loops", eventLoops), ("--dead-node-after", deadNodeAfter), ("--heartbeat-ms", heartbeatMs),
         ] where value <= 0 {
             throw ValidationError("\(name) must be positive, not \(value)")
+        }
+        switch store {
+        case "memory":
+            if postgresURL != nil { throw ValidationError("--postgres-url needs --store postgres") }
+        case "postgres":
+            guard let postgresURL else { throw ValidationError("--store postgres needs --postgres-url") }
+            do { _ = try PostgresURL(postgresURL) } catch { throw ValidationError("\(error)") }
+            if heartbeatMs * 2 > deadNodeAfter * 1000 {
+                throw ValidationError("--heartbeat-ms must be at most half of --dead-node-after")
+            }
+        default:
+            throw ValidationError("--store must be memory or postgres, not \(store)")
         }
     }
 
@@ -71,11 +99,16 @@ struct Serve: AsyncParsableCommand {
                 metadata: ["nofile": "\(openFiles)", "max-connections": "\(maxConnections)"])
         }
 
+        let bus = try await joinCluster(logger: logger)
+        var gatewayConfiguration = self.gatewayConfiguration
+        gatewayConfiguration.nodeTag = bus?.tag ?? 0
+        let chatConfiguration = self.chatConfiguration
         let gateway = Gateway(configuration: gatewayConfiguration, logger: logger) { connections, scheduler in
             ChatHandler(
                 connections: connections, scheduler: scheduler, configuration: chatConfiguration,
-                logger: logger)
+                logger: logger, bus: bus)
         }
+        let cluster = Task { await bus?.run() }
         let announce = Task {
             if let address = await gateway.waitUntilListening() {
                 // One readiness line, flushed at once: scripts wait for it on a pipe.
@@ -85,7 +118,26 @@ struct Serve: AsyncParsableCommand {
         }
         defer { announce.cancel() }
         try await gateway.run()
+        // The drain's leaves reach the other nodes before this one goes.
+        await bus?.finish()
+        cluster.cancel()
+        await cluster.value
         try await gateway.shutdownEventLoops()
+    }
+
+    /// The cluster bus for --store postgres (nil for memory); an unreachable database is an
+    /// error at once, not a hang.
+    func joinCluster(logger: Logger) async throws -> PostgresClusterBus? {
+        guard store == "postgres", let postgresURL else { return nil }
+        var settings = ClusterSettings(url: try PostgresURL(postgresURL), nodeName: nodeID ?? "\(host):\(port)")
+        settings.deadNodeAfter = .seconds(deadNodeAfter)
+        settings.heartbeatInterval = .milliseconds(heartbeatMs)
+        do {
+            return try await PostgresClusterBus.join(settings, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("parley: error: \(error)\n".utf8))
+            throw ExitCode(69)
+        }
     }
 
     var gatewayConfiguration: GatewayConfiguration {

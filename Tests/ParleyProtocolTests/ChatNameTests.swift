@@ -33,6 +33,16 @@ import Testing
         #expect(ConnectionID("xyz") == nil)
         #expect(ConnectionID("zzzzzzzzzzzzzzzz") == nil)
     }
+
+    @Test func nodeTagKeepsIDsOfTwoNodesApartAndLeavesTheLoop() throws {
+        let here = ConnectionID(loopIndex: 1, node: 7, serial: 42)
+        let there = ConnectionID(loopIndex: 1, node: 8, serial: 42)
+        #expect(here != there)
+        #expect(here.node == 7 && there.node == 8)
+        #expect(here.loopIndex == 1)
+        #expect(ConnectionID(loopIndex: 2, serial: 5).node == 0)
+        #expect(try #require(ConnectionID(here.description)).node == 7)
+    }
 }
 
 @Suite struct PresenceFeedTests {

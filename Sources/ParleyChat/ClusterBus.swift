@@ -1,0 +1,56 @@
+import ParleyProtocol
+
+/// The room's shared log when several gateway nodes serve one room (ARCHITECTURE.md, "Cluster").
+/// A node's handler checks a frame against its replica of the room and submits a command; the
+/// bus decides it once for the whole cluster (a name is claimed or refused, a public message gets
+/// its `seq`) and hands the resulting event to every node's handler, in one order everywhere.
+/// A single gateway has no bus: its handler decides and applies at once.
+public protocol ClusterBus: Sendable {
+    /// Connects the bus to this node's room; called once, by the handler's initializer.
+    func attach(_ room: any ClusterRoom)
+    /// Queues a command; commands from one node are decided in the order they were submitted.
+    func submit(_ command: RoomCommand)
+}
+
+/// What a node's handler offers the bus.
+public protocol ClusterRoom: AnyObject, Sendable {
+    /// One decided event, on every node, in the cluster's order.
+    func apply(_ event: RoomEvent)
+    /// A command refused by the cluster (a name taken on another node, the database unreachable);
+    /// the error goes to the command's requester.
+    func refuse(_ command: RoomCommand, because error: ProtocolError)
+    /// The whole room as the database holds it, after (re)connecting: replaces the replica.
+    func resynchronize(named: [(id: ConnectionID, name: ChatName)])
+    /// This node's named members, to register again after the database came back.
+    func localNamedMembers() -> [(id: ConnectionID, name: ChatName)]
+    /// Applies a public message to this node's members only: the database is unreachable and the
+    /// local members keep talking meanwhile.
+    func applyLocally(_ command: RoomCommand)
+}
+
+/// What a node asks of the cluster.
+public enum RoomCommand: Sendable, Equatable {
+    /// `id` joins under `name`, or renames to it.
+    case claim(ConnectionID, ChatName)
+    /// `id` is gone (its socket closed).
+    case leave(ConnectionID)
+    case publicMessage(sender: ConnectionID, from: ChatName, text: String, timestampMillis: Int64)
+    case privateMessage(sender: ConnectionID, to: ConnectionID, from: ChatName, text: String, timestampMillis: Int64)
+
+    /// The connection that asked: a refusal goes back to it.
+    public var requester: ConnectionID {
+        switch self {
+        case .claim(let id, _), .leave(let id): id
+        case .publicMessage(let sender, _, _, _), .privateMessage(let sender, _, _, _, _): sender
+        }
+    }
+}
+
+/// What the cluster decided, as every node applies it.
+public enum RoomEvent: Sendable, Equatable {
+    /// `id` now has `name` (a join, or a rename when it had one).
+    case named(ConnectionID, ChatName)
+    case left(ConnectionID)
+    case publicMessage(from: String, text: String, seq: UInt64, timestampMillis: Int64)
+    case privateMessage(to: ConnectionID, from: String, text: String, timestampMillis: Int64)
+}

@@ -1,0 +1,81 @@
+import Logging
+import PostgresNIO
+
+/// The cluster's tables, created and migrated on start. Each migration runs once, in order, under
+/// an advisory lock, so nodes starting together do not race; `parley_schema` records the version.
+enum ClusterSchema {
+    /// Append only: a released migration is never edited.
+    static let migrations: [[String]] = [
+        // 1: nodes with their heartbeats; the connections table with the unique folded name; the
+        // room's counters (the row every room event locks, which orders them); big payloads.
+        [
+            """
+            CREATE TABLE parley_nodes (
+                name text PRIMARY KEY,
+                tag smallint NOT NULL UNIQUE CHECK (tag BETWEEN 1 AND 255),
+                last_seen timestamptz NOT NULL)
+            """,
+            """
+            CREATE TABLE parley_connections (
+                id bigint PRIMARY KEY,
+                node text NOT NULL,
+                name text,
+                name_key text,
+                connected_at timestamptz NOT NULL,
+                last_seen timestamptz NOT NULL,
+                joined_event bigint NOT NULL)
+            """,
+            "CREATE UNIQUE INDEX parley_connections_name_key ON parley_connections (name_key)",
+            "CREATE INDEX parley_connections_node ON parley_connections (node)",
+            """
+            CREATE TABLE parley_room (
+                id int PRIMARY KEY,
+                event_seq bigint NOT NULL,
+                public_seq bigint NOT NULL)
+            """,
+            "INSERT INTO parley_room VALUES (1, 0, 0)",
+            """
+            CREATE TABLE parley_payloads (
+                id bigserial PRIMARY KEY,
+                body text NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now())
+            """,
+        ]
+    ]
+
+    static var latestVersion: Int { migrations.count }
+
+    /// Brings the database to the latest version; returns the version found before.
+    @discardableResult
+    static func migrate(_ connection: PostgresConnection, logger: Logger) async throws -> Int {
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            try await connection.query("SELECT pg_advisory_xact_lock(\(advisoryLock))", logger: logger)
+            try await connection.query("CREATE TABLE IF NOT EXISTS parley_schema (version int NOT NULL)", logger: logger)
+            var found = 0
+            for try await version in try await connection.query("SELECT max(version) FROM parley_schema", logger: logger)
+                .decode(Int?.self)
+            {
+                found = version ?? 0
+            }
+            if found > latestVersion {
+                throw ClusterError.schemaTooNew(found: found, known: latestVersion)
+            }
+            for version in (found + 1)..<(latestVersion + 1) {
+                for statement in migrations[version - 1] {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query("INSERT INTO parley_schema VALUES (\(version))", logger: logger)
+                logger.info("cluster schema migrated", metadata: ["version": "\(version)"])
+            }
+            try await connection.query("COMMIT", logger: logger)
+            return found
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
+        }
+    }
+
+    /// Serializes migrations and node registrations across nodes.
+    static let advisoryLock: Int64 = 0x7061_726C_6579
+}

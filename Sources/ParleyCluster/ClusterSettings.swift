@@ -1,0 +1,18 @@
+/// How a node takes part in the cluster.
+public struct ClusterSettings: Sendable {
+    public var url: PostgresURL
+    /// This node's name in `parley_nodes` (`--node-id`); a restarted node keeps its tag by it.
+    public var nodeName: String
+    /// How often the node says it is alive.
+    public var heartbeatInterval: Duration = .seconds(1)
+    /// A node silent this long is dead: the survivors remove its connections and announce the
+    /// leaves. The bound on how long a dead node's members linger.
+    public var deadNodeAfter: Duration = .seconds(10)
+    /// Reconnection backoff: 100 ms doubling up to this.
+    public var maximumBackoff: Duration = .seconds(5)
+
+    public init(url: PostgresURL, nodeName: String) {
+        self.url = url
+        self.nodeName = nodeName
+    }
+}

@@ -1,0 +1,95 @@
+import ParleyChat
+import ParleyProtocol
+import PostgresNIO
+
+/// The statements behind each room command. Every room event updates the one `parley_room` row:
+/// its lock puts concurrent events from all nodes in one order, and NOTIFY delivers them in that
+/// (commit) order to every listening node. The notification is built by the database from the
+/// row's new counters, so a payload never disagrees with what was committed.
+enum RoomSQL {
+    static let roomChannel = "parley_room"
+
+    static func nodeChannel(tag: UInt8) -> String { "parley_node_\(tag)" }
+
+    /// NOTIFY refuses payloads of 8,000 bytes or more; text whose JSON might come near that goes
+    /// through `parley_payloads` and the notification carries its id.
+    static func needsPayloadTable(_ texts: String...) -> Bool {
+        var escaped = 200
+        for text in texts {
+            for byte in text.utf8 {
+                escaped += byte < 0x20 ? 6 : (byte == 0x22 || byte == 0x5C ? 2 : 1)
+            }
+        }
+        return escaped > 7_000
+    }
+
+    static func claim(_ id: ConnectionID, name: ChatName, node: String) -> PostgresQuery {
+        let raw = Int64(bitPattern: id.rawValue)
+        let hex = id.description
+        return """
+            WITH r AS (UPDATE parley_room SET event_seq = event_seq + 1 WHERE id = 1 RETURNING event_seq),
+            c AS (INSERT INTO parley_connections (id, node, name, name_key, connected_at, last_seen, joined_event)
+                  SELECT \(raw), \(node), \(name.display), \(name.key), now(), now(), r.event_seq FROM r
+                  ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, name_key = EXCLUDED.name_key, last_seen = now()
+                  RETURNING 1)
+            SELECT pg_notify('parley_room', json_build_object('k', 'named', 'id', \(hex)::text, 'name', \(name.display)::text)::text) FROM c
+            """
+    }
+
+    /// Deletes the row and announces the leave; nothing is announced when the row was already
+    /// gone (another node reaped it), so a leave is never announced twice.
+    static func leave(_ id: ConnectionID) -> PostgresQuery {
+        let raw = Int64(bitPattern: id.rawValue)
+        let hex = id.description
+        return """
+            WITH r AS (UPDATE parley_room SET event_seq = event_seq + 1 WHERE id = 1 RETURNING event_seq),
+            d AS (DELETE FROM parley_connections WHERE id = \(raw) RETURNING 1)
+            SELECT pg_notify('parley_room', json_build_object('k', 'left', 'id', \(hex)::text)::text) FROM r, d
+            """
+    }
+
+    static func publicMessage(from: String, text: String, timestampMillis: Int64) -> PostgresQuery {
+        if needsPayloadTable(from, text) {
+            return """
+                WITH r AS (UPDATE parley_room SET event_seq = event_seq + 1, public_seq = public_seq + 1 WHERE id = 1 RETURNING public_seq),
+                p AS (INSERT INTO parley_payloads (body) VALUES (\(text)) RETURNING id)
+                SELECT pg_notify('parley_room', json_build_object('k', 'public', 's', r.public_seq, 'from', \(from)::text, 'p', p.id, 'ts', \(timestampMillis)::bigint)::text) FROM r, p
+                """
+        }
+        return """
+            WITH r AS (UPDATE parley_room SET event_seq = event_seq + 1, public_seq = public_seq + 1 WHERE id = 1 RETURNING public_seq)
+            SELECT pg_notify('parley_room', json_build_object('k', 'public', 's', r.public_seq, 'from', \(from)::text, 'text', \(text)::text, 'ts', \(timestampMillis)::bigint)::text) FROM r
+            """
+    }
+
+    /// Straight to the recipient's node: private messages need no room order.
+    static func privateMessage(to id: ConnectionID, from: String, text: String, timestampMillis: Int64) -> PostgresQuery {
+        let channel = nodeChannel(tag: id.node)
+        let hex = id.description
+        if needsPayloadTable(from, text) {
+            return """
+                WITH p AS (INSERT INTO parley_payloads (body) VALUES (\(text)) RETURNING id)
+                SELECT pg_notify(\(channel)::text, json_build_object('k', 'private', 'to', \(hex)::text, 'from', \(from)::text, 'p', p.id, 'ts', \(timestampMillis)::bigint)::text) FROM p
+                """
+        }
+        return """
+            SELECT pg_notify(\(channel)::text, json_build_object('k', 'private', 'to', \(hex)::text, 'from', \(from)::text, 'text', \(text)::text, 'ts', \(timestampMillis)::bigint)::text)
+            """
+    }
+
+    static func payload(_ id: Int64) -> PostgresQuery {
+        "SELECT body FROM parley_payloads WHERE id = \(id)"
+    }
+
+    /// Every named member in the cluster's join order (a resynchronization).
+    static let room: PostgresQuery = "SELECT id, name FROM parley_connections WHERE name IS NOT NULL ORDER BY joined_event"
+
+    static func rows(of node: String) -> PostgresQuery {
+        "SELECT id FROM parley_connections WHERE node = \(node)"
+    }
+
+    /// Connections whose node is no longer registered (reaped, or never cleaned).
+    static let orphans: PostgresQuery = """
+        SELECT id FROM parley_connections c WHERE NOT EXISTS (SELECT 1 FROM parley_nodes n WHERE n.name = c.node)
+        """
+}
