@@ -115,10 +115,22 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The WebSocket test client both socket-level test targets use.
+        .target(
+            name: "ParleyTestSupport",
+            dependencies: [
+                "ParleyLoad",
+                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            path: "Tests/ParleyTestSupport"
+        ),
         .testTarget(
             name: "ParleyClusterTests",
             dependencies: [
-                "ParleyCluster", "ParleyGateway", "ParleyChat", "ParleyProtocol", "ParleyLoad",
+                "ParleyCluster", "ParleyGateway", "ParleyChat", "ParleyProtocol", "ParleyLoad", "ParleyTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -129,7 +141,7 @@ let package = Package(
         .testTarget(
             name: "ParleyGatewayTests",
             dependencies: [
-                "ParleyGateway", "ParleyChat", "ParleyProtocol", "ParleyLoad",
+                "ParleyGateway", "ParleyChat", "ParleyProtocol", "ParleyLoad", "ParleyTestSupport",
                 .product(name: "Collections", package: "swift-collections"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),

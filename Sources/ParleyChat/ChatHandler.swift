@@ -83,6 +83,11 @@ public final class ChatHandler: RouteHandler, ClusterRoom {
         if leaving { logger.trace("leave submitted", metadata: ["id": "\(id)"]) }
     }
 
+    /// The room's named members in join order, as this node sees them (for operators and tests).
+    public var memberNames: [String] {
+        state.withLock { $0.store.namedDisplayNames }
+    }
+
     public func attributes(of id: ConnectionID) -> [String: String] {
         state.withLock { state in
             guard let name = state.store.member(id)?.name else { return [:] }

@@ -48,10 +48,10 @@ enum ClusterSchema {
     /// Brings the database to the latest version; returns the version found before.
     @discardableResult
     static func migrate(_ connection: PostgresConnection, logger: Logger) async throws -> Int {
-        try await connection.query("BEGIN", logger: logger)
+        try await connection.run("BEGIN", logger: logger)
         do {
-            try await connection.query("SELECT pg_advisory_xact_lock(\(advisoryLock))", logger: logger)
-            try await connection.query("CREATE TABLE IF NOT EXISTS parley_schema (version int NOT NULL)", logger: logger)
+            try await connection.run("SELECT pg_advisory_xact_lock(\(advisoryLock))", logger: logger)
+            try await connection.run("CREATE TABLE IF NOT EXISTS parley_schema (version int NOT NULL)", logger: logger)
             var found = 0
             for try await version in try await connection.query("SELECT max(version) FROM parley_schema", logger: logger)
                 .decode(Int?.self)
@@ -63,15 +63,15 @@ enum ClusterSchema {
             }
             for version in (found + 1)..<(latestVersion + 1) {
                 for statement in migrations[version - 1] {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    try await connection.run(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
-                try await connection.query("INSERT INTO parley_schema VALUES (\(version))", logger: logger)
+                try await connection.run("INSERT INTO parley_schema VALUES (\(version))", logger: logger)
                 logger.info("cluster schema migrated", metadata: ["version": "\(version)"])
             }
-            try await connection.query("COMMIT", logger: logger)
+            try await connection.run("COMMIT", logger: logger)
             return found
         } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
+            try? await connection.run("ROLLBACK", logger: logger)
             throw error
         }
     }

@@ -8,6 +8,9 @@ public struct ClusterSettings: Sendable {
     /// A node silent this long is dead: the survivors remove its connections and announce the
     /// leaves. The bound on how long a dead node's members linger.
     public var deadNodeAfter: Duration = .seconds(10)
+    /// How long a command waits for a connection before it is refused (or, a public message,
+    /// applied to this node's members only).
+    public var commandGrace: Duration = .seconds(2)
     /// Reconnection backoff: 100 ms doubling up to this.
     public var maximumBackoff: Duration = .seconds(5)
 

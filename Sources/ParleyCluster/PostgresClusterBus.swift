@@ -28,6 +28,9 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
         /// The connection commands run on, while the node is connected and resynchronized.
         var connection: PostgresConnection?
         var connectedSince: ContinuousClock.Instant?
+        /// Since when commands have had no connection (the start counts: the first session is
+        /// still being set up when the gateway starts accepting).
+        var disconnectedSince: ContinuousClock.Instant = .now
         /// The command stream ended and every command in it was handled.
         var commandsDone = false
     }
@@ -77,7 +80,7 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         if let connection = state.withLock({ $0.connection }) {
-            _ = try? await connection.query("DELETE FROM parley_nodes WHERE name = \(settings.nodeName)", logger: logger)
+            try? await connection.run("DELETE FROM parley_nodes WHERE name = \(settings.nodeName)", logger: logger)
         }
     }
 
@@ -98,12 +101,12 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
     private func executeCommands() async {
         for await command in commands {
             guard let room = state.withLock({ $0.room }) else { continue }
-            guard let connection = state.withLock({ $0.connection }) else {
+            guard let connection = await connectionWithinGrace() else {
                 actWhileDisconnected(command, room: room)
                 continue
             }
             do {
-                try await connection.query(statement(for: command), logger: logger)
+                try await connection.run(statement(for: command), logger: logger)
             } catch let error as PSQLError where error.sqlState == PSQLError.uniqueViolation {
                 if case .claim(_, let name) = command {
                     room.refuse(command, because: ProtocolError(.nameTaken, "\"\(name.display)\" is taken", action: "setName"))
@@ -118,6 +121,17 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
             }
         }
         state.withLock { $0.commandsDone = true }
+    }
+
+    /// The command connection; while there is none, waits for one until the node has been
+    /// without for `commandGrace` (a reconnect usually takes milliseconds), then gives up.
+    private func connectionWithinGrace() async -> PostgresConnection? {
+        while true {
+            let (connection, since) = state.withLock { ($0.connection, $0.disconnectedSince) }
+            if let connection { return connection }
+            if ContinuousClock.now - since >= settings.commandGrace || Task.isCancelled { return nil }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     private func statement(for command: RoomCommand) -> PostgresQuery {
@@ -170,7 +184,11 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
                 if Task.isCancelled { return }
                 logger.warning("cluster session ended", metadata: ["error": "\(describe(error))"])
             }
-            state.withLock { $0.connection = nil; $0.connectedSince = nil }
+            state.withLock { state in
+                if state.connection != nil { state.disconnectedSince = .now }
+                state.connection = nil
+                state.connectedSince = nil
+            }
             let delay = min(settings.maximumBackoff, .milliseconds(100) * (1 << min(attempt, 10)))
             attempt += 1
             try? await Task.sleep(for: delay)
@@ -192,10 +210,20 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
             try? await commandConnection.close()
             throw error
         }
-        defer {
-            commandConnection.close().whenComplete { _ in }
-            listenConnection.close().whenComplete { _ in }
+        do {
+            try await serve(commandConnection, listenConnection, onUp: connected)
+        } catch {
+            // Awaited, not fired and forgotten: postgres-nio asserts that a connection is
+            // closed, not merely closing, when its last reference goes.
+            try? await commandConnection.close()
+            try? await listenConnection.close()
+            throw error
         }
+    }
+
+    private func serve(
+        _ commandConnection: PostgresConnection, _ listenConnection: PostgresConnection, onUp connected: () -> Void
+    ) async throws {
         let (notifications, sink) = AsyncStream.makeStream(of: String.self)
         for channel in [RoomSQL.roomChannel, RoomSQL.nodeChannel(tag: tag)] {
             listenConnection.addListener(channel: channel) { _, notification in sink.yield(notification.payload) }
@@ -231,7 +259,7 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
         let live = room.localNamedMembers()
         for (id, name) in live {
             do {
-                try await connection.query(RoomSQL.claim(id, name: name, node: settings.nodeName), logger: logger)
+                try await connection.run(RoomSQL.claim(id, name: name, node: settings.nodeName), logger: logger)
             } catch let error as PSQLError where error.sqlState == PSQLError.uniqueViolation {
                 room.refuse(
                     .claim(id, name),
@@ -247,7 +275,7 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
             stale.append(id)
         }
         for id in stale {
-            try await connection.query(RoomSQL.leave(ConnectionID(rawValue: UInt64(bitPattern: id))), logger: logger)
+            try await connection.run(RoomSQL.leave(ConnectionID(rawValue: UInt64(bitPattern: id))), logger: logger)
         }
     }
 
@@ -290,6 +318,7 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
             if state.connection === connection {
                 state.connection = nil
                 state.connectedSince = nil
+                state.disconnectedSince = .now
             }
         }
         // Closing it ends the session (its notifications stream finishes): a reconnect follows.
@@ -313,7 +342,7 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
                     try await reapDeadNodes(on: connection)
                 }
                 if beats % 60 == 0 {
-                    try await connection.query(
+                    try await connection.run(
                         "DELETE FROM parley_payloads WHERE created_at < now() - interval '5 minutes'", logger: logger)
                 }
             } catch {
@@ -326,12 +355,12 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
     private func heartbeat(on connection: PostgresConnection) async throws {
         let node = settings.nodeName
         let tag = Int16(tag)
-        try await connection.query(
+        try await connection.run(
             """
             INSERT INTO parley_nodes (name, tag, last_seen) VALUES (\(node), \(tag), now())
             ON CONFLICT (name) DO UPDATE SET last_seen = now()
             """, logger: logger)
-        try await connection.query(
+        try await connection.run(
             """
             UPDATE parley_connections SET last_seen = now()
             WHERE node = \(node) AND last_seen < now() - interval '10 seconds'
@@ -355,7 +384,7 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
             orphans.append(id)
         }
         for id in orphans {
-            try await connection.query(RoomSQL.leave(ConnectionID(rawValue: UInt64(bitPattern: id))), logger: logger)
+            try await connection.run(RoomSQL.leave(ConnectionID(rawValue: UInt64(bitPattern: id))), logger: logger)
         }
     }
 
@@ -375,9 +404,9 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
 
     /// The node's tag: the one it had (a restart), or the lowest free one.
     static func register(_ node: String, on connection: PostgresConnection, logger: Logger) async throws -> UInt8 {
-        try await connection.query("BEGIN", logger: logger)
+        try await connection.run("BEGIN", logger: logger)
         do {
-            try await connection.query("SELECT pg_advisory_xact_lock(\(ClusterSchema.advisoryLock))", logger: logger)
+            try await connection.run("SELECT pg_advisory_xact_lock(\(ClusterSchema.advisoryLock))", logger: logger)
             var tag: Int16?
             for try await existing in try await connection.query(
                 "UPDATE parley_nodes SET last_seen = now() WHERE name = \(node) RETURNING tag", logger: logger
@@ -397,11 +426,11 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
                     tag = free
                 }
             }
-            try await connection.query("COMMIT", logger: logger)
+            try await connection.run("COMMIT", logger: logger)
             guard let tag else { throw ClusterError.noFreeNodeTag }
             return UInt8(tag)
         } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
+            try? await connection.run("ROLLBACK", logger: logger)
             throw error
         }
     }

@@ -1,3 +1,4 @@
+import ParleyTestSupport
 import Testing
 
 /// Every error code over a socket: only the sender hears it, and its connection stays open.

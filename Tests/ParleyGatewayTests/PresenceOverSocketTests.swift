@@ -1,3 +1,4 @@
+import ParleyTestSupport
 import ParleyGateway
 import Testing
 

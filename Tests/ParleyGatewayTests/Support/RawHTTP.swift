@@ -1,3 +1,4 @@
+import ParleyTestSupport
 import NIOCore
 import NIOPosix
 

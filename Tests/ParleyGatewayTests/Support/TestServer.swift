@@ -1,3 +1,4 @@
+import ParleyTestSupport
 import Logging
 import ParleyChat
 import ParleyGateway

@@ -6,24 +6,24 @@ import NIOPosix
 import NIOWebSocket
 import ParleyLoad
 
-/// A real WebSocket client over loopback for the integration tests: masked frames out, every
+/// A real WebSocket client over loopback for the integration tests (gateway and cluster): masked frames out, every
 /// inbound event into an async stream that the test reads with a timeout.
-final class TestClient: Sendable {
-    enum Event: Sendable, Equatable {
+public final class TestClient: Sendable {
+    public enum Event: Sendable, Equatable {
         case text(String)
         case binary([UInt8])
         case close(code: UInt16?, reason: String)
         case ended
     }
 
-    struct Timeout: Error, CustomStringConvertible {
+    public struct Timeout: Error, CustomStringConvertible {
         let waitingFor: String
-        var description: String { "timed out waiting for \(waitingFor)" }
+        public var description: String { "timed out waiting for \(waitingFor)" }
     }
 
-    struct UpgradeRefused: Error {}
+    public struct UpgradeRefused: Error {}
 
-    let channel: any Channel
+    public let channel: any Channel
     private let events: EventQueue
 
     private init(channel: any Channel, events: EventQueue) {
@@ -31,11 +31,11 @@ final class TestClient: Sendable {
         self.events = events
     }
 
-    static let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+    public static let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
 
     /// Connects and upgrades; `path` may carry a query (`/ws?members=none`).
     /// `receiveBufferBytes` shrinks the socket's receive buffer (slow-consumer tests).
-    static func connect(port: Int, path: String = "/ws", receiveBufferBytes: Int? = nil) async throws -> TestClient {
+    public static func connect(port: Int, path: String = "/ws", receiveBufferBytes: Int? = nil) async throws -> TestClient {
         let events = EventQueue()
         var bootstrap = ClientBootstrap(group: group)
         if let receiveBufferBytes {
@@ -58,21 +58,21 @@ final class TestClient: Sendable {
     }
 
     /// Stops reading from the socket: the server's writes pile up (a slow consumer).
-    func stopReading() async throws {
+    public func stopReading() async throws {
         try await channel.setOption(ChannelOptions.autoRead, value: false)
     }
 
-    func send(_ text: String) async throws {
+    public func send(_ text: String) async throws {
         try await sendFrame(.text, ByteBuffer(string: text))
     }
 
-    func sendFrame(_ opcode: WebSocketOpcode, _ data: ByteBuffer, fin: Bool = true) async throws {
+    public func sendFrame(_ opcode: WebSocketOpcode, _ data: ByteBuffer, fin: Bool = true) async throws {
         let frame = WebSocketFrame(fin: fin, opcode: opcode, maskKey: .random(), data: data)
         try await channel.writeAndFlush(frame)
     }
 
     /// The next event, or a timeout error. Polls: simple, and tests read few events.
-    func nextEvent(within timeout: Duration = .seconds(5)) async throws -> Event {
+    public func nextEvent(within timeout: Duration = .seconds(5)) async throws -> Event {
         let deadline = ContinuousClock.now + timeout
         while true {
             if let event = events.pop() { return event }
@@ -82,21 +82,21 @@ final class TestClient: Sendable {
     }
 
     /// The next text message; anything else is an error.
-    func next(within timeout: Duration = .seconds(5)) async throws -> String {
+    public func next(within timeout: Duration = .seconds(5)) async throws -> String {
         let event = try await nextEvent(within: timeout)
         guard case .text(let text) = event else { throw UnexpectedEvent(event: event) }
         return text
     }
 
     /// The next `count` text messages.
-    func next(_ count: Int, within timeout: Duration = .seconds(5)) async throws -> [String] {
+    public func next(_ count: Int, within timeout: Duration = .seconds(5)) async throws -> [String] {
         var texts: [String] = []
         for _ in 0..<count { texts.append(try await next(within: timeout)) }
         return texts
     }
 
     /// Waits for the server's close frame and returns its code.
-    func closeCode(within timeout: Duration = .seconds(5)) async throws -> UInt16? {
+    public func closeCode(within timeout: Duration = .seconds(5)) async throws -> UInt16? {
         while true {
             switch try await nextEvent(within: timeout) {
             case .close(let code, _): return code
@@ -107,7 +107,7 @@ final class TestClient: Sendable {
     }
 
     /// Asserts that nothing arrives for a while (the absence checks of the protocol tests).
-    func expectSilence(for duration: Duration = .milliseconds(300)) async throws {
+    public func expectSilence(for duration: Duration = .milliseconds(300)) async throws {
         do {
             let event = try await nextEvent(within: duration)
             throw UnexpectedEvent(event: event)
@@ -116,19 +116,19 @@ final class TestClient: Sendable {
         }
     }
 
-    func close() async {
+    public func close() async {
         try? await sendFrame(.connectionClose, ByteBuffer(bytes: [0x03, 0xE8]))
         try? await channel.close()
     }
 
     /// Drops the socket without a close handshake.
-    func abort() async {
+    public func abort() async {
         try? await channel.close()
     }
 
-    struct UnexpectedEvent: Error, CustomStringConvertible {
-        let event: Event
-        var description: String { "unexpected \(event)" }
+    public struct UnexpectedEvent: Error, CustomStringConvertible {
+        public let event: Event
+        public var description: String { "unexpected \(event)" }
     }
 }
 

@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+import ParleyChat
+import ParleyCluster
+import ParleyGateway
+import ParleyTestSupport
+import Synchronization
+
+/// One gateway node of a test cluster, in this process: its own event loop, its own bus and
+/// connections to the test's PostgreSQL. Heartbeats every 200 ms; dead after `deadNodeAfter`.
+struct ClusterNode: Sendable {
+    let name: String
+    let running: RunningGateway
+    let bus: PostgresClusterBus
+    let handler: ChatHandler
+    private let busTask: Task<Void, Never>
+    var port: Int { running.port }
+
+    static func start(
+        _ postgres: TestPostgres, name: String, deadNodeAfter: Duration = .seconds(2)
+    ) async throws -> ClusterNode {
+        var logger = Logger(label: "node-\(name)")
+        logger.logLevel = .warning
+        var settings = ClusterSettings(url: try PostgresURL(postgres.url), nodeName: name)
+        settings.heartbeatInterval = .milliseconds(200)
+        settings.deadNodeAfter = deadNodeAfter
+        settings.maximumBackoff = .milliseconds(400)
+        let bus = try await PostgresClusterBus.join(settings, logger: logger)
+        var configuration = GatewayConfiguration.forLoadTesting()
+        configuration.eventLoopCount = 1
+        configuration.nodeTag = bus.tag
+        let made = Mutex<ChatHandler?>(nil)
+        let running = try await RunningGateway.start(configuration: configuration, logger: logger) { connections, scheduler in
+            let handler = ChatHandler(connections: connections, scheduler: scheduler, logger: logger, bus: bus)
+            made.withLock { $0 = handler }
+            return handler
+        }
+        let busTask = Task { await bus.run() }
+        let node = ClusterNode(name: name, running: running, bus: bus, handler: made.withLock { $0! }, busTask: busTask)
+        try await node.waitUntilConnected()
+        return node
+    }
+
+    func waitUntilConnected(within timeout: Duration = .seconds(15)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !bus.isConnected {
+            guard ContinuousClock.now < deadline else { throw TestPostgres.Failed(description: "node \(name) did not connect") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    func waitUntilDisconnected(within timeout: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while bus.isConnected {
+            guard ContinuousClock.now < deadline else { throw TestPostgres.Failed(description: "node \(name) still connected") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    func stop() async {
+        try? await running.stop()
+        await bus.finish()
+        busTask.cancel()
+        await busTask.value
+    }
+
+    /// Waits until this node's replica holds exactly `names` (in join order).
+    func waitForMembers(_ names: [String], within timeout: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while handler.memberNames != names {
+            guard ContinuousClock.now < deadline else {
+                throw TestPostgres.Failed(description: "node \(name) has \(handler.memberNames), expected \(names)")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// A client that has sent `setName` (feed `none` unless asked: no presence to read past).
+    func client(named name: String, feed: String = "none") async throws -> TestClient {
+        let client = try await TestClient.connect(port: port, path: "/ws?members=\(feed)")
+        try await client.send(#"{"action":"setName","name":"\#(name)"}"#)
+        return client
+    }
+}
+
+/// Starts `count` nodes (a, b, c, …), runs `body`, and always stops them.
+func withCluster(
+    _ postgres: TestPostgres, nodes count: Int, deadNodeAfter: Duration = .seconds(2),
+    _ body: ([ClusterNode]) async throws -> Void
+) async throws {
+    var nodes: [ClusterNode] = []
+    do {
+        for index in 0..<count {
+            let name = String(UnicodeScalar(UInt8(97 + index)))
+            nodes.append(try await ClusterNode.start(postgres, name: name, deadNodeAfter: deadNodeAfter))
+        }
+        try await body(nodes)
+    } catch {
+        for node in nodes { await node.stop() }
+        throw error
+    }
+    for node in nodes { await node.stop() }
+}

@@ -1,0 +1,114 @@
+import Foundation
+
+/// A throwaway PostgreSQL for one test: `initdb` in a temporary directory (as the `postgres`
+/// user when the tests run as root, which PostgreSQL requires), a free loopback port, fsync off.
+/// Stopped and deleted by `stop()`; `restart()` keeps the data (the database-restart test).
+final class TestPostgres: Sendable {
+    static let binaries = ProcessInfo.processInfo.environment["PG_BIN"] ?? "/usr/lib/postgresql/15/bin"
+
+    let directory: URL
+    let port: Int
+    var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres" }
+
+    struct Failed: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    private init(directory: URL, port: Int) {
+        self.directory = directory
+        self.port = port
+    }
+
+    static func start() async throws -> TestPostgres {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-pg-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if asRoot { try await run("/bin/chown", ["postgres", directory.path]) }
+        let server = TestPostgres(directory: directory, port: try freePort())
+        try await server.asOwner("initdb", ["-D", server.dataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+        try await server.startServer()
+        return server
+    }
+
+    var dataDirectory: String { directory.appendingPathComponent("data").path }
+
+    func startServer() async throws {
+        let options = "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        try await asOwner("pg_ctl", ["-D", dataDirectory, "-o", options, "-l", directory.appendingPathComponent("log").path, "-w", "-t", "30", "start"])
+    }
+
+    /// Stops the server (fast: every connection is cut), keeping its data for `startServer()`.
+    func stopServer() async throws {
+        try await asOwner("pg_ctl", ["-D", dataDirectory, "-m", "fast", "-w", "stop"])
+    }
+
+    func stop() async {
+        try? await asOwner("pg_ctl", ["-D", dataDirectory, "-m", "immediate", "-w", "stop"])
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private func asOwner(_ tool: String, _ arguments: [String]) async throws {
+        let path = "\(Self.binaries)/\(tool)"
+        if Self.asRoot {
+            try await Self.run("/usr/sbin/runuser", ["-u", "postgres", "--", path] + arguments)
+        } else {
+            try await Self.run(path, arguments)
+        }
+    }
+
+    private static var asRoot: Bool { getuid() == 0 }
+
+    /// posix_spawn and waitpid, not Foundation's Process: Process learns of an exit through a
+    /// descriptor the child inherits, and the server `pg_ctl start` leaves running inherits it
+    /// too, so Process would wait forever.
+    private static func run(_ executable: String, _ arguments: [String]) async throws {
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("parley-pg-out-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        guard spawned == 0 else { throw Failed(description: "\(executable): posix_spawn error \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, WNOHANG) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        let exited = (status & 0x7f) == 0
+        let code = (status >> 8) & 0xff
+        guard exited && code == 0 else {
+            let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+            throw Failed(description: "\(executable) \(arguments.joined(separator: " ")) failed (\(status)): \(text)")
+        }
+    }
+
+    private static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw Failed(description: "no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// Runs `body` with a fresh PostgreSQL and always removes it.
+func withPostgres(_ body: (TestPostgres) async throws -> Void) async throws {
+    let postgres = try await TestPostgres.start()
+    do {
+        try await body(postgres)
+    } catch {
+        await postgres.stop()
+        throw error
+    }
+    await postgres.stop()
+}
