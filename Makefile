@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PORT ?= 8080
 
-.PHONY: build release test run load clean perf-gate compare-servers bench browser-test chromium
+.PHONY: build release test run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep
 
 build:
 	$(SWIFT) build
@@ -12,11 +12,19 @@ release:
 
 # Unit and integration tests (real sockets on loopback; Swift Testing runs them in parallel),
 # the chat page in a real browser, then the performance gate.
-test:
+# The cluster's tests start their own PostgreSQL per test and run after the rest, not beside it:
+# on two cores they would otherwise compete with the 5,000-client tests for the same CPU.
+test: postgres
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --skip ParleyClusterTests
+	$(SWIFT) test --skip-build --filter ParleyClusterTests
 	$(MAKE) browser-test
 	$(MAKE) perf-gate
+
+# PostgreSQL's server binaries (the cluster's tests and `make cluster` start throwaway servers).
+PG_BIN ?= /usr/lib/postgresql/15/bin
+postgres:
+	@test -x $(PG_BIN)/initdb || { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q postgresql-15; }
 
 # Debian's Chromium (Playwright cannot download its own browser here); apt needs root.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)

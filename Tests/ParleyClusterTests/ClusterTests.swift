@@ -118,7 +118,7 @@ import Testing
         try await withPostgres { postgres in
             try await withCluster(postgres, nodes: 1, deadNodeAfter: .seconds(2)) { nodes in
                 let observer = try await nodes[0].client(named: "watcher", feed: "full")
-                let victim = try ParleyProcess.start(postgresURL: postgres.url, nodeID: "victim", deadNodeAfterSeconds: 2)
+                let victim = try await ParleyProcess.start(postgresURL: postgres.url, nodeID: "victim", deadNodeAfterSeconds: 2)
                 defer { victim.kill() }
                 let frank = try await TestClient.connect(port: victim.port, path: "/ws?members=none")
                 try await frank.send(#"{"action":"setName","name":"frank"}"#)

@@ -10,7 +10,7 @@ final class ParleyProcess: Sendable {
         self.port = port
     }
 
-    static func start(postgresURL: String, nodeID: String, deadNodeAfterSeconds: Int) throws -> ParleyProcess {
+    static func start(postgresURL: String, nodeID: String, deadNodeAfterSeconds: Int) async throws -> ParleyProcess {
         let binary = URL(fileURLWithPath: ".build/debug/parley")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw TestPostgres.Failed(description: "build the parley binary first (swift build)")
@@ -25,13 +25,21 @@ final class ParleyProcess: Sendable {
         let output = Pipe()
         process.standardOutput = output
         try process.run()
-        // "parley listening on ws://127.0.0.1:PORT", once connected to the cluster.
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { throw TestPostgres.Failed(description: "parley exited before listening") }
-            line.append(chunk)
+        // "parley listening on ws://127.0.0.1:PORT". Read on a dispatch thread: a blocking read
+        // on one of the few cooperative threads can starve the tests running beside it.
+        let handle = output.fileHandleForReading
+        let line: Data = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var line = Data()
+                while !line.contains(UInt8(ascii: "\n")) {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break }
+                    line.append(chunk)
+                }
+                continuation.resume(returning: line)
+            }
         }
+        guard line.contains(UInt8(ascii: "\n")) else { throw TestPostgres.Failed(description: "parley exited before listening") }
         let text = String(decoding: line, as: UTF8.self)
         guard let port = text.split(separator: ":").last.flatMap({ Int($0.prefix { $0.isNumber }) }) else {
             throw TestPostgres.Failed(description: "unexpected readiness line: \(text)")

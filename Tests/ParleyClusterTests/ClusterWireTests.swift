@@ -1,0 +1,52 @@
+@testable import ParleyCluster
+import ParleyChat
+import ParleyProtocol
+import Testing
+
+/// What needs no database: the URL, the notifications' JSON, when text takes the payload table.
+@Suite struct ClusterWireTests {
+    @Test func postgresURLs() throws {
+        let full = try PostgresURL("postgres://parley:s%40cret@db.local:6543/chat")
+        #expect(full.host == "db.local" && full.port == 6543 && full.username == "parley" && full.database == "chat")
+        #expect(full.password == "s@cret")
+        #expect(full.description == "postgres://parley@db.local:6543/chat", "the password stays out of logs")
+        let short = try PostgresURL("postgresql://127.0.0.1")
+        #expect(short.port == 5432 && short.username == "postgres" && short.database == nil)
+        #expect(throws: PostgresURL.Invalid.self) { try PostgresURL("http://127.0.0.1/x") }
+        #expect(throws: PostgresURL.Invalid.self) { try PostgresURL("postgres:///nohost") }
+        #expect(throws: PostgresURL.Invalid.self) { try PostgresURL("postgres://h/db?sslmode=require") }
+    }
+
+    @Test func notificationsDecodeIntoRoomEvents() throws {
+        let id = ConnectionID(loopIndex: 1, node: 3, serial: 9)
+        #expect(
+            try RoomNotification(json: #"{"k":"named","id":"\#(id)","name":"Alice"}"#)
+                == .event(.named(id, try ChatName(validating: "Alice"))))
+        #expect(try RoomNotification(json: #"{"k":"left","id":"\#(id)"}"#) == .event(.left(id)))
+        #expect(
+            try RoomNotification(json: #"{"k":"public","s":7,"from":"a","text":"hi \"there\"","ts":12}"#)
+                == .event(.publicMessage(from: "a", text: #"hi "there""#, seq: 7, timestampMillis: 12)))
+        #expect(
+            try RoomNotification(json: #"{"k":"public","s":8,"from":"a","p":41,"ts":13}"#)
+                == .publicMessage(payloadID: 41, from: "a", seq: 8, timestampMillis: 13))
+        #expect(
+            try RoomNotification(json: #"{"k":"private","to":"\#(id)","from":"b","text":"psst","ts":14}"#)
+                == .event(.privateMessage(to: id, from: "b", text: "psst", timestampMillis: 14)))
+        for malformed in ["", "[]", #"{"k":"named","id":"xyz","name":"a"}"#, #"{"k":"public","from":"a"}"#, #"{"k":"dance"}"#] {
+            #expect(throws: RoomNotification.Malformed.self, "\(malformed)") { try RoomNotification(json: malformed) }
+        }
+    }
+
+    @Test func textNearNotifysLimitGoesThroughThePayloadTable() {
+        #expect(!RoomSQL.needsPayloadTable("alice", String(repeating: "x", count: 4_096)))
+        #expect(RoomSQL.needsPayloadTable("alice", String(repeating: "x", count: 7_000)))
+        // Control characters are escaped six times over in JSON.
+        #expect(RoomSQL.needsPayloadTable("alice", String(repeating: "\u{1}", count: 1_200)))
+        // Multi-byte text counts its bytes.
+        #expect(RoomSQL.needsPayloadTable("alice", String(repeating: "ü", count: 3_500)))
+    }
+
+    @Test func nodeChannelsFollowTheTagInTheID() {
+        #expect(RoomSQL.nodeChannel(tag: ConnectionID(loopIndex: 0, node: 12, serial: 1).node) == "parley_node_12")
+    }
+}
