@@ -56,6 +56,18 @@ bench:
 run:
 	$(SWIFT) run parley serve --port $(PORT)
 
+# A cluster on this machine: a throwaway PostgreSQL and NODES nodes on 127.0.0.11, .12, ...
+# (port 8080 each); prints the URLs, stops everything on Ctrl-C.
+NODES ?= 4
+cluster: release postgres
+	python3 Benchmarks/cluster.py run --nodes $(NODES)
+
+# The same workload over 1 node without the bus, then 1, 2, 4, 8 nodes over PostgreSQL:
+# out/cluster-sweep.{txt,json,html} with the scaling curve.
+SWEEP_NODES ?= 1,2,4,8
+cluster-sweep: release postgres
+	python3 Benchmarks/cluster.py sweep --nodes $(SWEEP_NODES)
+
 # The main job: the default scenario (1,000 clients, under a minute) against a gateway embedded
 # in the load process, in release mode. Prints the summary; writes the JSON report.
 SCENARIO ?= scenarios/default.yaml

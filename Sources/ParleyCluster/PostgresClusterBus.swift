@@ -346,6 +346,8 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
                         "DELETE FROM parley_payloads WHERE created_at < now() - interval '5 minutes'", logger: logger)
                 }
             } catch {
+                // A heartbeat cut short by shutdown is no news.
+                if Task.isCancelled { return }
                 logger.warning("heartbeat failed", metadata: ["error": "\(describe(error))"])
                 disconnect(connection)
             }

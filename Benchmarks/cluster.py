@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""A Parley cluster on this machine: a throwaway PostgreSQL and N `parley serve` nodes, each on
+its own loopback address (127.0.0.11, .12, ...) as if on separate hosts.
+
+    cluster.py run --nodes 4          start everything, print the URLs, stop it all on Ctrl-C
+                                      (make cluster NODES=4)
+    cluster.py sweep --nodes 1,2,4,8  the same parley-load workload against 1 node with the memory
+                                      store, then 1, 2, 4, 8 nodes over PostgreSQL; one report
+                                      with the scaling curve (make cluster-sweep)
+
+PostgreSQL runs from its binaries (PG_BIN, default /usr/lib/postgresql/15/bin) in a temporary
+directory on a free loopback port, fsync off; initdb runs as the `postgres` user when this runs
+as root. Nothing is left behind.
+"""
+
+import argparse
+import html
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
+BUILD = os.environ.get("PARLEY_BUILD", os.path.join(ROOT, ".build", "release"))
+PARLEY = os.path.join(BUILD, "parley")
+LOAD = os.path.join(BUILD, "parley-load")
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Postgres:
+    """initdb + pg_ctl in a temporary directory; `url` once started."""
+
+    def __init__(self):
+        self.directory = tempfile.mkdtemp(prefix="parley-cluster-pg-")
+        self.data = os.path.join(self.directory, "data")
+        self.port = free_port()
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _as_owner(self, *command):
+        command = [os.path.join(PG_BIN, command[0])] + list(command[1:])
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--"] + command
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+    def start(self):
+        if not os.path.exists(os.path.join(PG_BIN, "initdb")):
+            sys.exit(f"cluster.py: no PostgreSQL binaries in {PG_BIN} (make postgres installs them)")
+        if os.geteuid() == 0:
+            shutil.chown(self.directory, "postgres")
+        self._as_owner("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        options = (f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        self._as_owner("pg_ctl", "-D", self.data, "-o", options, "-l", os.path.join(self.directory, "log"), "-w", "start")
+
+    def stop(self):
+        try:
+            self._as_owner("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class Node:
+    """One `parley serve --store postgres` (or memory) on its own loopback address."""
+
+    def __init__(self, index, postgres_url, port=8080, store="postgres", extra=()):
+        self.host = f"127.0.0.{11 + index}"
+        self.port = port
+        self.url = f"ws://{self.host}:{port}/ws"
+        self.page = f"http://{self.host}:{port}/"
+        command = [PARLEY, "serve", "--host", self.host, "--port", str(port), "--log-level", "warning",
+                   "--max-connections", "19000", "--connect-rate", "100000", "--inbound-rate", "100000"]
+        if store == "postgres":
+            command += ["--store", "postgres", "--postgres-url", postgres_url, "--node-id", f"node-{index + 1}"]
+        self.command = command + list(extra)
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(self.command, stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()
+        if "parley listening" not in line:
+            self.process.wait(timeout=10)
+            sys.exit(f"cluster.py: node {self.host} did not start (exit {self.process.returncode})")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def require_binaries():
+    for binary in (PARLEY, LOAD):
+        if not os.path.exists(binary):
+            sys.exit(f"cluster.py: {binary} is missing (make release)")
+
+
+def start_cluster(count, store="postgres"):
+    postgres = Postgres() if store == "postgres" else None
+    nodes = []
+    try:
+        if postgres:
+            postgres.start()
+        for index in range(count):
+            node = Node(index, postgres.url if postgres else None, store=store)
+            node.start()
+            nodes.append(node)
+    except BaseException:
+        stop_cluster(postgres, nodes)
+        raise
+    return postgres, nodes
+
+
+def stop_cluster(postgres, nodes):
+    for node in nodes:
+        node.stop()
+    if postgres:
+        postgres.stop()
+
+
+def run(args):
+    require_binaries()
+    postgres, nodes = start_cluster(args.nodes)
+    print(f"PostgreSQL: {postgres.url}")
+    for node in nodes:
+        print(f"node {node.host}: {node.url}   chat page: {node.page}")
+    print(f"\nparley-load run scenarios/cluster-{args.nodes}.yaml  (or --target each URL above)")
+    print("Ctrl-C stops the nodes and PostgreSQL.", flush=True)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        while not stopping and all(node.process.poll() is None for node in nodes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_cluster(postgres, nodes)
+        print("stopped.")
+
+
+SWEEP_SCENARIO = """name: cluster-sweep-{label}
+description: {clients} clients spread over {count} node(s), {publishers} publishers at {rate:g} msg/s each
+target: [{targets}]
+clients: {clients}
+connect: {{ rate: 1000/s, timeout: 30s }}
+message: {{ kind: public, size: 128 }}
+phases:
+  - {{ name: steady, duration: {seconds}s, publishers: {publishers}, rate: {rate:g}/s }}
+"""
+
+
+def sweep_step(count, store, args, directory):
+    label = f"{count}-{store}"
+    postgres, nodes = start_cluster(count, store)
+    try:
+        scenario = os.path.join(directory, f"{label}.yaml")
+        with open(scenario, "w") as f:
+            f.write(SWEEP_SCENARIO.format(
+                label=label, clients=args.clients, count=count, publishers=args.publishers,
+                rate=args.rate / args.publishers, seconds=args.seconds,
+                targets=", ".join(node.url for node in nodes)))
+        report = os.path.join(directory, f"{label}.json")
+        result = subprocess.run([LOAD, "run", scenario, "--quiet", "--out", report], capture_output=True, text=True)
+        if not os.path.exists(report):
+            sys.exit(f"cluster.py: parley-load failed for {label}: {result.stderr or result.stdout}")
+        with open(report) as f:
+            data = json.load(f)
+    finally:
+        stop_cluster(postgres, nodes)
+    overall = data["runs"][0]["overall"]
+    fanout = overall["fanout"]
+    return {
+        "nodes": count, "store": store, "clients": args.clients, "msgPerSecond": args.rate,
+        "expected": overall["expected"], "received": overall["received"], "lost": overall["lost"],
+        "duplicates": overall["duplicates"], "p50Ms": fanout["p50"] / 1000, "p99Ms": fanout["p99"] / 1000,
+        "maxMs": fanout["max"] / 1000, "deliveriesPerSecond": overall["received"] / overall["seconds"],
+    }
+
+
+def sweep(args):
+    require_binaries()
+    counts = [int(n) for n in args.nodes.split(",")]
+    os.makedirs(args.out, exist_ok=True)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="parley-sweep-") as directory:
+        steps = [(1, "memory")] + [(count, "postgres") for count in counts]
+        for count, store in steps:
+            print(f"  {count} node(s), {store} store ...", flush=True)
+            rows.append(sweep_step(count, store, args, directory))
+    baseline = rows[0]
+    for row in rows:
+        row["p99VsMemoryMs"] = row["p99Ms"] - baseline["p99Ms"]
+        row["p50VsMemoryMs"] = row["p50Ms"] - baseline["p50Ms"]
+    write_sweep(rows, args)
+
+
+def write_sweep(rows, args):
+    headers = ["nodes", "store", "clients", "msg/s", "received/expected", "dup", "fan-out p50 (ms)",
+               "p99 (ms)", "max (ms)", "p50 - memory (ms)", "p99 - memory (ms)", "deliveries/s"]
+    table = [[str(r["nodes"]), r["store"], str(r["clients"]), f"{r['msgPerSecond']:g}",
+              f"{r['received']}/{r['expected']}", str(r["duplicates"]), f"{r['p50Ms']:.2f}", f"{r['p99Ms']:.2f}",
+              f"{r['maxMs']:.2f}", f"{r['p50VsMemoryMs']:+.2f}", f"{r['p99VsMemoryMs']:+.2f}",
+              f"{r['deliveriesPerSecond']:.0f}"] for r in rows]
+    widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths))]
+    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in table]
+    text = "\n".join(lines)
+    note = (f"\nOne machine ({os.cpu_count()} cores): every node, PostgreSQL and parley-load share it, so more nodes"
+            " add processes, not capacity. The first row is one node without the bus (memory store); the"
+            " differences to it are what crossing PostgreSQL costs.\n")
+    print(text + "\n" + note)
+    with open(os.path.join(args.out, "cluster-sweep.txt"), "w") as f:
+        f.write(text + "\n" + note)
+    with open(os.path.join(args.out, "cluster-sweep.json"), "w") as f:
+        json.dump({"rows": rows, "cores": os.cpu_count()}, f, indent=2)
+    with open(os.path.join(args.out, "cluster-sweep.html"), "w") as f:
+        f.write(sweep_html(headers, table, rows, note))
+    print(f"report: {args.out}/cluster-sweep.{{txt,json,html}}")
+
+
+def sweep_html(headers, table, rows, note):
+    """The table and the scaling curve (p50/p99 against nodes) as inline SVG."""
+    cluster = [r for r in rows if r["store"] == "postgres"]
+    width, height, pad = 520, 260, 50
+    top = max(r["p99Ms"] for r in rows) * 1.15 or 1
+    nodes = [r["nodes"] for r in cluster]
+    def x(n):
+        return pad + (width - 2 * pad) * (nodes.index(n) / max(1, len(nodes) - 1))
+    def y(ms):
+        return height - pad - (height - 2 * pad) * ms / top
+    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="fan-out latency against nodes">',
+           f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#333"/>',
+           f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="#333"/>']
+    for n in nodes:
+        svg.append(f'<text x="{x(n):.0f}" y="{height - pad + 18}" text-anchor="middle" font-size="12">{n}</text>')
+    for fraction in (0, 0.5, 1):
+        value = top * fraction
+        svg.append(f'<text x="{pad - 6}" y="{y(value) + 4:.0f}" text-anchor="end" font-size="11">{value:.0f} ms</text>')
+    for key, colour in (("p50Ms", "#2857c5"), ("p99Ms", "#b3261e")):
+        points = " ".join(f"{x(r['nodes']):.1f},{y(r[key]):.1f}" for r in cluster)
+        svg.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        svg.append(f'<text x="{width - pad + 4}" y="{y(cluster[-1][key]) + 4:.0f}" font-size="12" fill="{colour}">{key[:3]}</text>')
+    memory = rows[0]["p99Ms"]
+    svg.append(f'<line x1="{pad}" x2="{width - pad}" y1="{y(memory):.1f}" y2="{y(memory):.1f}" stroke="#999" stroke-dasharray="4 4"/>')
+    svg.append(f'<text x="{pad + 4}" y="{y(memory) - 4:.0f}" font-size="11" fill="#666">p99, one node without the bus</text>')
+    svg.append(f'<text x="{width / 2}" y="{height - 8}" text-anchor="middle" font-size="12">nodes</text></svg>')
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in table)
+    return f"""<!doctype html><meta charset="utf-8"><title>Parley cluster sweep</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2rem}}td,th{{padding:.2rem .6rem;text-align:right;border-bottom:1px solid #ddd}}</style>
+<h1>Parley cluster: fan-out against nodes</h1><p>{html.escape(note)}</p>{''.join(svg)}
+<table><tr>{head}</tr>{body}</table>"""
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="start PostgreSQL and N nodes until Ctrl-C")
+    run_parser.add_argument("--nodes", type=int, default=4)
+    sweep_parser = commands.add_parser("sweep", help="the same workload over 1, 2, 4, 8 nodes")
+    sweep_parser.add_argument("--nodes", default="1,2,4,8", help="node counts, comma-separated")
+    sweep_parser.add_argument("--clients", type=int, default=1000)
+    sweep_parser.add_argument("--rate", type=float, default=10, help="public messages per second in all")
+    sweep_parser.add_argument("--publishers", type=int, default=10)
+    sweep_parser.add_argument("--seconds", type=int, default=20)
+    sweep_parser.add_argument("--out", default=os.path.join(ROOT, "out"))
+    args = parser.parse_args()
+    if args.command == "run":
+        if not 1 <= args.nodes <= 200:
+            sys.exit("cluster.py: --nodes must be 1..200")
+        run(args)
+    else:
+        sweep(args)
+
+
+if __name__ == "__main__":
+    main()
