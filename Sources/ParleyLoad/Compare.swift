@@ -53,16 +53,46 @@ public struct Comparison: Sendable {
         return Row(metric: metric, base: base, new: new, change: change, verdict: verdict)
     }
 
-    public func table() -> String {
-        var rows: [[String]] = [["metric", "base", "new", "change", "verdict"]]
-        for row in self.rows {
-            rows.append([
-                row.metric, row.base.map { Metrics.format($0, metric: row.metric) } ?? "-",
-                row.new.map { Metrics.format($0, metric: row.metric) } ?? "-",
-                row.change.map { ($0 >= 0 ? "+" : "") + Quantities.trimmed($0 * 100, digits: 1) + "%" } ?? "-",
-                row.verdict == .worse ? "WORSE" : row.verdict.rawValue,
-            ])
+    /// The terminal table; `colour` marks worse red and better green (only on a terminal).
+    public func table(colour: Bool = false) -> String {
+        var rows: [[String]] = [Self.header]
+        rows += self.rows.map(\.cells)
+        var text = ReportPrinter.align(rows)
+        if colour {
+            // Colour after aligning: escape codes must not count as width.
+            text = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+                if line.hasSuffix("WORSE") { return "\u{1B}[31m\(line)\u{1B}[0m" }
+                if line.hasSuffix("better") { return "\u{1B}[32m\(line)\u{1B}[0m" }
+                return String(line)
+            }.joined(separator: "\n")
         }
-        return notes.map { "note: \($0)\n" }.joined() + ReportPrinter.align(rows)
+        return notes.map { "note: \($0)\n" }.joined() + text
+    }
+
+    /// The same table as GitHub-flavoured Markdown, for a pull request.
+    public func markdown() -> String {
+        var lines = notes.map { "> note: \($0)" }
+        if !lines.isEmpty { lines.append("") }
+        lines.append("| " + Self.header.joined(separator: " | ") + " |")
+        lines.append("|---|---:|---:|---:|---|")
+        for row in rows {
+            var cells = row.cells
+            if row.verdict == .worse { cells[4] = "**WORSE**" }
+            lines.append("| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static let header = ["metric", "base", "new", "change", "verdict"]
+}
+
+extension Comparison.Row {
+    var cells: [String] {
+        [
+            metric, base.map { Metrics.format($0, metric: metric) } ?? "-",
+            new.map { Metrics.format($0, metric: metric) } ?? "-",
+            change.map { ($0 >= 0 ? "+" : "") + Quantities.trimmed($0 * 100, digits: 1) + "%" } ?? "-",
+            verdict == .worse ? "WORSE" : verdict.rawValue,
+        ]
     }
 }

@@ -11,6 +11,7 @@ struct Compare: AsyncParsableCommand {
             Examples:
               parley-load compare out/base.json out/new.json
               parley-load compare base.json new.json --tolerance 5% --metric fanout.p99 --metric delivery.ratio
+              parley-load compare base.json new.json --markdown >> pr-comment.md
             """
     )
 
@@ -18,6 +19,7 @@ struct Compare: AsyncParsableCommand {
     @Argument(help: "The new report.") var new: String
     @Option(help: "How much worse a metric may be, e.g. 10% or 0.1.") var tolerance = "10%"
     @Option(help: "A metric to compare; repeatable (default: the headline metrics).") var metric: [String] = []
+    @Flag(help: "Print the table as Markdown (for a pull request).") var markdown = false
 
     func run() async throws {
         let fraction: Double
@@ -41,7 +43,11 @@ struct Compare: AsyncParsableCommand {
         let comparison = Comparison(
             base: baseReport, new: newReport, tolerance: fraction,
             metrics: metric.isEmpty ? Comparison.defaultMetrics : metric)
-        print(comparison.table(), terminator: "")
+        if markdown {
+            print(comparison.markdown(), terminator: "")
+        } else {
+            print(comparison.table(colour: isatty(STDOUT_FILENO) != 0), terminator: "")
+        }
         if comparison.failed { throw ExitCode(LoadExit.thresholdFailed) }
     }
 }
@@ -50,18 +56,25 @@ struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the summary of one or more saved reports.",
         discussion: """
-            Example:
+            Examples:
               parley-load report out/default.json
+              parley-load report out/default.json --hgrm out/hgrm   # then plot with HdrHistogram's plotter
             """
     )
 
     @Argument(help: "Report files (JSON).") var reports: [String]
+    @Option(help: "Also write HdrHistogram percentile-distribution files (.hgrm, ms) per phase into this folder.")
+    var hgrm: String?
 
     func run() async throws {
         guard !reports.isEmpty else { throw BadInput(description: "give at least one report file") }
         for path in reports {
             do {
-                print(ReportPrinter.summary(try LoadReport.load(path: path)))
+                let report = try LoadReport.load(path: path)
+                print(ReportPrinter.summary(report))
+                if let hgrm {
+                    for file in try PercentileFiles.write(report, to: hgrm) { print("hgrm: \(file)") }
+                }
             } catch let error as ReportError {
                 throw BadInput(description: error.description)
             }

@@ -26,6 +26,8 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Clients to connect, overriding the scenario (and its sweep).") var clients: Int?
     @Option(help: "Total phase time, e.g. 20s; phases are scaled to fit.") var duration: String?
     @Option(help: "Write the JSON report here.") var out: String?
+    @Option(help: "Also write HdrHistogram percentile-distribution files (.hgrm, ms) per phase into this folder.")
+    var hgrm: String?
     @Option(help: "An extra threshold, e.g. 'fanout.p99 < 50ms'; repeatable.") var threshold: [String] = []
     @Flag(help: "No progress line on stderr.") var quiet = false
     @Option(help: "Event loops for the clients; one per core by default.") var eventLoops = ProcessInfo.processInfo.activeProcessorCount
@@ -89,6 +91,9 @@ struct Run: AsyncParsableCommand {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try report.encoded().write(to: url)
             print("report: \(out)")
+        }
+        if let hgrm {
+            for file in try PercentileFiles.write(report, to: hgrm) { print("hgrm: \(file)") }
         }
         if !report.passed { throw ExitCode(LoadExit.thresholdFailed) }
     }

@@ -84,6 +84,46 @@ import Testing
         #expect(Comparison(base: base, new: new, tolerance: 0.1).sameScenario)
     }
 
+    @Test func markdownTableForAPullRequest() {
+        let comparison = Comparison(
+            base: Fixtures.report(p99: 10_000, digest: "aaaa"), new: Fixtures.report(p99: 30_000, digest: "aaaa"),
+            tolerance: 0.1, metrics: ["fanout.p99", "delivery.ratio"])
+        let lines = comparison.markdown().split(separator: "\n").map(String.init)
+        #expect(lines[0] == "| metric | base | new | change | verdict |")
+        #expect(lines[1].hasPrefix("|---"))
+        #expect(lines[2].hasPrefix("| fanout.p99 | 10ms | 30ms | +200% | **WORSE** |"), "\(lines[2])")
+        #expect(lines[3].hasSuffix("| within tolerance |"))
+        #expect(lines.count == 4)
+        // Colour only when asked (on a terminal), and never inside the alignment.
+        #expect(!comparison.table().contains("\u{1B}["))
+        let coloured = comparison.table(colour: true)
+        #expect(coloured.contains("\u{1B}[31m") && coloured.contains("WORSE\u{1B}[0m"))
+        #expect(coloured.replacingOccurrences(of: "\u{1B}[31m", with: "").replacingOccurrences(of: "\u{1B}[0m", with: "") == comparison.table())
+    }
+
+    @Test func hgrmFilesCarryTheRecordedDistributionInMilliseconds() throws {
+        let report = Fixtures.report(p99: 12_000, digest: "cafe")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hgrm-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let files = try PercentileFiles.write(report, to: directory)
+        #expect(files.map { ($0 as NSString).lastPathComponent } == ["f-steady.hgrm", "f-overall.hgrm"])
+        let text = try String(contentsOfFile: files[0], encoding: .utf8)
+        // HdrHistogram's layout: a header, value/percentile/count rows, and the summary lines.
+        #expect(text.contains("Value     Percentile TotalCount 1/(1-Percentile)"))
+        // 12 ms at three significant digits: HdrHistogram prints the bucket's top, 12.007.
+        #expect(text.contains("#[Max     =       12.0"), "\(text)")
+        #expect(text.contains("Total count    =            3]"))
+        let rows = text.split(separator: "\n").filter { !$0.hasPrefix("#") && $0.split(separator: " ").count >= 3 }
+            .compactMap { line -> (Double, Double)? in
+                let fields = line.split(separator: " ")
+                guard let value = Double(fields[0]), let percentile = Double(fields[1]) else { return nil }
+                return (value, percentile)
+            }
+        #expect(rows.first?.0 == 1.0 && rows.first?.1 == 0)
+        #expect(abs((rows.last?.0 ?? 0) - 12.0) < 0.02 && rows.last?.1 == 1.0)
+        #expect(rows.contains { $0.0 == 2.0 && $0.1 == 0.5 }, "the median is 2 ms")
+    }
+
     @Test func reportRoundTripsThroughJSON() throws {
         let report = Fixtures.report(p99: 12_000, digest: "cafe")
         let decoded = try LoadReport.decode(try report.encoded(), file: "r.json")
