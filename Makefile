@@ -37,7 +37,7 @@ BROWSER_VENV := .build/browser-venv
 browser-test: build chromium
 	@test -x $(BROWSER_VENV)/bin/python || python3 -m venv $(BROWSER_VENV)
 	@$(BROWSER_VENV)/bin/python -c "import playwright, pytest" 2>/dev/null || $(BROWSER_VENV)/bin/pip install -q "playwright>=1.50" "pytest>=8"
-	PARLEY_BIN=.build/debug/parley $(BROWSER_VENV)/bin/python -m pytest -q Tests/BrowserTests
+	PARLEY_BIN=.build/debug/parley PARLEY_LOAD_BIN=.build/debug/parley-load $(BROWSER_VENV)/bin/python -m pytest -q Tests/BrowserTests
 
 # Parley's fan-out p99 against the C reference server in the same run: fails past 2x, or on any
 # lost delivery. Release builds; the reference server is compiled from ../shared/reference.

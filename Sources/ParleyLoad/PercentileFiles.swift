@@ -23,13 +23,8 @@ public enum PercentileFiles {
 
     /// The percentile distribution of one recorded histogram, in milliseconds.
     public static func distribution(of recorded: HistogramReport) -> String {
-        var histogram = Histogram<UInt64>(
-            lowestDiscernibleValue: 1, highestTrackableValue: LatencyHistogram.highest, numberOfSignificantValueDigits: .three)
-        for pair in recorded.values where pair.count == 2 {
-            _ = histogram.record(Swift.min(Swift.max(pair[0], 1), LatencyHistogram.highest), count: pair[1])
-        }
         var text = ""
-        histogram.outputPercentileDistribution(to: &text, outputValueUnitScalingRatio: 1_000)
+        recorded.rebuild().outputPercentileDistribution(to: &text, outputValueUnitScalingRatio: 1_000)
         return text
     }
 

@@ -20,6 +20,7 @@ struct Compare: AsyncParsableCommand {
     @Option(help: "How much worse a metric may be, e.g. 10% or 0.1.") var tolerance = "10%"
     @Option(help: "A metric to compare; repeatable (default: the headline metrics).") var metric: [String] = []
     @Flag(help: "Print the table as Markdown (for a pull request).") var markdown = false
+    @Option(help: "Also write an HTML page: both runs' plots and the comparison table.") var html: String?
 
     func run() async throws {
         let fraction: Double
@@ -43,6 +44,11 @@ struct Compare: AsyncParsableCommand {
         let comparison = Comparison(
             base: baseReport, new: newReport, tolerance: fraction,
             metrics: metric.isEmpty ? Comparison.defaultMetrics : metric)
+        if let html {
+            try HTMLOutput.write(
+                [.init(label: "base: \(base)", report: baseReport), .init(label: "new: \(new)", report: newReport)],
+                comparison: comparison, to: html)
+        }
         if markdown {
             print(comparison.markdown(), terminator: "")
         } else {
@@ -59,18 +65,23 @@ struct Report: AsyncParsableCommand {
             Examples:
               parley-load report out/default.json
               parley-load report out/default.json --hgrm out/hgrm   # then plot with HdrHistogram's plotter
+              parley-load report out/base.json out/new.json --html out/runs.html   # curves overlaid
             """
     )
 
     @Argument(help: "Report files (JSON).") var reports: [String]
     @Option(help: "Also write HdrHistogram percentile-distribution files (.hgrm, ms) per phase into this folder.")
     var hgrm: String?
+    @Option(help: "Write one self-contained HTML page with every report's plots (overlaid) and tables.")
+    var html: String?
 
     func run() async throws {
         guard !reports.isEmpty else { throw BadInput(description: "give at least one report file") }
+        var entries: [HTMLReport.Entry] = []
         for path in reports {
             do {
                 let report = try LoadReport.load(path: path)
+                entries.append(.init(label: path, report: report))
                 print(ReportPrinter.summary(report))
                 if let hgrm {
                     for file in try PercentileFiles.write(report, to: hgrm) { print("hgrm: \(file)") }
@@ -79,5 +90,16 @@ struct Report: AsyncParsableCommand {
                 throw BadInput(description: error.description)
             }
         }
+        if let html { try HTMLOutput.write(entries, comparison: nil, to: html) }
+    }
+}
+
+/// Writes an HTML report and says where.
+enum HTMLOutput {
+    static func write(_ entries: [HTMLReport.Entry], comparison: Comparison?, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(HTMLReport.render(entries, comparison: comparison).utf8).write(to: url)
+        print("html: \(path)")
     }
 }

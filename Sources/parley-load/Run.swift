@@ -28,6 +28,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Write the JSON report here.") var out: String?
     @Option(help: "Also write HdrHistogram percentile-distribution files (.hgrm, ms) per phase into this folder.")
     var hgrm: String?
+    @Option(help: "Also write a self-contained HTML page with plots and tables.") var html: String?
     @Option(help: "An extra threshold, e.g. 'fanout.p99 < 50ms'; repeatable.") var threshold: [String] = []
     @Flag(help: "No progress line on stderr.") var quiet = false
     @Option(help: "Event loops for the clients; one per core by default.") var eventLoops = ProcessInfo.processInfo.activeProcessorCount
@@ -94,6 +95,9 @@ struct Run: AsyncParsableCommand {
         }
         if let hgrm {
             for file in try PercentileFiles.write(report, to: hgrm) { print("hgrm: \(file)") }
+        }
+        if let html {
+            try HTMLOutput.write([.init(label: report.scenario.name, report: report)], comparison: nil, to: html)
         }
         if !report.passed { throw ExitCode(LoadExit.thresholdFailed) }
     }

@@ -1,0 +1,239 @@
+import Foundation
+
+/// One self-contained HTML page for one or more reports: the headline with threshold verdicts,
+/// the fan-out percentile distribution (one line per report), latency, clients and deliveries over
+/// time, the scaling curve of a sweep, every metric with its unit, and — given two reports — the
+/// comparison table. Inline SVG and CSS only: no script, no font or file from the network.
+public enum HTMLReport {
+    public struct Entry: Sendable {
+        public var label: String
+        public var report: LoadReport
+
+        public init(label: String, report: LoadReport) {
+            self.label = label
+            self.report = report
+        }
+    }
+
+    public static func render(_ entries: [Entry], comparison: Comparison? = nil) -> String {
+        var body = ""
+        let title = entries.map { $0.report.scenario.name }.uniqued().joined(separator: " vs ")
+        body += "<h1>\(xml(title))</h1>"
+        for entry in entries { body += headline(entry) }
+        if let comparison { body += comparisonTable(comparison, entries) }
+        body += "<section><h2>Fan-out latency by percentile</h2>" + percentileChart(entries).svg() + "</section>"
+        for entry in entries {
+            let run = entry.report.runs[0]
+            guard !run.series.isEmpty else { continue }
+            body += "<section><h2>Over time — \(xml(entry.label))</h2>"
+            body += latencyOverTime(run).svg() + loadOverTime(run).svg() + "</section>"
+        }
+        for entry in entries where entry.report.runs.count > 1 {
+            body += "<section><h2>Scaling — \(xml(entry.label))</h2>"
+            body += scalingLatency(entry.report).svg() + scalingThroughput(entry.report).svg() + "</section>"
+        }
+        for entry in entries { body += metricsTables(entry) }
+        return """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"/><meta name="viewport" content="width=device-width, initial-scale=1"/>
+            <title>\(xml(title)) — parley-load</title><style>\(style)</style></head>
+            <body>\(body)<footer>parley-load report, schema \(LoadReport.currentSchemaVersion)</footer></body></html>
+
+            """
+    }
+
+    // MARK: sections
+
+    static func headline(_ entry: Entry) -> String {
+        let report = entry.report
+        let run = report.runs[0]
+        let verdicts = report.runs.flatMap(\.thresholds)
+        let passed = verdicts.allSatisfy(\.passed)
+        var out = "<section class=\"headline\"><h2>\(xml(entry.label))</h2>"
+        if !report.scenario.description.isEmpty { out += "<p>\(xml(report.scenario.description))</p>" }
+        out += "<dl>"
+        out += "<dt>target</dt><dd>\(xml(report.environment.targets.joined(separator: ", ")))</dd>"
+        out += "<dt>clients</dt><dd>\(report.runs.map { String($0.clients) }.joined(separator: ", "))</dd>"
+        out += "<dt>delivered</dt><dd>\(run.overall.received) of \(run.overall.expected)</dd>"
+        out += "<dt>fan-out p99</dt><dd>\(xml(Quantities.formatMicros(run.overall.fanout.p99)))</dd>"
+        out += "<dt>started</dt><dd>\(ISO8601DateFormatter().string(from: report.startedAt))</dd>"
+        out += "<dt>machine</dt><dd>\(report.environment.cores) cores, \(xml(report.environment.os))\(report.environment.commit.map { ", commit \(xml($0))" } ?? "")</dd>"
+        out += "</dl>"
+        if verdicts.isEmpty {
+            out += "<p class=\"verdict none\">no thresholds</p>"
+        } else {
+            out += "<p class=\"verdict \(passed ? "pass" : "fail")\">\(passed ? "PASS" : "FAIL") — \(verdicts.filter(\.passed).count) of \(verdicts.count) thresholds held</p><ul class=\"verdicts\">"
+            for verdict in verdicts {
+                let metric = String(verdict.threshold.prefix { $0 != " " })
+                let measured = verdict.value.map { Metrics.format($0, metric: metric) } ?? "not measured"
+                out += "<li class=\"\(verdict.passed ? "pass" : "fail")\">\(verdict.passed ? "✓" : "✗") \(xml(verdict.threshold)) <span>(measured \(xml(measured)))</span></li>"
+            }
+            out += "</ul>"
+        }
+        return out + "</section>"
+    }
+
+    /// (percentile, µs) pairs along HdrHistogram's percentile axis: 5 points per halving of the
+    /// remaining tail, up to the last recorded value.
+    public static func percentilePoints(_ recorded: HistogramReport) -> [(percentile: Double, micros: Double)] {
+        let histogram = recorded.rebuild()
+        guard histogram.totalCount > 0 else { return [] }
+        let last = 1 - 1 / Double(histogram.totalCount)
+        var points: [(Double, Double)] = []
+        var step = 0
+        while true {
+            let percentile = 1 - pow(0.5, Double(step) / 5)
+            if percentile > Swift.min(last, 0.99999) { break }
+            points.append((percentile, Double(histogram.valueAtPercentile(percentile * 100))))
+            step += 1
+        }
+        let top = Swift.min(Swift.max(last, points.last?.0 ?? 0), 0.99999)
+        points.append((top, Double(histogram.max)))
+        return points
+    }
+
+    static func percentileChart(_ entries: [Entry]) -> LineChart {
+        let lines = entries.map { ($0.label, percentilePoints($0.report.runs[0].overall.fanout)) }
+        let maximumMicros = lines.flatMap { $0.1.map(\.micros) }.max() ?? 1
+        let axis = DurationAxis(maximumMicros: maximumMicros)
+        let lastPercentile = lines.flatMap { $0.1.map(\.percentile) }.max() ?? 0.99
+        let xTicks = PercentileAxis.ticks.filter { $0 <= lastPercentile + 1e-9 || $0 == 0.99 }
+        let xUpper = PercentileAxis.position(Swift.max(lastPercentile, xTicks.last ?? 0.99))
+        var chart = LineChart(
+            title: "fan-out latency by percentile", xLabel: "percentile", yLabel: "latency (\(axis.unit))",
+            xDomain: 0...xUpper, yDomain: 0...(maximumMicros * 1.05),
+            xTicks: xTicks.map { .init(PercentileAxis.position($0), PercentileAxis.label($0)) },
+            yTicks: axis.ticks(upToMicros: maximumMicros * 1.05).map { .init($0, axis.label($0)) })
+        chart.series = lines.enumerated().map { index, line in
+            LineChart.Series(
+                name: line.0, points: line.1.map { (PercentileAxis.position($0.percentile), $0.micros) },
+                colour: LineChart.palette[index % LineChart.palette.count])
+        }
+        return chart
+    }
+
+    static func latencyOverTime(_ run: RunReport) -> LineChart {
+        let seconds = Double(run.series.last?.second ?? 1)
+        let maximumMicros = run.series.compactMap(\.p99Micros).max() ?? 1
+        let axis = DurationAxis(maximumMicros: maximumMicros)
+        var chart = LineChart(
+            title: "fan-out latency per second", xLabel: "seconds", yLabel: "latency (\(axis.unit))",
+            xDomain: 0...Swift.max(seconds, 1), yDomain: 0...(maximumMicros * 1.05),
+            xTicks: Ticks.nice(from: 0, to: seconds).map { .init($0, Quantities.trimmed($0, digits: 1)) },
+            yTicks: axis.ticks(upToMicros: maximumMicros * 1.05).map { .init($0, axis.label($0)) })
+        chart.series = [
+            .init(name: "p50", points: run.series.compactMap { s in s.p50Micros.map { (Double(s.second), $0) } }, colour: LineChart.palette[0]),
+            .init(name: "p99", points: run.series.compactMap { s in s.p99Micros.map { (Double(s.second), $0) } }, colour: LineChart.palette[1]),
+        ]
+        return chart
+    }
+
+    static func loadOverTime(_ run: RunReport) -> LineChart {
+        let seconds = Double(run.series.last?.second ?? 1)
+        let top = Double(run.series.map { Swift.max($0.connected, $0.deliveries) }.max() ?? 1) * 1.05
+        var chart = LineChart(
+            title: "connected clients and deliveries per second", xLabel: "seconds", yLabel: "count",
+            xDomain: 0...Swift.max(seconds, 1), yDomain: 0...Swift.max(top, 1),
+            xTicks: Ticks.nice(from: 0, to: seconds).map { .init($0, Quantities.trimmed($0, digits: 1)) },
+            yTicks: Ticks.nice(from: 0, to: Swift.max(top, 1)).map { .init($0, compact($0)) })
+        chart.series = [
+            .init(name: "connected", points: run.series.map { (Double($0.second), Double($0.connected)) }, colour: LineChart.palette[2]),
+            .init(name: "deliveries/s", points: run.series.map { (Double($0.second), Double($0.deliveries)) }, colour: LineChart.palette[3]),
+        ]
+        return chart
+    }
+
+    /// Clients on a log axis; the first step whose thresholds failed is marked.
+    static func scalingLatency(_ report: LoadReport) -> LineChart {
+        let runs = report.runs
+        let maximumMicros = runs.map(\.overall.fanout.p99).max() ?? 1
+        let axis = DurationAxis(maximumMicros: maximumMicros)
+        var chart = LineChart(
+            title: "fan-out latency against clients", xLabel: "clients (log scale)", yLabel: "latency (\(axis.unit))",
+            xDomain: clientDomain(runs), yDomain: 0...(maximumMicros * 1.05),
+            xTicks: runs.map { .init(log10(Double($0.clients)), String($0.clients)) },
+            yTicks: axis.ticks(upToMicros: maximumMicros * 1.05).map { .init($0, axis.label($0)) })
+        chart.series = [
+            .init(name: "p50", points: runs.map { (log10(Double($0.clients)), $0.overall.fanout.p50) }, colour: LineChart.palette[0]),
+            .init(name: "p99", points: runs.map { (log10(Double($0.clients)), $0.overall.fanout.p99) }, colour: LineChart.palette[1]),
+        ]
+        if let failing = runs.first(where: { $0.thresholds.contains { !$0.passed } }) {
+            chart.rules.append(.init(.vertical, at: log10(Double(failing.clients)), "first threshold failure"))
+        }
+        return chart
+    }
+
+    static func scalingThroughput(_ report: LoadReport) -> LineChart {
+        let runs = report.runs
+        let top = (runs.map(\.overall.deliveriesPerSecond).max() ?? 1) * 1.05
+        var chart = LineChart(
+            title: "deliveries per second against clients", xLabel: "clients (log scale)", yLabel: "deliveries/s",
+            xDomain: clientDomain(runs), yDomain: 0...Swift.max(top, 1),
+            xTicks: runs.map { .init(log10(Double($0.clients)), String($0.clients)) },
+            yTicks: Ticks.nice(from: 0, to: Swift.max(top, 1)).map { .init($0, compact($0)) })
+        chart.series = [
+            .init(name: "deliveries/s", points: runs.map { (log10(Double($0.clients)), $0.overall.deliveriesPerSecond) }, colour: LineChart.palette[3])
+        ]
+        return chart
+    }
+
+    static func metricsTables(_ entry: Entry) -> String {
+        var out = "<section><h2>Every metric — \(xml(entry.label))</h2>"
+        let runs = entry.report.runs
+        out += "<table><thead><tr><th>metric</th>" + runs.map { "<th>\($0.clients) clients</th>" }.joined() + "</tr></thead><tbody>"
+        for name in Metrics.names where runs.contains(where: { $0.metrics[name] != nil }) {
+            out += "<tr><td>\(xml(name))</td>"
+            out += runs.map { run in "<td>\(run.metrics[name].map { xml(Metrics.format($0, metric: name)) } ?? "–")</td>" }.joined()
+            out += "</tr>"
+        }
+        return out + "</tbody></table></section>"
+    }
+
+    static func comparisonTable(_ comparison: Comparison, _ entries: [Entry]) -> String {
+        var out = "<section><h2>Comparison: \(xml(entries.first?.label ?? "base")) → \(xml(entries.last?.label ?? "new"))</h2>"
+        for note in comparison.notes { out += "<p class=\"note\">note: \(xml(note))</p>" }
+        out += "<table><thead><tr>" + Comparison.header.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>"
+        for row in comparison.rows {
+            let kind = row.verdict == .worse ? "fail" : row.verdict == .better ? "pass" : ""
+            out += "<tr class=\"\(kind)\">" + row.cells.map { "<td>\(xml($0))</td>" }.joined() + "</tr>"
+        }
+        return out + "</tbody></table></section>"
+    }
+
+    // MARK: helpers
+
+    static func clientDomain(_ runs: [RunReport]) -> ClosedRange<Double> {
+        let logs = runs.map { log10(Double(Swift.max($0.clients, 1))) }
+        let lower = logs.min() ?? 0, upper = logs.max() ?? 1
+        return upper > lower ? lower...upper : (lower - 0.5)...(upper + 0.5)
+    }
+
+    /// 1200 → "1.2k", 2000000 → "2M": tick labels that fit.
+    static func compact(_ value: Double) -> String {
+        if value >= 1_000_000 { return Quantities.trimmed(value / 1_000_000, digits: 2) + "M" }
+        if value >= 1_000 { return Quantities.trimmed(value / 1_000, digits: 2) + "k" }
+        return Quantities.trimmed(value, digits: 2)
+    }
+
+    static let style = """
+        body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1c2330}
+        h1{font-size:1.6rem}h2{font-size:1.15rem;margin-top:2rem}section{margin-bottom:1.5rem}
+        dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{color:#5a6475}dd{margin:0}
+        .verdict{font-weight:700;font-size:1.1rem;padding:.4rem .7rem;border-radius:.4rem;display:inline-block}
+        .verdict.pass{background:#e3f4ea;color:#1d8a4a}.verdict.fail{background:#fbe4e2;color:#b3261e}.verdict.none{background:#eef0f3}
+        .verdicts{list-style:none;padding:0}.verdicts li.pass{color:#1d8a4a}.verdicts li.fail{color:#b3261e;font-weight:600}.verdicts span{color:#5a6475;font-weight:400}
+        table{border-collapse:collapse;margin:.5rem 0}td,th{padding:.25rem .7rem;border-bottom:1px solid #d9dee6;text-align:right}td:first-child,th:first-child{text-align:left}
+        tr.fail td{color:#b3261e;font-weight:600}tr.pass td{color:#1d8a4a}
+        svg{display:block;margin:.5rem 0;max-width:100%;height:auto}.grid{stroke:#eef0f3}.axis{stroke:#5a6475}
+        .tick{font-size:11px;fill:#5a6475}.axis-label{font-size:12px;fill:#1c2330}.chart-title{font-size:13px;font-weight:600}
+        .legend{font-size:12px}.rule{stroke:#b3261e;stroke-dasharray:5 4}.rule-label{font-size:11px;fill:#b3261e}
+        .note{color:#b7791f}footer{color:#5a6475;font-size:.8rem;margin-top:3rem}
+        """
+}
+
+extension Array where Element: Hashable {
+    func uniqued() -> [Element] {
+        var seen = Set<Element>()
+        return filter { seen.insert($0).inserted }
+    }
+}
