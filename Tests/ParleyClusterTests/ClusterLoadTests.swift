@@ -25,12 +25,9 @@ extension ClusterTests {
     }
 
     private func runLoad(_ arguments: [String]) async throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ".build/debug/parley-load")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        while process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-        return process.terminationStatus
+        let binary = FileManager.default.currentDirectoryPath + "/.build/debug/parley-load"
+        let result = try await Spawn.run(binary, arguments)
+        if result.status != 0 { print(result.output) }
+        return result.status
     }
 }

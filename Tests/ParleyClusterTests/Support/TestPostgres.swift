@@ -57,36 +57,10 @@ final class TestPostgres: Sendable {
 
     private static var asRoot: Bool { getuid() == 0 }
 
-    /// posix_spawn and waitpid, not Foundation's Process: Process learns of an exit through a
-    /// descriptor the child inherits, and the server `pg_ctl start` leaves running inherits it
-    /// too, so Process would wait forever.
     private static func run(_ executable: String, _ arguments: [String]) async throws {
-        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("parley-pg-out-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        // Nothing else of this process's: PostgreSQL counts inherited descriptors against its
-        // limit, and a test process full of sockets leaves it too few to start.
-        // (glibc ≥ 2.34 has it; Swift's Glibc module does not import it, hence dlsym.)
-        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
-            _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
-        }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-        guard spawned == 0 else { throw Failed(description: "\(executable): posix_spawn error \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, WNOHANG) == 0 { try await Task.sleep(for: .milliseconds(20)) }
-        let exited = (status & 0x7f) == 0
-        let code = (status >> 8) & 0xff
-        guard exited && code == 0 else {
-            let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-            throw Failed(description: "\(executable) \(arguments.joined(separator: " ")) failed (\(status)): \(text)")
+        let result = try await Spawn.run(executable, arguments)
+        guard result.status == 0 else {
+            throw Failed(description: "\(executable) \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.output)")
         }
     }
 
