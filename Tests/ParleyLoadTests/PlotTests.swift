@@ -88,6 +88,8 @@ import Testing
         #expect(page.contains("fan-out latency against clients"))
         #expect(page.contains("first threshold failure"))
         #expect(page.contains(">1000<") && page.contains(">3<"), "the client counts label the log axis")
+        #expect(page.contains("[1000 clients] fanout.p99 &lt; 5ms"), "a sweep's verdicts say which step")
+        #expect(page.contains("<title>3 clients</title>") && page.contains("<title>1000 clients</title>"), "a percentile line per step")
     }
 }
 

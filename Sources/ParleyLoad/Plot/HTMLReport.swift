@@ -23,9 +23,10 @@ public enum HTMLReport {
         if let comparison { body += comparisonTable(comparison, entries) }
         body += "<section><h2>Fan-out latency by percentile</h2>" + percentileChart(entries).svg() + "</section>"
         for entry in entries {
-            let run = entry.report.runs[0]
+            // A sweep's largest step is the one whose time course matters.
+            let run = entry.report.runs.max { $0.clients < $1.clients } ?? entry.report.runs[0]
             guard !run.series.isEmpty else { continue }
-            body += "<section><h2>Over time — \(xml(entry.label))</h2>"
+            body += "<section><h2>Over time — \(xml(entry.label)), \(run.clients) clients</h2>"
             body += latencyOverTime(run).svg() + loadOverTime(run).svg() + "</section>"
         }
         for entry in entries where entry.report.runs.count > 1 {
@@ -46,16 +47,24 @@ public enum HTMLReport {
 
     static func headline(_ entry: Entry) -> String {
         let report = entry.report
-        let run = report.runs[0]
-        let verdicts = report.runs.flatMap(\.thresholds)
+        // In a sweep each verdict says which client count it is about.
+        let verdicts = report.runs.flatMap { run in
+            run.thresholds.map { verdict in
+                report.runs.count > 1
+                    ? ThresholdVerdict(threshold: "[\(run.clients) clients] \(verdict.threshold)", value: verdict.value, passed: verdict.passed)
+                    : verdict
+            }
+        }
         let passed = verdicts.allSatisfy(\.passed)
         var out = "<section class=\"headline\"><h2>\(xml(entry.label))</h2>"
         if !report.scenario.description.isEmpty { out += "<p>\(xml(report.scenario.description))</p>" }
         out += "<dl>"
         out += "<dt>target</dt><dd>\(xml(report.environment.targets.joined(separator: ", ")))</dd>"
         out += "<dt>clients</dt><dd>\(report.runs.map { String($0.clients) }.joined(separator: ", "))</dd>"
-        out += "<dt>delivered</dt><dd>\(run.overall.received) of \(run.overall.expected)</dd>"
-        out += "<dt>fan-out p99</dt><dd>\(xml(Quantities.formatMicros(run.overall.fanout.p99)))</dd>"
+        let runs = report.runs
+        out += "<dt>delivered</dt><dd>\(runs.map(\.overall.received).reduce(0, +)) of \(runs.map(\.overall.expected).reduce(0, +))</dd>"
+        let p99s = runs.map { (runs.count > 1 ? "\($0.clients): " : "") + Quantities.formatMicros($0.overall.fanout.p99) }
+        out += "<dt>fan-out p99</dt><dd>\(xml(p99s.joined(separator: ", ")))</dd>"
         out += "<dt>started</dt><dd>\(ISO8601DateFormatter().string(from: report.startedAt))</dd>"
         out += "<dt>machine</dt><dd>\(report.environment.cores) cores, \(xml(report.environment.os))\(report.environment.commit.map { ", commit \(xml($0))" } ?? "")</dd>"
         out += "</dl>"
@@ -64,7 +73,7 @@ public enum HTMLReport {
         } else {
             out += "<p class=\"verdict \(passed ? "pass" : "fail")\">\(passed ? "PASS" : "FAIL") — \(verdicts.filter(\.passed).count) of \(verdicts.count) thresholds held</p><ul class=\"verdicts\">"
             for verdict in verdicts {
-                let metric = String(verdict.threshold.prefix { $0 != " " })
+                let metric = String(verdict.threshold.split(separator: "] ").last?.prefix { $0 != " " } ?? "")
                 let measured = verdict.value.map { Metrics.format($0, metric: metric) } ?? "not measured"
                 out += "<li class=\"\(verdict.passed ? "pass" : "fail")\">\(verdict.passed ? "✓" : "✗") \(xml(verdict.threshold)) <span>(measured \(xml(measured)))</span></li>"
             }
@@ -93,7 +102,14 @@ public enum HTMLReport {
     }
 
     static func percentileChart(_ entries: [Entry]) -> LineChart {
-        let lines = entries.map { ($0.label, percentilePoints($0.report.runs[0].overall.fanout)) }
+        // One line per report; a sweep's report gives one per client count.
+        let lines = entries.flatMap { entry in
+            entry.report.runs.map { run in
+                let name = entry.report.runs.count == 1 ? entry.label
+                    : entries.count == 1 ? "\(run.clients) clients" : "\(entry.label) — \(run.clients) clients"
+                return (name, percentilePoints(run.overall.fanout))
+            }
+        }
         let maximumMicros = lines.flatMap { $0.1.map(\.micros) }.max() ?? 1
         let axis = DurationAxis(maximumMicros: maximumMicros)
         let lastPercentile = lines.flatMap { $0.1.map(\.percentile) }.max() ?? 0.99

@@ -62,7 +62,7 @@ public struct LineChart: Sendable {
         self.yTicks = yTicks
     }
 
-    static let palette = ["#2857c5", "#b3261e", "#1d8a4a", "#7a3db8", "#b7791f", "#0f766e"]
+    static let palette = ["#2857c5", "#b3261e", "#1d8a4a", "#7a3db8", "#b7791f", "#0f766e", "#c2410c", "#475569", "#be185d"]
 
     private let left = 64.0, right = 130.0, top = 28.0, bottom = 44.0
 
