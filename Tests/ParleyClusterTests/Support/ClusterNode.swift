@@ -57,11 +57,30 @@ struct ClusterNode: Sendable {
         }
     }
 
-    func stop() async {
-        try? await running.stop()
-        await bus.finish()
-        busTask.cancel()
-        await busTask.value
+    /// Stops the gateway (drain), then the bus. Bounded: in CI a node's stop has been seen to
+    /// hang (once in the gateway's graceful shutdown or the bus's finish, not yet pinned down);
+    /// the test then goes on and says which step hung, instead of stalling the whole run.
+    func stop(within timeout: Duration = .seconds(20)) async {
+        let step = Mutex("gateway drain")
+        let done = Atomic<Bool>(false)
+        let running = self.running, bus = self.bus, busTask = self.busTask
+        Task {
+            try? await running.stop()
+            step.withLock { $0 = "bus finish" }
+            await bus.finish()
+            step.withLock { $0 = "bus task" }
+            busTask.cancel()
+            await busTask.value
+            done.store(true, ordering: .releasing)
+        }
+        let deadline = ContinuousClock.now + timeout
+        while !done.load(ordering: .acquiring) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if !done.load(ordering: .acquiring) {
+            let hung = step.withLock { $0 }
+            FileHandle.standardError.write(Data("warning: node \(name) did not stop within \(timeout) (hung in: \(hung))\n".utf8))
+        }
     }
 
     /// Waits until this node's replica holds exactly `names` (in join order).
