@@ -94,6 +94,17 @@ struct ClusterNode: Sendable {
         }
     }
 
+    /// Waits until this node's replica holds exactly `names`, in any order.
+    func waitForMembers(inAnyOrder names: Set<String>, within timeout: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !(Set(handler.memberNames) == names && handler.memberNames.count == names.count) {
+            guard ContinuousClock.now < deadline else {
+                throw TestPostgres.Failed(description: "node \(name) has \(handler.memberNames), expected \(names.sorted())")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     /// A client that has sent `setName` (feed `none` unless asked: no presence to read past).
     func client(named name: String, feed: String = "none") async throws -> TestClient {
         let client = try await TestClient.connect(port: port, path: "/ws?members=\(feed)")
