@@ -100,7 +100,8 @@ public final class ChatHandler: RouteHandler, ClusterRoom {
     public func receive(_ event: MessageEvent) {
         let id = event.connectionID
         let outcome: ProtocolError? = state.withLock { state in
-            if state.pendingClaims[id] != nil {
+            // Only a cluster has claims pending; a single node skips the lookup per frame.
+            if bus != nil, state.pendingClaims[id] != nil {
                 state.pendingClaims[id]!.append(event)
                 return nil
             }
