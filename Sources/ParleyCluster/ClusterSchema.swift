@@ -52,12 +52,8 @@ enum ClusterSchema {
         do {
             try await connection.run("SELECT pg_advisory_xact_lock(\(advisoryLock))", logger: logger)
             try await connection.run("CREATE TABLE IF NOT EXISTS parley_schema (version int NOT NULL)", logger: logger)
-            var found = 0
-            for try await version in try await connection.query("SELECT max(version) FROM parley_schema", logger: logger)
-                .decode(Int?.self)
-            {
-                found = version ?? 0
-            }
+            let found = try await connection.column(Int?.self, of: "SELECT max(version) FROM parley_schema", logger: logger)
+                .first.flatMap { $0 } ?? 0
             if found > latestVersion {
                 throw ClusterError.schemaTooNew(found: found, known: latestVersion)
             }

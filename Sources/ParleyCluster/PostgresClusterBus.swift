@@ -33,6 +33,8 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
         var disconnectedSince: ContinuousClock.Instant = .now
         /// The command stream ended and every command in it was handled.
         var commandsDone = false
+        /// What each of `run()`'s tasks is doing, so a shutdown that does not end says where.
+        var activity: [String: String] = [:]
     }
 
     private init(settings: ClusterSettings, tag: UInt8, logger: Logger) {
@@ -84,12 +86,30 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
         }
     }
 
+    /// What `run()`'s tasks are doing now ("session: resynchronizing", say); empty once it ended.
+    public var activity: String {
+        state.withLock { $0.activity.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") }
+    }
+
+    private func note(_ task: String, _ doing: String?) {
+        state.withLock { $0.activity[task] = doing }
+    }
+
     /// Keeps the node in the cluster until the task is cancelled.
     public func run() async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.executeCommands() }
-            group.addTask { await self.keepConnected() }
-            group.addTask { await self.beat() }
+            group.addTask {
+                await self.executeCommands()
+                self.note("commands", nil)
+            }
+            group.addTask {
+                await self.keepConnected()
+                self.note("session", nil)
+            }
+            group.addTask {
+                await self.beat()
+                self.note("heartbeat", nil)
+            }
             await group.waitForAll()
         }
         commandSink.finish()
@@ -99,7 +119,10 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
     // MARK: commands
 
     private func executeCommands() async {
+        note("commands", "waiting")
         for await command in commands {
+            note("commands", "running a statement")
+            defer { note("commands", "waiting") }
             guard let room = state.withLock({ $0.room }) else { continue }
             guard let connection = await connectionWithinGrace() else {
                 actWhileDisconnected(command, room: room)
@@ -177,6 +200,7 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
         var attempt = 0
         while !Task.isCancelled {
             do {
+                note("session", "connecting")
                 try await session { attempt = 0 }
             } catch is CancellationError {
                 return
@@ -191,6 +215,7 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
             }
             let delay = min(settings.maximumBackoff, .milliseconds(100) * (1 << min(attempt, 10)))
             attempt += 1
+            note("session", "waiting \(delay) to reconnect")
             try? await Task.sleep(for: delay)
         }
     }
@@ -213,6 +238,15 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
         do {
             try await serve(commandConnection, listenConnection, onUp: connected)
         } catch {
+            note("session", "closing its connections")
+            // Nobody picks the command connection up any more once it is being closed.
+            state.withLock { state in
+                if state.connection === commandConnection {
+                    state.connection = nil
+                    state.connectedSince = nil
+                    state.disconnectedSince = .now
+                }
+            }
             // Awaited, not fired and forgotten: postgres-nio asserts that a connection is
             // closed, not merely closing, when its last reference goes.
             try? await commandConnection.close()
@@ -230,10 +264,13 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
         }
         listenConnection.closeFuture.whenComplete { _ in sink.finish() }
         commandConnection.closeFuture.whenComplete { _ in sink.finish() }
-        try await listenConnection.query("LISTEN parley_room", logger: logger)
-        try await listenConnection.query(PostgresQuery(unsafeSQL: "LISTEN \(RoomSQL.nodeChannel(tag: tag))"), logger: logger)
+        note("session", "listening")
+        try await listenConnection.run("LISTEN parley_room", logger: logger)
+        try await listenConnection.run(PostgresQuery(unsafeSQL: "LISTEN \(RoomSQL.nodeChannel(tag: tag))"), logger: logger)
 
+        note("session", "registering again")
         try await reregister(on: commandConnection)
+        note("session", "resynchronizing")
         try await resynchronize(on: commandConnection)
         state.withLock {
             $0.connection = commandConnection
@@ -244,6 +281,7 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
 
         // Applied only now, after the snapshot: anything committed meanwhile is applied on top
         // of it (events are idempotent against a snapshot that already holds them).
+        note("session", "applying notifications")
         for await payload in notifications {
             await handle(payload, fetchingOn: listenConnection)
         }
@@ -269,11 +307,8 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
             }
         }
         let liveIDs = Set(live.map { Int64(bitPattern: $0.id.rawValue) })
-        var stale: [Int64] = []
-        for try await id in try await connection.query(RoomSQL.rows(of: settings.nodeName), logger: logger).decode(Int64.self)
-        where !liveIDs.contains(id) {
-            stale.append(id)
-        }
+        let stale = try await connection.column(Int64.self, of: RoomSQL.rows(of: settings.nodeName), logger: logger)
+            .filter { !liveIDs.contains($0) }
         for id in stale {
             try await connection.run(RoomSQL.leave(ConnectionID(rawValue: UInt64(bitPattern: id))), logger: logger)
         }
@@ -281,7 +316,7 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
 
     private func resynchronize(on connection: PostgresConnection) async throws {
         var named: [(id: ConnectionID, name: ChatName)] = []
-        for try await (id, name) in try await connection.query(RoomSQL.room, logger: logger).decode((Int64, String).self) {
+        for (id, name) in try await connection.columns((Int64.self, String.self), of: RoomSQL.room, logger: logger) {
             guard let name = try? ChatName(validating: name) else { continue }
             named.append((ConnectionID(rawValue: UInt64(bitPattern: id)), name))
         }
@@ -307,7 +342,7 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
     }
 
     private func fetchPayload(_ id: Int64, on connection: PostgresConnection) async throws -> String {
-        for try await body in try await connection.query(RoomSQL.payload(id), logger: logger).decode(String.self) {
+        if let body = try await connection.column(String.self, of: RoomSQL.payload(id), logger: logger).first {
             return body
         }
         throw RoomNotification.Malformed(payload: "payload \(id) is gone")
@@ -330,15 +365,19 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
     private func beat() async {
         var beats = 0
         while !Task.isCancelled {
+            note("heartbeat", "sleeping")
             try? await Task.sleep(for: settings.heartbeatInterval)
+            if Task.isCancelled { return }
             guard let (connection, since) = state.withLock({ state in state.connection.map { ($0, state.connectedSince ?? .now) } })
             else { continue }
             beats += 1
             do {
+                note("heartbeat", "beating")
                 try await heartbeat(on: connection)
                 // Only a node that has been back for a whole deadline judges others: after an
                 // outage of the database everyone's heartbeat is old, and must get a chance first.
                 if ContinuousClock.now - since > settings.deadNodeAfter {
+                    note("heartbeat", "reaping dead nodes")
                     try await reapDeadNodes(on: connection)
                 }
                 if beats % 60 == 0 {
@@ -373,19 +412,14 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
         let seconds = Double(settings.deadNodeAfter.components.seconds)
             + Double(settings.deadNodeAfter.components.attoseconds) / 1e18
         let node = settings.nodeName
-        for try await dead in try await connection.query(
-            """
-            DELETE FROM parley_nodes WHERE last_seen < now() - make_interval(secs => \(seconds)) AND name <> \(node)
-            RETURNING name
-            """, logger: logger
-        ).decode(String.self) {
-            logger.warning("node declared dead", metadata: ["node": "\(dead)"])
-        }
-        var orphans: [Int64] = []
-        for try await id in try await connection.query(RoomSQL.orphans, logger: logger).decode(Int64.self) {
-            orphans.append(id)
-        }
-        for id in orphans {
+        let dead = try await connection.column(
+            String.self,
+            of: """
+                DELETE FROM parley_nodes WHERE last_seen < now() - make_interval(secs => \(seconds)) AND name <> \(node)
+                RETURNING name
+                """, logger: logger)
+        for name in dead { logger.warning("node declared dead", metadata: ["node": "\(name)"]) }
+        for id in try await connection.column(Int64.self, of: RoomSQL.orphans, logger: logger) {
             try await connection.run(RoomSQL.leave(ConnectionID(rawValue: UInt64(bitPattern: id))), logger: logger)
         }
     }
@@ -409,24 +443,20 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
         try await connection.run("BEGIN", logger: logger)
         do {
             try await connection.run("SELECT pg_advisory_xact_lock(\(ClusterSchema.advisoryLock))", logger: logger)
-            var tag: Int16?
-            for try await existing in try await connection.query(
-                "UPDATE parley_nodes SET last_seen = now() WHERE name = \(node) RETURNING tag", logger: logger
-            ).decode(Int16.self) {
-                tag = existing
-            }
+            var tag = try await connection.column(
+                Int16.self, of: "UPDATE parley_nodes SET last_seen = now() WHERE name = \(node) RETURNING tag", logger: logger
+            ).first
             if tag == nil {
-                for try await free in try await connection.query(
-                    """
-                    INSERT INTO parley_nodes (name, tag, last_seen)
-                    SELECT \(node), min(t), now() FROM generate_series(1, 255) t
-                    WHERE t NOT IN (SELECT tag FROM parley_nodes)
-                    HAVING min(t) IS NOT NULL
-                    RETURNING tag
-                    """, logger: logger
-                ).decode(Int16.self) {
-                    tag = free
-                }
+                tag = try await connection.column(
+                    Int16.self,
+                    of: """
+                        INSERT INTO parley_nodes (name, tag, last_seen)
+                        SELECT \(node), min(t), now() FROM generate_series(1, 255) t
+                        WHERE t NOT IN (SELECT tag FROM parley_nodes)
+                        HAVING min(t) IS NOT NULL
+                        RETURNING tag
+                        """, logger: logger
+                ).first
             }
             try await connection.run("COMMIT", logger: logger)
             guard let tag else { throw ClusterError.noFreeNodeTag }

@@ -17,12 +17,3 @@ func describe(_ error: any Error) -> String {
     if let underlying = error.underlying { parts.append("\(underlying)") }
     return parts.joined(separator: ": ")
 }
-
-extension PostgresConnection {
-    /// Runs a statement to its end. `query` returns once the server has described the result;
-    /// an error raised while executing (a unique violation, say) arrives with the rows, so the
-    /// rows must be read for it to be seen at all.
-    func run(_ query: PostgresQuery, logger: Logger) async throws {
-        for try await _ in try await self.query(query, logger: logger) {}
-    }
-}

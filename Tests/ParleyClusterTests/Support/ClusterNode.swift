@@ -78,7 +78,8 @@ struct ClusterNode: Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         if !done.load(ordering: .acquiring) {
-            let hung = step.withLock { $0 }
+            var hung = step.withLock { $0 }
+            if hung == "bus task" { hung += " — \(bus.activity)" }
             FileHandle.standardError.write(Data("warning: node \(name) did not stop within \(timeout) (hung in: \(hung))\n".utf8))
         }
     }
