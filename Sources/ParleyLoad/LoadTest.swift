@@ -55,6 +55,19 @@ public struct LoadTest: Sendable {
 
     public func run(targets: [String]) async throws -> LoadReport {
         let thresholds = try thresholds()
+        return try await withHarness(targets: targets) { harness in
+            var runs: [RunReport] = []
+            for clients in scenario.sweepClients ?? [scenario.clients] {
+                runs.append(try await harness.run(scenario, clients: clients, label: "\(scenario.name) ×\(clients)", thresholds: thresholds))
+            }
+            return harness.report(runs: runs, thresholds: runs.flatMap(\.thresholds))
+        }
+    }
+
+    /// Resolves the targets and gives `body` event loops to run steps on, shut down afterwards.
+    public func withHarness<Result: Sendable>(
+        targets: [String], _ body: (Harness) async throws -> Result
+    ) async throws -> Result {
         let defaultQuery = scenario.message.kind == .raw ? nil : scenario.members.map { "members=\($0)" }
         var resolved: [TargetURL] = []
         for text in targets {
@@ -67,25 +80,41 @@ public struct LoadTest: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoops))
         Self.running.withLock { $0.append(group) }
         defer { Self.running.withLock { $0.removeAll { $0 === group } } }
-        let startedAt = Date()
-        var runs: [RunReport] = []
+        let harness = Harness(test: self, targets: resolved, group: group, startedAt: Date())
         do {
-            for clients in scenario.sweepClients ?? [scenario.clients] {
-                let progress = ProgressLine.forTerminal(label: "\(scenario.name) ×\(clients)", quiet: options.quiet)
-                let run = LoadRun(scenario: scenario, clients: clients, targets: resolved, group: group, progress: progress)
-                var report = RunAnalysis.report(try await run.run(), scenario: scenario)
-                report.thresholds = thresholds.map { $0.verdict(in: report.metrics) }
-                runs.append(report)
-            }
+            let result = try await body(harness)
+            try? await group.shutdownGracefully()
+            return result
         } catch {
             try? await group.shutdownGracefully()
             throw error
         }
-        try? await group.shutdownGracefully()
-        return LoadReport(
-            scenario: scenario, scenarioSource: source, scenarioDigest: Digest.of(scenario),
-            environment: Environment.current(targets: resolved.map(\.description), eventLoops: options.eventLoops, commit: options.commit),
-            startedAt: startedAt, runs: runs, thresholds: runs.flatMap(\.thresholds))
+    }
+
+    /// Runs steps of a test against its targets and assembles the report.
+    public struct Harness: Sendable {
+        let test: LoadTest
+        let targets: [TargetURL]
+        let group: MultiThreadedEventLoopGroup
+        let startedAt: Date
+
+        /// One run of `scenario` (the test's, or a variant of it) with `clients`, judged by `thresholds`.
+        public func run(_ scenario: Scenario, clients: Int, label: String, thresholds: [Threshold]) async throws -> RunReport {
+            let progress = ProgressLine.forTerminal(label: label, quiet: test.options.quiet)
+            let run = LoadRun(scenario: scenario, clients: clients, targets: targets, group: group, progress: progress)
+            var report = RunAnalysis.report(try await run.run(), scenario: scenario)
+            report.thresholds = thresholds.map { $0.verdict(in: report.metrics) }
+            return report
+        }
+
+        public func report(runs: [RunReport], thresholds: [ThresholdVerdict]) -> LoadReport {
+            let scenario = test.scenario
+            return LoadReport(
+                scenario: scenario, scenarioSource: test.source, scenarioDigest: Digest.of(scenario),
+                environment: Environment.current(
+                    targets: targets.map(\.description), eventLoops: test.options.eventLoops, commit: test.options.commit),
+                startedAt: startedAt, runs: runs, thresholds: thresholds)
+        }
     }
 }
 

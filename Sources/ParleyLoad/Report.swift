@@ -18,8 +18,10 @@ public struct LoadReport: Codable, Sendable {
     public var startedAt: Date
     /// One run, or one per client count of a sweep.
     public var runs: [RunReport]
-    /// Verdicts of the thresholds, over every run.
+    /// Verdicts of the thresholds, over every run (for a capacity search: at its answer).
     public var thresholds: [ThresholdVerdict]
+    /// Set by `parley-load capacity`: the search, its steps (one run each) and its answer.
+    public var capacity: CapacityReport? = nil
 
     public var passed: Bool { thresholds.allSatisfy(\.passed) }
 }

@@ -6,8 +6,8 @@ public enum ReportPrinter {
         var out = "\(report.scenario.name) — \(report.scenario.description)\n"
         out += "target: \(report.environment.targets.joined(separator: ", "))  cores: \(report.environment.cores)"
         out += "  digest: \(report.scenarioDigest)\n"
-        for run in report.runs {
-            out += "\n\(run.clients) clients: connected \(run.connect.connected)/\(run.connect.attempted), ready \(run.connect.ready)"
+        for (index, run) in report.runs.enumerated() {
+            out += "\n\(report.label(ofRun: index)): connected \(run.connect.connected)/\(run.connect.attempted), ready \(run.connect.ready)"
             out += ", connect p50 \(Quantities.formatMicros(run.connect.latency.p50)) p99 \(Quantities.formatMicros(run.connect.latency.p99))"
             if !run.connect.errors.isEmpty {
                 out += ", errors: " + run.connect.errors.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
@@ -30,6 +30,7 @@ public enum ReportPrinter {
                 out += "  \(verdict.passed ? "✓ pass" : "✗ FAIL")  \(verdict.threshold)  (measured \(value))\n"
             }
         }
+        if let capacity = report.capacity { out += "\n" + CapacityPrinter.table(capacity, runs: report.runs) }
         return out
     }
 

@@ -23,7 +23,7 @@ struct ParleyLoadCommand: AsyncParsableCommand {
             Exit codes: 0 every threshold held; 99 a threshold or compare tolerance failed;
             2 bad scenario or arguments (the message names the file, line and key); 1 other.
             """,
-        subcommands: [Run.self, Compare.self, Report.self]
+        subcommands: [Run.self, Capacity.self, Compare.self, Report.self]
     )
 
     /// Maps argument errors to exit 2 (ArgumentParser's own is 64) and everything else to 1.

@@ -51,6 +51,18 @@ import Testing
         #expect(try parleyLoad(["run", "/nonexistent.yaml"]).status == 2)
     }
 
+    @Test func aCapacitySearchNeedsSomethingToSearchAgainst() throws {
+        let path = try temporaryFile("plain.yaml", "name: x\nclients: 2\nphases:\n  - { name: a, duration: 1s, publishers: 1, rate: 5/s }\n")
+        let bare = try parleyLoad(["capacity", path, "--quiet"])
+        #expect(bare.status == 2)
+        #expect(bare.stderr.contains("no thresholds to search against; give --slo"), "\(bare.stderr)")
+        let precision = try parleyLoad(["capacity", path, "--slo", "fanout.p99 < 10ms", "--precision", "150%"])
+        #expect(precision.status == 2 && precision.stderr.contains("--precision"), "\(precision.stderr)")
+        let slo = try parleyLoad(["capacity", path, "--slo", "fanout.p99 < soon"])
+        #expect(slo.status == 2 && slo.stderr.contains("--slo fanout.p99 < soon"), "\(slo.stderr)")
+        #expect(try parleyLoad(["capacity", path, "--slo", "fanout.p99 < 10ms", "--vary", "nodes"]).status == 2)
+    }
+
     @Test func thresholdsGateTheRunAndCompareGatesChanges() throws {
         let scenario = try temporaryFile("tiny.yaml", """
             name: tiny

@@ -20,16 +20,21 @@ public enum HTMLReport {
         let title = entries.map { $0.report.scenario.name }.uniqued().joined(separator: " vs ")
         body += "<h1>\(xml(title))</h1>"
         for entry in entries { body += headline(entry) }
+        for entry in entries {
+            if let capacity = entry.report.capacity { body += capacitySection(entry, capacity) }
+        }
         if let comparison { body += comparisonTable(comparison, entries) }
         body += "<section><h2>Fan-out latency by percentile</h2>" + percentileChart(entries).svg() + "</section>"
         for entry in entries {
-            // A sweep's largest step is the one whose time course matters.
-            let run = entry.report.runs.max { $0.clients < $1.clients } ?? entry.report.runs[0]
+            // A sweep's largest step is the one whose time course matters; a capacity search's,
+            // the step at its answer.
+            let index = timeCourseRun(entry.report)
+            let run = entry.report.runs[index]
             guard !run.series.isEmpty else { continue }
-            body += "<section><h2>Over time — \(xml(entry.label)), \(run.clients) clients</h2>"
+            body += "<section><h2>Over time — \(xml(entry.label)), \(xml(entry.report.label(ofRun: index)))</h2>"
             body += latencyOverTime(run).svg() + loadOverTime(run).svg() + "</section>"
         }
-        for entry in entries where entry.report.runs.count > 1 {
+        for entry in entries where entry.report.runs.count > 1 && entry.report.capacity == nil {
             body += "<section><h2>Scaling — \(xml(entry.label))</h2>"
             body += scalingLatency(entry.report).svg() + scalingThroughput(entry.report).svg() + "</section>"
         }
@@ -47,23 +52,30 @@ public enum HTMLReport {
 
     static func headline(_ entry: Entry) -> String {
         let report = entry.report
-        // In a sweep each verdict says which client count it is about.
-        let verdicts = report.runs.flatMap { run in
-            run.thresholds.map { verdict in
+        let order = runOrder(report)
+        // In a sweep each verdict says which client count it is about; a capacity search shows
+        // those of the step it answered with (its failing steps are in its own section).
+        let shown = report.capacity == nil ? order : [timeCourseRun(report)]
+        let verdicts = shown.flatMap { index in
+            report.runs[index].thresholds.map { verdict in
                 report.runs.count > 1
-                    ? ThresholdVerdict(threshold: "[\(run.clients) clients] \(verdict.threshold)", value: verdict.value, passed: verdict.passed)
+                    ? ThresholdVerdict(threshold: "[\(report.label(ofRun: index))] \(verdict.threshold)", value: verdict.value, passed: verdict.passed)
                     : verdict
             }
         }
-        let passed = verdicts.allSatisfy(\.passed)
+        // A capacity search expects its last steps to fail; its verdict is whether it found one.
+        let passed = report.capacity.map { $0.capacity != nil } ?? verdicts.allSatisfy(\.passed)
+        let outcome = report.capacity.map { capacity in
+            capacity.capacity.map { "capacity \(CapacityReport.describe($0, vary: capacity.vary))" } ?? "no step held every SLO"
+        }
         var out = "<section class=\"headline\"><h2>\(xml(entry.label))</h2>"
         if !report.scenario.description.isEmpty { out += "<p>\(xml(report.scenario.description))</p>" }
         out += "<dl>"
         out += "<dt>target</dt><dd>\(xml(report.environment.targets.joined(separator: ", ")))</dd>"
-        out += "<dt>clients</dt><dd>\(report.runs.map { String($0.clients) }.joined(separator: ", "))</dd>"
+        out += "<dt>clients</dt><dd>\(order.map { String(report.runs[$0].clients) }.uniqued().joined(separator: ", "))</dd>"
         let runs = report.runs
         out += "<dt>delivered</dt><dd>\(runs.map(\.overall.received).reduce(0, +)) of \(runs.map(\.overall.expected).reduce(0, +))</dd>"
-        let p99s = runs.map { (runs.count > 1 ? "\($0.clients): " : "") + Quantities.formatMicros($0.overall.fanout.p99) }
+        let p99s = order.map { (runs.count > 1 ? "\(report.label(ofRun: $0)): " : "") + Quantities.formatMicros(runs[$0].overall.fanout.p99) }
         out += "<dt>fan-out p99</dt><dd>\(xml(p99s.joined(separator: ", ")))</dd>"
         out += "<dt>started</dt><dd>\(ISO8601DateFormatter().string(from: report.startedAt))</dd>"
         out += "<dt>machine</dt><dd>\(report.environment.cores) cores, \(xml(report.environment.os))\(report.environment.commit.map { ", commit \(xml($0))" } ?? "")</dd>"
@@ -71,7 +83,7 @@ public enum HTMLReport {
         if verdicts.isEmpty {
             out += "<p class=\"verdict none\">no thresholds</p>"
         } else {
-            out += "<p class=\"verdict \(passed ? "pass" : "fail")\">\(passed ? "PASS" : "FAIL") — \(verdicts.filter(\.passed).count) of \(verdicts.count) thresholds held</p><ul class=\"verdicts\">"
+            out += "<p class=\"verdict \(passed ? "pass" : "fail")\">\(passed ? "PASS" : "FAIL") — \(outcome.map { xml($0) + ": " } ?? "")\(verdicts.filter(\.passed).count) of \(verdicts.count) thresholds held\(outcome == nil ? "" : " at that step")</p><ul class=\"verdicts\">"
             for verdict in verdicts {
                 let metric = String(verdict.threshold.split(separator: "] ").last?.prefix { $0 != " " } ?? "")
                 let measured = verdict.value.map { Metrics.format($0, metric: metric) } ?? "not measured"
@@ -104,10 +116,11 @@ public enum HTMLReport {
     static func percentileChart(_ entries: [Entry]) -> LineChart {
         // One line per report; a sweep's report gives one per client count.
         let lines = entries.flatMap { entry in
-            entry.report.runs.map { run in
-                let name = entry.report.runs.count == 1 ? entry.label
-                    : entries.count == 1 ? "\(run.clients) clients" : "\(entry.label) — \(run.clients) clients"
-                return (name, percentilePoints(run.overall.fanout))
+            runOrder(entry.report).map { index in
+                let report = entry.report
+                let name = report.runs.count == 1 ? entry.label
+                    : entries.count == 1 ? report.label(ofRun: index) : "\(entry.label) — \(report.label(ofRun: index))"
+                return (name, percentilePoints(report.runs[index].overall.fanout))
             }
         }
         let maximumMicros = lines.flatMap { $0.1.map(\.micros) }.max() ?? 1
@@ -195,8 +208,9 @@ public enum HTMLReport {
 
     static func metricsTables(_ entry: Entry) -> String {
         var out = "<section><h2>Every metric — \(xml(entry.label))</h2>"
-        let runs = entry.report.runs
-        out += "<table><thead><tr><th>metric</th>" + runs.map { "<th>\($0.clients) clients</th>" }.joined() + "</tr></thead><tbody>"
+        let order = runOrder(entry.report)
+        let runs = order.map { entry.report.runs[$0] }
+        out += "<table><thead><tr><th>metric</th>" + order.map { "<th>\(xml(entry.report.label(ofRun: $0)))</th>" }.joined() + "</tr></thead><tbody>"
         for name in Metrics.names where runs.contains(where: { $0.metrics[name] != nil }) {
             out += "<tr><td>\(xml(name))</td>"
             out += runs.map { run in "<td>\(run.metrics[name].map { xml(Metrics.format($0, metric: name)) } ?? "–")</td>" }.joined()
@@ -217,6 +231,20 @@ public enum HTMLReport {
     }
 
     // MARK: helpers
+
+    /// Runs in order of load: as run for a sweep, by step value for a capacity search.
+    static func runOrder(_ report: LoadReport) -> [Int] {
+        guard let capacity = report.capacity else { return Array(report.runs.indices) }
+        return capacity.steps.sorted { $0.value < $1.value }.map(\.run)
+    }
+
+    static func timeCourseRun(_ report: LoadReport) -> Int {
+        if let capacity = report.capacity {
+            let answer = capacity.steps.first { $0.value == capacity.capacity } ?? capacity.steps.min { $0.value < $1.value }
+            if let answer { return answer.run }
+        }
+        return report.runs.indices.max { report.runs[$0].clients < report.runs[$1].clients } ?? 0
+    }
 
     static func clientDomain(_ runs: [RunReport]) -> ClosedRange<Double> {
         let logs = runs.map { log10(Double(Swift.max($0.clients, 1))) }
@@ -243,7 +271,7 @@ public enum HTMLReport {
         svg{display:block;margin:.5rem 0;max-width:100%;height:auto}.grid{stroke:#eef0f3}.axis{stroke:#5a6475}
         .tick{font-size:11px;fill:#5a6475}.axis-label{font-size:12px;fill:#1c2330}.chart-title{font-size:13px;font-weight:600}
         .legend{font-size:12px}.rule{stroke:#b3261e;stroke-dasharray:5 4}.rule-label{font-size:11px;fill:#b3261e}
-        .note{color:#b7791f}footer{color:#5a6475;font-size:.8rem;margin-top:3rem}
+        .mark.pass{fill:#1d8a4a}.mark.fail{fill:#b3261e}.note{color:#b7791f}footer{color:#5a6475;font-size:.8rem;margin-top:3rem}
         """
 }
 

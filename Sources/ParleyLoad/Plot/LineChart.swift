@@ -37,6 +37,21 @@ public struct LineChart: Sendable {
         }
     }
 
+    /// A measured point that passed or failed (a capacity search's step).
+    public struct Mark: Sendable {
+        public var x: Double
+        public var y: Double
+        public var passed: Bool
+        public var label: String
+
+        public init(x: Double, y: Double, passed: Bool, label: String) {
+            self.x = x
+            self.y = y
+            self.passed = passed
+            self.label = label
+        }
+    }
+
     public var title: String
     public var xLabel: String
     public var yLabel: String
@@ -46,6 +61,7 @@ public struct LineChart: Sendable {
     public var yTicks: [Tick]
     public var series: [Series] = []
     public var rules: [Rule] = []
+    public var marks: [Mark] = []
     public var width: Double = 640
     public var height: Double = 300
 
@@ -106,6 +122,9 @@ public struct LineChart: Sendable {
             let legendY = top + 14 + Double(index) * 16
             out += #"<line x1="\#(f(width - right + 8))" x2="\#(f(width - right + 24))" y1="\#(f(legendY - 4))" y2="\#(f(legendY - 4))" stroke="\#(line.colour)" stroke-width="3"/>"#
             out += #"<text x="\#(f(width - right + 28))" y="\#(f(legendY))" class="legend">\#(xml(line.name))</text>"#
+        }
+        for mark in marks {
+            out += #"<circle cx="\#(f(x(mark.x)))" cy="\#(f(y(mark.y)))" r="4.5" class="mark \#(mark.passed ? "pass" : "fail")"><title>\#(xml(mark.label))</title></circle>"#
         }
         return out + "</svg>"
     }

@@ -27,6 +27,25 @@ public enum Ticks {
 }
 
 /// Maps a domain linearly onto pixels; either may run backwards (a y axis grows upwards).
+extension Ticks {
+    /// Values 1, 2 and 5 × 10ⁿ between `lower` and `upper` (positive), for a log axis; when the
+    /// range is too narrow for two of them, its ends instead.
+    public static func logarithmic(from lower: Double, to upper: Double) -> [Double] {
+        guard lower > 0, upper >= lower else { return [] }
+        var ticks: [Double] = []
+        var decade = pow(10, log10(lower).rounded(.down))
+        while decade <= upper {
+            for multiple in [1.0, 2, 5] {
+                let value = multiple * decade
+                if value >= lower * (1 - 1e-9) && value <= upper * (1 + 1e-9) { ticks.append(value) }
+            }
+            decade *= 10
+        }
+        if ticks.count > 7 { ticks = ticks.filter { abs(log10($0).rounded() - log10($0)) < 1e-9 } }
+        return ticks.count >= 2 ? ticks : [lower, upper].uniqued()
+    }
+}
+
 public struct LinearScale: Sendable {
     public let domain: (from: Double, to: Double)
     public let range: (from: Double, to: Double)

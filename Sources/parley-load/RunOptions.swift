@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import ParleyLoad
+
+/// What `run` and `capacity` share: where the clients go, how long phases last, and the
+/// output files every run can write.
+struct RunOptions: ParsableArguments {
+    @Option(help: "A ws:// URL to test; repeat to spread clients over several. Overrides the scenario's target.")
+    var target: [String] = []
+    @Flag(help: "Start a gateway inside this process on a free loopback port (the default when the scenario names no target).")
+    var embedded = false
+    @Option(help: "Total phase time, e.g. 20s; phases are scaled to fit.") var duration: String?
+    @Option(help: "Write the JSON report here.") var out: String?
+    @Option(help: "Also write a self-contained HTML page with plots and tables.") var html: String?
+    @Flag(help: "No progress on stderr.") var quiet = false
+    @Option(help: "Event loops for the clients; one per core by default.") var eventLoops = ProcessInfo.processInfo.activeProcessorCount
+
+    func loadOptions() throws -> LoadTest.Options {
+        var options = LoadTest.Options()
+        options.quiet = quiet
+        options.eventLoops = eventLoops
+        options.commit = Self.commit()
+        if let duration {
+            guard let value = Quantities.duration(duration), value > .zero else {
+                throw BadInput(description: "--duration: expected a duration like 20s, got \"\(duration)\"")
+            }
+            options.duration = value
+        }
+        return options
+    }
+
+    /// Writes the JSON report and the HTML page when asked, saying where.
+    func write(_ report: LoadReport) throws {
+        if let out {
+            let url = URL(fileURLWithPath: out)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try report.encoded().write(to: url)
+            print("report: \(out)")
+        }
+        if let html {
+            try HTMLOutput.write([.init(label: report.scenario.name, report: report)], comparison: nil, to: html)
+        }
+    }
+
+    static func thresholds(_ expressions: [String], flag: String) throws -> [Threshold] {
+        try expressions.map { expression in
+            do throws(ThresholdError) {
+                return try Threshold(expression: expression)
+            } catch {
+                throw BadInput(description: "\(flag) \(expression): \(error.message)")
+            }
+        }
+    }
+
+    static func commit() -> String? {
+        if let commit = ProcessInfo.processInfo.environment["PARLEY_COMMIT"] { return commit }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "rev-parse", "--short", "HEAD"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
