@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PORT ?= 8080
 
-.PHONY: build release test run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep
+.PHONY: build release test run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity
 
 build:
 	$(SWIFT) build
@@ -76,6 +76,13 @@ load:
 	$(SWIFT) build -c release --product parley-load
 	$(SWIFT) build -c release --product parley
 	.build/release/parley-load run $(SCENARIO) --out $(REPORT)
+
+# The capacity search: clients double from 64 until fan-out p99 passes 50 ms (scenarios/capacity.yaml),
+# then bisect to 10 %. Prints every step and the answer; writes out/capacity.{json,html}.
+CAPACITY_SCENARIO ?= scenarios/capacity.yaml
+capacity:
+	$(SWIFT) build -c release --product parley-load
+	.build/release/parley-load capacity $(CAPACITY_SCENARIO) --out out/capacity.json --html out/capacity.html
 
 clean:
 	rm -rf .build
