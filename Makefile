@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PORT ?= 8080
 
-.PHONY: build release test run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity
+.PHONY: build release test run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity conformance
 
 build:
 	$(SWIFT) build
@@ -38,6 +38,20 @@ browser-test: build chromium
 	@test -x $(BROWSER_VENV)/bin/python || python3 -m venv $(BROWSER_VENV)
 	@$(BROWSER_VENV)/bin/python -c "import playwright, pytest" 2>/dev/null || $(BROWSER_VENV)/bin/pip install -q "playwright>=1.50" "pytest>=8"
 	PARLEY_BIN=.build/debug/parley PARLEY_LOAD_BIN=.build/debug/parley-load $(BROWSER_VENV)/bin/python -m pytest -q Tests/BrowserTests
+
+# Autobahn|Testsuite's fuzzingclient (cases 1-10) against `parley serve --handler echo`; fails on
+# any FAILED case. Autobahn is Python 2.7 only: pyenv's 2.7.18, a virtualenv under .build/ with
+# the pins of autobahntestsuite 25.10.1's sdist. The HTML report lands in .build/autobahn/report/.
+AUTOBAHN_VENV := .build/autobahn-venv
+PY27 ?= $(shell pyenv root 2>/dev/null)/versions/2.7.18/bin/python
+conformance: release
+	@test -x $(AUTOBAHN_VENV)/bin/wstest || { \
+	  $(PY27) -m pip install -q 'virtualenv<20.22' && $(PY27) -m virtualenv -q $(AUTOBAHN_VENV) && \
+	  $(AUTOBAHN_VENV)/bin/pip install -q setuptools==44.0.0 txaio==2.1.0 incremental==16.10.1 pyOpenSSL==19.1.0 \
+	    cryptography==3.3.2 Twisted==19.10.0 zope.interface==4.6.0 jinja2==2.11.3 markupsafe==1.1.1 Werkzeug==1.0.1 \
+	    klein==17.10.0 service_identity==18.1.0 unittest2==1.1.0 six==1.16.0 'autobahn[accelerate,twisted]==0.10.9' && \
+	  $(AUTOBAHN_VENV)/bin/pip install -q --no-deps autobahntestsuite==25.10.1; }
+	python3 Tests/Conformance/autobahn.py --wstest $(AUTOBAHN_VENV)/bin/wstest --parley .build/release/parley
 
 # Parley's fan-out p99 against the C reference server in the same run: fails past 2x, or on any
 # lost delivery. Release builds; the reference server is compiled from ../shared/reference.

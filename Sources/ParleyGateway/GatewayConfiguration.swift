@@ -32,6 +32,12 @@ public struct GatewayConfiguration: Sendable {
     public var eventLoopCount = System.coreCount
     /// This node's tag inside connection ids, so that ids are unique across a cluster (0 alone).
     public var nodeTag: UInt8 = 0
+    /// Echo every message back as it came (text or binary) instead of routing it: the gateway's
+    /// framing, UTF-8 checks, fragmentation and close handshake under a conformance suite.
+    public var echoesMessages = false
+    /// Origins (scheme://host[:port], lower case) whose pages may open a WebSocket; empty allows
+    /// any. An upgrade without an Origin header (not a browser) is always allowed.
+    public var allowedOrigins: Set<String> = []
 
     public init() {}
 

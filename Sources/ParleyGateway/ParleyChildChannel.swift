@@ -119,6 +119,15 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
         guard Self.webSocketPaths.contains(path) else {
             return .failure(Refusal(status: 404, reason: "WebSocket endpoints are / and /ws"))
         }
+        // Browsers always send Origin with a WebSocket upgrade; with an allow-list, a page from
+        // anywhere else may not open a socket with its visitor's cookies (cross-site hijacking).
+        // Clients that are not browsers send none and are not affected.
+        if !configuration.allowedOrigins.isEmpty, let origin = head.headers.first(name: "origin"),
+            !configuration.allowedOrigins.contains(origin.lowercased())
+        {
+            logger.info("upgrade refused: origin not allowed", metadata: ["origin": "\(origin)"])
+            return .failure(Refusal(status: 403, reason: "origin \(origin) is not allowed"))
+        }
         if case .refused(let status, let reason) = admission.admit() {
             logger.info("upgrade refused", metadata: ["status": "\(status)"])
             return .failure(Refusal(status: status, reason: reason))

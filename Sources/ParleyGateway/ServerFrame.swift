@@ -16,7 +16,11 @@ enum ServerFrame {
     }
 
     static func close(_ code: CloseCode, reason: String, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var body: [UInt8] = [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xFF)]
+        close(code: code.rawValue, reason: reason, allocator: allocator)
+    }
+
+    static func close(code: UInt16, reason: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var body: [UInt8] = [UInt8(code >> 8), UInt8(code & 0xFF)]
         // A close frame's payload is at most 125 bytes.
         body.append(contentsOf: reason.utf8.prefix(123))
         return body.withUnsafeBytes { frame(opcode: 0x8, payload: $0, allocator: allocator) }

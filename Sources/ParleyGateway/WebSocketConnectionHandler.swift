@@ -96,6 +96,10 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
         let frame = Self.unwrapInboundIn(data)
         lastActivity = .now()
         lastActiveAt = Date()
+        // No extension is ever negotiated, so no reserved bit may be set.
+        guard !frame.rsv1 && !frame.rsv2 && !frame.rsv3 else {
+            return closeConnection(.protocolError, reason: "reserved bits set without an extension")
+        }
         switch frame.opcode {
         case .text, .binary:
             guard fragments == nil else {
@@ -129,16 +133,21 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
             sendFrame(pong)
         case .connectionClose:
             if !closing {
-                // Answer the client's close with the same code, then close the socket.
-                var data = frame.unmaskedData
-                let code = data.readInteger(as: UInt16.self).flatMap(CloseCode.init(rawValue:)) ?? .normal
-                closing = true
-                writer.write(ServerFrame.close(code, reason: "", allocator: context.channel.allocator))
-                writer.flush()
+                // Answer a well-formed close with its code; a malformed one gets its error.
+                switch ClientCloseFrame(payload: frame.unmaskedData.readableBytesView) {
+                case .answer(let code):
+                    closing = true
+                    writer.write(ServerFrame.close(code: code, reason: "", allocator: context.channel.allocator))
+                    writer.flush()
+                case .malformed(let code, let reason):
+                    return closeConnection(code, reason: reason)
+                }
             }
             context.close(promise: nil)
-        default:
+        case .pong:
             break
+        default:
+            closeConnection(.protocolError, reason: "unknown opcode \(frame.opcode)")
         }
     }
 
@@ -164,6 +173,13 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
             }
         } else {
             strikes = 0
+        }
+        if configuration.echoesMessages {
+            // `--handler echo`: the message back as it came, for conformance suites.
+            let echo = message.withUnsafeReadableBytes { raw in
+                ServerFrame.frame(opcode: isText ? 0x1 : 0x2, payload: raw, allocator: context?.channel.allocator ?? ByteBufferAllocator())
+            }
+            return sendFrame(echo)
         }
         let selection = RouteSelection.select(message.readableBytesView, routeKeys: routeHandler.routeKeys)
         routeHandler.receive(MessageEvent(connectionID: id, selection: selection, overRate: overRate))

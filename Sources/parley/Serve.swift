@@ -19,6 +19,8 @@ struct Serve: AsyncParsableCommand {
               parley serve --port 0 --management-token s3cret --log-level debug
               parley serve --port 9000 --max-connections 19000 --presence-limit 500
               parley serve --store postgres --postgres-url postgres://parley@127.0.0.1:5432/parley --node-id a
+              parley serve --allowed-origin https://chat.example.com --allowed-origin http://localhost:3000
+              parley serve --handler echo --max-frame-bytes 16777216 --max-message-bytes 16777216
 
             With --store postgres, nodes sharing one database serve one room (see README, "Cluster").
             Exit codes: 0 after a drain, 64 for bad arguments, 69 when the database is unreachable
@@ -31,6 +33,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Bearer token for the @connections management API; without it the API is off.")
     var managementToken: String?
     @Flag(inversion: .prefixedNo, help: "Serve the chat page at /.") var web = true
+    @Option(help: "What answers messages: chat (Parley), or echo (each message back as it came; for conformance suites).")
+    var handler = "chat"
+    @Option(help: "An origin (scheme://host[:port]) whose pages may connect; repeatable. Default: any origin.")
+    var allowedOrigin: [String] = []
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
 
     @Option(help: "Largest WebSocket frame in bytes (bigger: close 1009).") var maxFrameBytes = 32 * 1024
@@ -75,6 +81,15 @@ struct Serve: AsyncParsableCommand {
         ] where value <= 0 {
             throw ValidationError("\(name) must be positive, not \(value)")
         }
+        guard ["chat", "echo"].contains(handler) else { throw ValidationError("--handler must be chat or echo, not \(handler)") }
+        if handler == "echo" && store != "memory" { throw ValidationError("--handler echo has no room to share: leave --store out") }
+        for origin in allowedOrigin {
+            guard let url = URL(string: origin), let scheme = url.scheme, ["http", "https"].contains(scheme.lowercased()),
+                url.host != nil, url.path.isEmpty || url.path == "/"
+            else {
+                throw ValidationError("--allowed-origin must look like https://chat.example.com or http://localhost:3000, not \(origin)")
+            }
+        }
         switch store {
         case "memory":
             if postgresURL != nil { throw ValidationError("--postgres-url needs --store postgres") }
@@ -104,8 +119,10 @@ struct Serve: AsyncParsableCommand {
         var gatewayConfiguration = self.gatewayConfiguration
         gatewayConfiguration.nodeTag = bus?.tag ?? 0
         let chatConfiguration = self.chatConfiguration
-        let gateway = Gateway(configuration: gatewayConfiguration, logger: logger) { connections, scheduler in
-            ChatHandler(
+        let echo = handler == "echo"
+        let gateway = Gateway(configuration: gatewayConfiguration, logger: logger) { connections, scheduler -> any RouteHandler in
+            if echo { return EchoHandler() }
+            return ChatHandler(
                 connections: connections, scheduler: scheduler, configuration: chatConfiguration,
                 logger: logger, bus: bus)
         }
@@ -126,8 +143,8 @@ struct Serve: AsyncParsableCommand {
         // The drain's leaves reach the other nodes before this one goes.
         await bus?.finish()
         cluster.cancel()
-        // Bounded: the bus's task has been seen not to end after cancellation (under
-        // investigation); the drain and the leaves are done, so the process may go regardless.
+        // Bounded all the same: the drain and the leaves are done, so a bus that does not end
+        // (a query the database never answers) must not keep the process.
         let deadline = ContinuousClock.now + .seconds(3)
         while !clusterEnded.isSet && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
@@ -167,6 +184,8 @@ struct Serve: AsyncParsableCommand {
         configuration.outboundBudgetBytes = outboundBudget
         configuration.socketSendBufferBytes = socketSendBuffer
         configuration.eventLoopCount = eventLoops
+        configuration.echoesMessages = handler == "echo"
+        configuration.allowedOrigins = Set(allowedOrigin.map { $0.lowercased().trimmingSuffix("/") })
         return configuration
     }
 
@@ -184,4 +203,10 @@ final class EndFlag: Sendable {
     private let ended = Atomic<Bool>(false)
     func set() { ended.store(true, ordering: .releasing) }
     var isSet: Bool { ended.load(ordering: .acquiring) }
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
 }

@@ -66,8 +66,8 @@ public final class TestClient: Sendable {
         try await sendFrame(.text, ByteBuffer(string: text))
     }
 
-    public func sendFrame(_ opcode: WebSocketOpcode, _ data: ByteBuffer, fin: Bool = true) async throws {
-        let frame = WebSocketFrame(fin: fin, opcode: opcode, maskKey: .random(), data: data)
+    public func sendFrame(_ opcode: WebSocketOpcode, _ data: ByteBuffer, fin: Bool = true, rsv1: Bool = false) async throws {
+        let frame = WebSocketFrame(fin: fin, rsv1: rsv1, opcode: opcode, maskKey: .random(), data: data)
         try await channel.writeAndFlush(frame)
     }
 

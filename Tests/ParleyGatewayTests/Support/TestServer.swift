@@ -22,9 +22,12 @@ struct TestServer {
         configureChat(&chatConfiguration)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
+        let echo = gatewayConfiguration.echoesMessages
         let running = try await RunningGateway.start(configuration: gatewayConfiguration, logger: logger) {
-            connections, scheduler in
-            ChatHandler(connections: connections, scheduler: scheduler, configuration: chatConfiguration)
+            connections, scheduler -> any RouteHandler in
+            // `parley serve --handler echo`, as wired by the executable.
+            if echo { return EchoHandler() }
+            return ChatHandler(connections: connections, scheduler: scheduler, configuration: chatConfiguration)
         }
         return TestServer(running: running)
     }
