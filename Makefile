@@ -11,7 +11,7 @@ release:
 	$(SWIFT) build -c release
 
 # Unit and integration tests (real sockets on loopback; Swift Testing runs them in parallel),
-# the chat page in a real browser, then the performance gate.
+# the chat page in a real browser, Autobahn's conformance suite, then the performance gate.
 # The cluster's tests start their own PostgreSQL per test and run after the rest, not beside it:
 # on two cores they would otherwise compete with the 5,000-client tests for the same CPU.
 test: postgres
@@ -19,6 +19,7 @@ test: postgres
 	$(SWIFT) test --skip-build --skip ParleyClusterTests
 	$(SWIFT) test --skip-build --filter ParleyClusterTests
 	$(MAKE) browser-test
+	$(MAKE) conformance
 	$(MAKE) perf-gate
 
 # PostgreSQL's server binaries (the cluster's tests and `make cluster` start throwaway servers).

@@ -140,7 +140,10 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
                     writer.write(ServerFrame.close(code: code, reason: "", allocator: context.channel.allocator))
                     writer.flush()
                 case .malformed(let code, let reason):
-                    return closeConnection(code, reason: reason)
+                    // The client has already sent its close: nothing more to wait for.
+                    closing = true
+                    writer.write(ServerFrame.close(code, reason: reason, allocator: context.channel.allocator))
+                    writer.flush()
                 }
             }
             context.close(promise: nil)

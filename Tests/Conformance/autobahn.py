@@ -61,6 +61,9 @@ def main():
     parser.add_argument("--cases", default="1.*,2.*,3.*,4.*,5.*,6.*,7.*,8.*,9.*,10.*")
     parser.add_argument("--timeout", type=int, default=1200, help="seconds for the whole suite")
     arguments = parser.parse_args()
+    # wstest runs inside OUT; the paths given are relative to where make runs.
+    arguments.wstest = os.path.abspath(arguments.wstest)
+    arguments.parley = os.path.abspath(arguments.parley)
 
     os.makedirs(OUT, exist_ok=True)
     parley, url = start_parley(arguments.parley)

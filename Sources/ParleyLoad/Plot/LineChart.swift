@@ -121,7 +121,9 @@ public struct LineChart: Sendable {
             out += #"<polyline points="\#(points)" fill="none" stroke="\#(line.colour)" stroke-width="2" class="series"><title>\#(xml(line.name))</title></polyline>"#
             let legendY = top + 14 + Double(index) * 16
             out += #"<line x1="\#(f(width - right + 8))" x2="\#(f(width - right + 24))" y1="\#(f(legendY - 4))" y2="\#(f(legendY - 4))" stroke="\#(line.colour)" stroke-width="3"/>"#
-            out += #"<text x="\#(f(width - right + 28))" y="\#(f(legendY))" class="legend">\#(xml(line.name))</text>"#
+            // The legend column is narrow: a long name keeps its end (where runs differ), whole in the tooltip.
+            let shown = line.name.count > 16 ? "…" + line.name.suffix(15) : line.name
+            out += #"<text x="\#(f(width - right + 28))" y="\#(f(legendY))" class="legend">\#(xml(shown))<title>\#(xml(line.name))</title></text>"#
         }
         for mark in marks {
             out += #"<circle cx="\#(f(x(mark.x)))" cy="\#(f(y(mark.y)))" r="4.5" class="mark \#(mark.passed ? "pass" : "fail")"><title>\#(xml(mark.label))</title></circle>"#
