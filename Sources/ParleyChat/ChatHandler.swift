@@ -119,7 +119,7 @@ public final class ChatHandler: RouteHandler, ClusterRoom {
             }
         }
         if let outcome {
-            connections.post(OutboundEvent.error(outcome).encode(), to: id)
+            connections.postError(outcome, to: id)
         }
     }
 
@@ -260,7 +260,7 @@ public final class ChatHandler: RouteHandler, ClusterRoom {
 
     public func refuse(_ command: RoomCommand, because error: ProtocolError) {
         let id = command.requester
-        connections.post(OutboundEvent.error(error).encode(), to: id)
+        connections.postError(error, to: id)
         guard case .claim = command else { return }
         let released = state.withLock { $0.pendingClaims.removeValue(forKey: id) ?? [] }
         for event in released { receive(event) }

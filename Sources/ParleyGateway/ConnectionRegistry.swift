@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import NIOCore
 import ParleyProtocol
@@ -21,10 +22,12 @@ public final class ConnectionRegistry: Connections {
     public let slowConsumerCloses = Atomic<Int>(0)
 
     private let nodeTag: UInt8
+    let metrics: GatewayMetrics
 
-    init(loops: [any EventLoop], nodeTag: UInt8 = 0) {
+    init(loops: [any EventLoop], nodeTag: UInt8 = 0, metrics: GatewayMetrics = GatewayMetrics()) {
         self.loops = loops
         self.nodeTag = nodeTag
+        self.metrics = metrics
         self.tables = loops.map { LoopBoundTable(eventLoop: $0) }
         var index: [ObjectIdentifier: Int] = [:]
         for (position, loop) in loops.enumerated() { index[ObjectIdentifier(loop)] = position }
@@ -50,7 +53,13 @@ public final class ConnectionRegistry: Connections {
 
     // MARK: Connections
 
+    public func postError(_ error: ProtocolError, to id: ConnectionID) {
+        metrics.error(error.code)
+        post(OutboundEvent.error(error).encode(), to: id)
+    }
+
     public func post(_ payload: Payload, to id: ConnectionID) {
+        metrics.framesOut.increment()
         let frame = ServerFrame.text(payload, allocator: allocator)
         let table = tables[id.loopIndex]
         table.deliveryQueued()
@@ -62,6 +71,7 @@ public final class ConnectionRegistry: Connections {
     public func post(_ payload: Payload, to ids: some Collection<ConnectionID>) {
         let count = ids.count
         guard count > 0 else { return }
+        metrics.framesOut.increment(by: Int64(count))
         let frame = ServerFrame.text(payload, allocator: allocator)
         // One allocation per loop's bucket, sized for an even spread (ids are dealt round-robin).
         var buckets = [[UInt64]](repeating: [], count: loops.count)
@@ -76,11 +86,13 @@ public final class ConnectionRegistry: Connections {
         if contiguous == nil {
             ids.forEach(bucket)
         }
+        let clock = FanOutClock(loops: buckets.count { !$0.isEmpty }, timer: metrics.fanOut)
         for (loopIndex, bucket) in buckets.enumerated() where !bucket.isEmpty {
             let table = tables[loopIndex]
             table.deliveryQueued()
             loops[loopIndex].execute {
                 table.value.deliver(frame, to: bucket)
+                clock.loopDone()
             }
         }
     }
@@ -170,4 +182,23 @@ struct ConnectionInfo: Sendable {
     let connectedAt: Date
     let lastActiveAt: Date
     let sourceIP: String?
+}
+
+/// Times one broadcast from the handler's post until the last loop has written its share: one
+/// small allocation per broadcast (not per recipient), one atomic step per loop.
+private final class FanOutClock: Sendable {
+    private let remaining: Atomic<Int>
+    private let start = NIODeadline.now()
+    private let timer: CoreMetrics.Timer
+
+    init(loops: Int, timer: CoreMetrics.Timer) {
+        remaining = Atomic(loops)
+        self.timer = timer
+    }
+
+    func loopDone() {
+        if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+            timer.recordNanoseconds(Int64((NIODeadline.now() - start).nanoseconds))
+        }
+    }
 }

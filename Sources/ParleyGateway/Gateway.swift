@@ -17,6 +17,11 @@ public final class Gateway: Sendable {
     private let admission: ConnectionAdmission
     private let logger: Logger
     private let routeHandler: any RouteHandler
+    private let messageCounters: MessageCounters
+    /// Counters, gauges and histograms in Prometheus's text format (`--metrics-port`).
+    public var metrics: GatewayMetrics { registry.metrics }
+    private let metricsReadiness: AsyncStream<SocketAddress>
+    private let metricsReadinessContinuation: AsyncStream<SocketAddress>.Continuation
     private let readiness: AsyncStream<SocketAddress>
     private let readinessContinuation: AsyncStream<SocketAddress>.Continuation
 
@@ -35,7 +40,9 @@ public final class Gateway: Sendable {
             connectionsPerSecond: configuration.connectionsPerSecond,
             maximumConnections: configuration.maximumConnections)
         self.routeHandler = makeHandler(registry, EventLoopScheduler(eventLoop: eventLoopGroup.next()))
+        self.messageCounters = registry.metrics.messageCounters(routes: routeHandler.routeKeys)
         (self.readiness, self.readinessContinuation) = AsyncStream.makeStream(of: SocketAddress.self)
+        (self.metricsReadiness, self.metricsReadinessContinuation) = AsyncStream.makeStream(of: SocketAddress.self)
     }
 
     /// Open WebSocket connections.
@@ -47,6 +54,12 @@ public final class Gateway: Sendable {
     /// The address once the server accepts (port 0 resolved).
     public func waitUntilListening() async -> SocketAddress? {
         for await address in readiness { return address }
+        return nil
+    }
+
+    /// The metrics listener's address once it accepts (nil without `metricsPort`).
+    public func waitUntilMetricsListening() async -> SocketAddress? {
+        for await address in metricsReadiness { return address }
         return nil
     }
 
@@ -65,12 +78,13 @@ public final class Gateway: Sendable {
         let admission = self.admission
         let configuration = self.configuration
         let continuation = self.readinessContinuation
+        let messageCounters = self.messageCounters
         let app = Application(
             router: router,
             server: HTTPServerBuilder { responder in
                 ParleyChildChannel(
                     responder: responder, routeHandler: routeHandler, registry: registry,
-                    admission: admission, configuration: configuration)
+                    admission: admission, configuration: configuration, messageCounters: messageCounters)
             },
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
@@ -82,7 +96,35 @@ public final class Gateway: Sendable {
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger
         )
-        return GatewayService(app: app, drain: Drain(registry: registry, admission: admission, logger: logger))
+        return GatewayService(
+            app: app, metricsApp: makeMetricsApplication(),
+            drain: Drain(registry: registry, admission: admission, logger: logger))
+    }
+
+    /// `/metrics` on its own port (Prometheus's usual arrangement: scraped from inside, never
+    /// exposed with the chat), or nil when no metrics port is configured.
+    private func makeMetricsApplication() -> Application<RouterResponder<BasicRequestContext>>? {
+        let continuation = metricsReadinessContinuation
+        guard let port = configuration.metricsPort else {
+            continuation.finish()
+            return nil
+        }
+        let router = Router()
+        let metrics = self.metrics
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: port), serverName: nil),
+            onServerRunning: { channel in
+                if let address = channel.localAddress { continuation.yield(address) }
+                continuation.finish()
+            },
+            eventLoopGroupProvider: .shared(eventLoopGroup),
+            logger: logger)
     }
 
     /// Runs until SIGINT/SIGTERM (or the given signals), draining on the way out.
@@ -103,11 +145,13 @@ public final class Gateway: Sendable {
 /// (the HTTP server alone would wait for them forever).
 struct GatewayService: Service {
     let app: Application<RouterResponder<BasicRequestContext>>
+    let metricsApp: Application<RouterResponder<BasicRequestContext>>?
     let drain: Drain
 
     func run() async throws {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await app.run() }
+            if let metricsApp { group.addTask { try await metricsApp.run() } }
             group.addTask { try await drain.run() }
         }
     }

@@ -38,6 +38,9 @@ public struct GatewayConfiguration: Sendable {
     /// Origins (scheme://host[:port], lower case) whose pages may open a WebSocket; empty allows
     /// any. An upgrade without an Origin header (not a browser) is always allowed.
     public var allowedOrigins: Set<String> = []
+    /// Serve `/metrics` (Prometheus text format) on this port of `host`; 0 picks a free one, nil
+    /// serves none.
+    public var metricsPort: Int?
 
     public init() {}
 

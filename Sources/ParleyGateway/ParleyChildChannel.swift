@@ -33,6 +33,7 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
     let registry: ConnectionRegistry
     let admission: ConnectionAdmission
     let configuration: GatewayConfiguration
+    let messageCounters: MessageCounters
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
@@ -48,6 +49,7 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
                             acceptedID.value = id
                             return HTTPHeaders()
                         case .failure(let refused):
+                            registry.metrics.refused(status: refused.status)
                             refusal.value = (refused.status, refused.reason)
                             return nil
                         }
@@ -64,7 +66,8 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
                             WebSocketConnectionHandler(
                                 id: id, routeHandler: routeHandler, registry: registry,
                                 configuration: configuration, writer: writer,
-                                sourceIP: channel.remoteAddress?.ipAddress, logger: connectionLogger))
+                                sourceIP: channel.remoteAddress?.ipAddress, messageCounters: messageCounters,
+                                logger: connectionLogger))
                         return UpgradeResult.websocket(channel)
                     }
                 }
@@ -145,7 +148,10 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
             let routeHandler = self.routeHandler
             let registry = self.registry
             let admission = self.admission
+            registry.metrics.accepted.increment()
+            registry.metrics.connections.increment()
             channel.closeFuture.whenComplete { _ in
+                registry.metrics.connections.decrement()
                 registry.unregister(id)
                 admission.release()
                 routeHandler.disconnect(id)

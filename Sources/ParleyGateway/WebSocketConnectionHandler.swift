@@ -18,6 +18,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     private let logger: Logger
     private let connectedAt = Date()
     private let sourceIP: String?
+    private let messageCounters: MessageCounters
 
     private var context: ChannelHandlerContext?
     private var fragments: ByteBuffer?
@@ -32,8 +33,10 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
 
     init(
         id: ConnectionID, routeHandler: any RouteHandler, registry: ConnectionRegistry,
-        configuration: GatewayConfiguration, writer: PreEncodedFrameWriter, sourceIP: String?, logger: Logger
+        configuration: GatewayConfiguration, writer: PreEncodedFrameWriter, sourceIP: String?,
+        messageCounters: MessageCounters, logger: Logger
     ) {
+        self.messageCounters = messageCounters
         self.id = id
         self.routeHandler = routeHandler
         self.registry = registry
@@ -185,6 +188,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
             return sendFrame(echo)
         }
         let selection = RouteSelection.select(message.readableBytesView, routeKeys: routeHandler.routeKeys)
+        messageCounters.count(selection)
         routeHandler.receive(MessageEvent(connectionID: id, selection: selection, overRate: overRate))
     }
 
@@ -218,6 +222,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
         // the client is not reading fast enough, and must not delay or cost anyone else.
         if !context.channel.isWritable && !closing {
             registry.slowConsumerCloses.add(1, ordering: .relaxed)
+            registry.metrics.slowConsumerCloses.increment()
             logger.info("closing slow consumer", metadata: ["budget": "\(configuration.outboundBudgetBytes)"])
             closeConnection(.policyViolation, reason: "slow consumer")
         }

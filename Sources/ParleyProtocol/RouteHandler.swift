@@ -62,6 +62,14 @@ public protocol Connections: Sendable {
     /// The fan-out: one call for any number of recipients; the payload is framed once.
     func post(_ payload: Payload, to ids: some Collection<ConnectionID>)
     func close(_ id: ConnectionID, code: CloseCode, reason: String)
+    /// An `error` event to one connection (a separate call so the gateway can count errors by code).
+    func postError(_ error: ProtocolError, to id: ConnectionID)
+}
+
+extension Connections {
+    public func postError(_ error: ProtocolError, to id: ConnectionID) {
+        post(OutboundEvent.error(error).encode(), to: id)
+    }
 }
 
 /// Runs work later, off the caller's stack; the handler's only notion of time passing

@@ -21,6 +21,7 @@ struct Serve: AsyncParsableCommand {
               parley serve --store postgres --postgres-url postgres://parley@127.0.0.1:5432/parley --node-id a
               parley serve --allowed-origin https://chat.example.com --allowed-origin http://localhost:3000
               parley serve --handler echo --max-frame-bytes 16777216 --max-message-bytes 16777216
+              parley serve --metrics-port 9100      # then: curl http://127.0.0.1:9100/metrics
 
             With --store postgres, nodes sharing one database serve one room (see README, "Cluster").
             Exit codes: 0 after a drain, 64 for bad arguments, 69 when the database is unreachable
@@ -37,6 +38,8 @@ struct Serve: AsyncParsableCommand {
     var handler = "chat"
     @Option(help: "An origin (scheme://host[:port]) whose pages may connect; repeatable. Default: any origin.")
     var allowedOrigin: [String] = []
+    @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics on this port (0: a free one). Default: none.")
+    var metricsPort: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
 
     @Option(help: "Largest WebSocket frame in bytes (bigger: close 1009).") var maxFrameBytes = 32 * 1024
@@ -69,6 +72,9 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535, not \(port)") }
+        if let metricsPort, !(0...65535).contains(metricsPort) || (metricsPort == port && port != 0) {
+            throw ValidationError("--metrics-port must be 0…65535 and not the chat's port, not \(metricsPort)")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
@@ -137,6 +143,10 @@ struct Serve: AsyncParsableCommand {
                 print("parley listening on ws://\(host):\(address.port ?? port)")
                 fflush(nil)
             }
+            if let metrics = await gateway.waitUntilMetricsListening() {
+                print("parley metrics on http://\(host):\(metrics.port ?? 0)/metrics")
+                fflush(nil)
+            }
         }
         defer { announce.cancel() }
         try await gateway.run()
@@ -184,6 +194,7 @@ struct Serve: AsyncParsableCommand {
         configuration.outboundBudgetBytes = outboundBudget
         configuration.socketSendBufferBytes = socketSendBuffer
         configuration.eventLoopCount = eventLoops
+        configuration.metricsPort = metricsPort
         configuration.echoesMessages = handler == "echo"
         configuration.allowedOrigins = Set(allowedOrigin.map { $0.lowercased().trimmingSuffix("/") })
         return configuration
