@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PORT ?= 8080
 
-.PHONY: build release test run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity conformance
+.PHONY: build release test run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs
 
 build:
 	$(SWIFT) build
@@ -98,6 +98,23 @@ CAPACITY_SCENARIO ?= scenarios/capacity.yaml
 capacity:
 	$(SWIFT) build -c release --product parley-load
 	.build/release/parley-load capacity $(CAPACITY_SCENARIO) --out out/capacity.json --html out/capacity.html
+
+# A local CA and a certificate for localhost and 127.0.0.1 signed by it, for wss:// by hand:
+#   parley serve --tls-cert .build/certs/localhost.pem --tls-key .build/certs/localhost-key.pem
+#   parley-load run scenarios/smoke.yaml --target wss://127.0.0.1:8080/ws --ca .build/certs/ca.pem
+CERTS := .build/certs
+certs:
+	@command -v openssl >/dev/null || { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q openssl libssl-dev; }
+	@mkdir -p $(CERTS)
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=Parley local CA" \
+	  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign \
+	  -keyout $(CERTS)/ca-key.pem -out $(CERTS)/ca.pem
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+	  -keyout $(CERTS)/localhost-key.pem -out $(CERTS)/localhost.csr
+	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > $(CERTS)/localhost.ext
+	openssl x509 -req -in $(CERTS)/localhost.csr -CA $(CERTS)/ca.pem -CAkey $(CERTS)/ca-key.pem -CAcreateserial \
+	  -days 30 -extfile $(CERTS)/localhost.ext -out $(CERTS)/localhost.pem
+	@echo "certs: $(CERTS)/ca.pem (trust it with --ca), $(CERTS)/localhost.pem + localhost-key.pem (serve with them)"
 
 clean:
 	rm -rf .build

@@ -7,6 +7,7 @@ import ParleyProtocol
 import ServiceLifecycle
 import UnixSignals
 import HummingbirdCore
+import HummingbirdTLS
 
 /// The managed-WebSocket-API analog: holds the sockets, selects routes, enforces limits, serves
 /// `@connections`, `/healthz` and the page; the rules live in the `RouteHandler` it is given.
@@ -64,7 +65,7 @@ public final class Gateway: Sendable {
     }
 
     /// The gateway as a service: runs until graceful shutdown, then closes every client with 1001.
-    public func makeService() -> some Service {
+    public func makeService() throws -> some Service {
         let router = Router()
         router.get("/healthz") { _, _ in "ok\n" }
         ManagementAPI(
@@ -81,7 +82,7 @@ public final class Gateway: Sendable {
         let messageCounters = self.messageCounters
         let app = Application(
             router: router,
-            server: HTTPServerBuilder { responder in
+            server: try Self.serverBuilder(configuration: configuration) { responder in
                 ParleyChildChannel(
                     responder: responder, routeHandler: routeHandler, registry: registry,
                     admission: admission, configuration: configuration, messageCounters: messageCounters)
@@ -99,6 +100,16 @@ public final class Gateway: Sendable {
         return GatewayService(
             app: app, metricsApp: makeMetricsApplication(),
             drain: Drain(registry: registry, admission: admission, logger: logger))
+    }
+
+    /// Parley's child channel, inside TLS when the configuration has a certificate (HummingbirdTLS
+    /// puts NIOSSL's handler first in each connection's pipeline).
+    private static func serverBuilder(
+        configuration: GatewayConfiguration, _ makeChannel: @escaping @Sendable (@escaping HTTPChannelHandler.Responder) -> ParleyChildChannel
+    ) throws -> HTTPServerBuilder {
+        let plain = HTTPServerBuilder { responder in makeChannel(responder) }
+        guard let tls = configuration.tls else { return plain }
+        return try .tls(plain, tlsConfiguration: tls)
     }
 
     /// `/metrics` on its own port (Prometheus's usual arrangement: scraped from inside, never
@@ -131,7 +142,7 @@ public final class Gateway: Sendable {
     public func run(gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]) async throws {
         let group = ServiceGroup(
             configuration: .init(
-                services: [makeService()], gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+                services: [try makeService()], gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
         try await group.run()
     }
 

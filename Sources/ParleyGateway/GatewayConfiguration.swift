@@ -1,3 +1,5 @@
+import NIOSSL
+
 /// Everything the gateway enforces, with the managed WebSocket API's quotas as defaults.
 public struct GatewayConfiguration: Sendable {
     public var host = "127.0.0.1"
@@ -41,6 +43,8 @@ public struct GatewayConfiguration: Sendable {
     /// Serve `/metrics` (Prometheus text format) on this port of `host`; 0 picks a free one, nil
     /// serves none.
     public var metricsPort: Int?
+    /// Serve wss:// (and https://) with this certificate and key; nil serves plain ws://.
+    public var tls: TLSConfiguration?
 
     public init() {}
 

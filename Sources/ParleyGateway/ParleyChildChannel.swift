@@ -59,7 +59,10 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
                     channel.eventLoop.makeCompletedFuture {
                         guard let id = acceptedID.value else { throw ChannelError.inappropriateOperationForState }
                         let writer = PreEncodedFrameWriter()
-                        try channel.pipeline.syncOperations.addHandler(writer, position: .first)
+                        // Next to the frame encoder's place, on the socket's side of it — but
+                        // inside TLS, whose handler (when there is one) sits first.
+                        let encoder = try channel.pipeline.syncOperations.handler(type: WebSocketFrameEncoder.self)
+                        try channel.pipeline.syncOperations.addHandler(writer, position: .before(encoder))
                         var connectionLogger = logger
                         connectionLogger[metadataKey: "connection"] = "\(id)"
                         try channel.pipeline.syncOperations.addHandler(
@@ -76,7 +79,7 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: configuration.tls != nil))
                         try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(logger: logger))
                         let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel,

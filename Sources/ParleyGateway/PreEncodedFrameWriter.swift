@@ -1,6 +1,6 @@
 import NIOCore
 
-/// Sits first in an upgraded pipeline, next to the socket, so that whole frames from
+/// Sits on the socket's side of the frame encoder (inside TLS, if any), so that whole frames from
 /// `ServerFrame` skip NIO's `WebSocketFrameEncoder` (see `ServerFrame` for why).
 final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandler {
     typealias OutboundIn = ByteBuffer

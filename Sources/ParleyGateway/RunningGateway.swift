@@ -18,7 +18,7 @@ public struct RunningGateway: Sendable {
     ) async throws -> RunningGateway {
         let gateway = Gateway(configuration: configuration, logger: logger, makeHandler: makeHandler)
         let group = ServiceGroup(
-            configuration: .init(services: [gateway.makeService()], gracefulShutdownSignals: [], logger: logger))
+            configuration: .init(services: [try gateway.makeService()], gracefulShutdownSignals: [], logger: logger))
         let running = Task { try await group.run() }
         guard let port = await gateway.waitUntilListening()?.port else {
             running.cancel()
@@ -28,7 +28,7 @@ public struct RunningGateway: Sendable {
     }
 
     /// The WebSocket URL on loopback.
-    public var url: String { "ws://127.0.0.1:\(port)/ws" }
+    public var url: String { "\(gateway.configuration.tls == nil ? "ws" : "wss")://127.0.0.1:\(port)/ws" }
 
     /// Graceful shutdown (the SIGTERM path: clients get 1001), then the event loops.
     public func stop() async throws {

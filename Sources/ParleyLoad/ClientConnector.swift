@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 
 /// Opens one WebSocket connection (TCP, optional local source address, HTTP upgrade) and puts
@@ -13,6 +14,8 @@ struct ClientConnector: Sendable {
 
     let group: any EventLoopGroup
     let timeout: TimeAmount
+    /// For wss:// targets: one context for the whole run (building one is not cheap).
+    let tls: NIOSSLContext?
 
     func connect(
         to target: TargetURL, from source: String?, on loop: any EventLoop,
@@ -26,16 +29,29 @@ struct ClientConnector: Sendable {
         }
         let uri = target.uri
         let host = "\(target.host):\(target.port)"
-        // Called on `loop`; the box carries the upgrade's future out of the channel initializer.
+        let tls = target.isSecure ? self.tls : nil
+        // SNI takes a name only; for an address, NIOSSL checks the certificate against the peer's IP.
+        let serverName = (try? SocketAddress(ipAddress: target.host, port: 0)) == nil ? target.host : nil
+        // Called on `loop`; the boxes carry the upgrade's future and a TLS failure out of the initializer.
         let upgrade = NIOLoopBoundBox<EventLoopFuture<Outcome>?>(nil, eventLoop: loop)
+        let tlsFailure = TLSFailureRecorder()
         return bootstrap.channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
+                if let tls {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
+                    try channel.pipeline.syncOperations.addHandler(tlsFailure)
+                }
                 upgrade.value = try Self.configurePipeline(channel, uri: uri, host: host, makeHandler: makeHandler)
             }
         }
         .connect(host: target.host, port: target.port)
         .flatMap { channel in
             upgrade.value ?? channel.eventLoop.makeFailedFuture(ChannelError.inappropriateOperationForState)
+        }
+        .flatMapThrowing { outcome in
+            // A refused handshake ends the connection before any HTTP: say why, not "refused".
+            if case .refused(status: 0) = outcome, let error = tlsFailure.error { throw error }
+            return outcome
         }
     }
 
@@ -87,9 +103,32 @@ private final class RefusalReader: ChannelInboundHandler {
     }
 }
 
+/// Keeps the first TLS error of a connection (the handshake's verdict on the certificate).
+private final class TLSFailureRecorder: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = NIOAny
+    private(set) var error: (any Error)?
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if self.error == nil, error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError { self.error = error }
+        context.fireErrorCaught(error)
+    }
+}
+
 extension Error {
     /// A short name for `connect.errors`.
     var connectErrorKind: String {
+        if let error = self as? NIOSSLError {
+            if case .handshakeFailed(let reason) = error {
+                let text = "\(reason)"
+                if text.contains("CERTIFICATE_VERIFY_FAILED") { return "tls: certificate not trusted (expired, wrong host or unknown issuer)" }
+                return "tls: handshake failed"
+            }
+            return "tls: \(error)"
+        }
+        if let error = self as? NIOSSLExtraError, error == .failedToValidateHostname {
+            return "tls: certificate is for another host"
+        }
+        if self is BoringSSLError || self is NIOSSLExtraError { return "tls: \(self)" }
         if let error = self as? ChannelError {
             switch error {
             case .connectTimeout: return "timeout"

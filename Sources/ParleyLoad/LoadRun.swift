@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import ParleyProtocol
 import Synchronization
@@ -44,7 +45,10 @@ final class LoadRun: Sendable {
     private let sentCount = Atomic<Int>(0)
     private let tearingDown = Atomic<Bool>(false)
 
-    init(scenario: Scenario, clients: Int, targets: [TargetURL], group: MultiThreadedEventLoopGroup, progress: ProgressLine?) {
+    init(
+        scenario: Scenario, clients: Int, targets: [TargetURL], group: MultiThreadedEventLoopGroup, tls: NIOSSLContext? = nil,
+        progress: ProgressLine?
+    ) {
         self.scenario = scenario
         self.clientCount = clients
         self.targets = targets
@@ -56,7 +60,7 @@ final class LoadRun: Sendable {
         self.runStart = start
         self.recorders = loops.map { LoopBound(LoopRecorder(runID: runID, runStart: start), eventLoop: $0) }
         self.clients = loops.map { LoopBound(LoopClients(), eventLoop: $0) }
-        self.connector = ClientConnector(group: group, timeout: .nanoseconds(scenario.connect.timeout.nanoseconds))
+        self.connector = ClientConnector(group: group, timeout: .nanoseconds(scenario.connect.timeout.nanoseconds), tls: tls)
         self.factory = MessageFactory(scenario: scenario)
         self.nextIndex = Atomic(clients)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// Runs a scenario (each client count of a sweep in turn) against resolved targets and builds
@@ -13,6 +14,11 @@ public struct LoadTest: Sendable {
         public var quiet = false
         public var eventLoops = System.coreCount
         public var commit: String?
+        /// wss:// targets: trust the CA certificates in this PEM file (besides the system's).
+        public var tlsCAFile: String?
+        /// wss:// targets: accept any certificate (self-signed, expired, another host's). Said
+        /// loudly in the report.
+        public var tlsInsecure = false
 
         public init() {}
     }
@@ -74,13 +80,13 @@ public struct LoadTest: Sendable {
             guard let url = TargetURL(text, defaultQuery: defaultQuery) else {
                 throw ReportError("\(text): not a ws:// URL")
             }
-            guard !url.isSecure else { throw ReportError("\(text): wss:// targets are not supported yet") }
             resolved.append(url)
         }
+        let tls = resolved.contains(where: \.isSecure) ? try makeTLSContext() : nil
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoops))
         Self.running.withLock { $0.append(group) }
         defer { Self.running.withLock { $0.removeAll { $0 === group } } }
-        let harness = Harness(test: self, targets: resolved, group: group, startedAt: Date())
+        let harness = Harness(test: self, targets: resolved, group: group, tls: tls, startedAt: Date())
         do {
             let result = try await body(harness)
             try? await group.shutdownGracefully()
@@ -96,12 +102,13 @@ public struct LoadTest: Sendable {
         let test: LoadTest
         let targets: [TargetURL]
         let group: MultiThreadedEventLoopGroup
+        let tls: NIOSSLContext?
         let startedAt: Date
 
         /// One run of `scenario` (the test's, or a variant of it) with `clients`, judged by `thresholds`.
         public func run(_ scenario: Scenario, clients: Int, label: String, thresholds: [Threshold]) async throws -> RunReport {
             let progress = ProgressLine.forTerminal(label: label, quiet: test.options.quiet)
-            let run = LoadRun(scenario: scenario, clients: clients, targets: targets, group: group, progress: progress)
+            let run = LoadRun(scenario: scenario, clients: clients, targets: targets, group: group, tls: tls, progress: progress)
             var report = RunAnalysis.report(try await run.run(), scenario: scenario)
             report.thresholds = thresholds.map { $0.verdict(in: report.metrics) }
             return report
@@ -112,14 +119,15 @@ public struct LoadTest: Sendable {
             return LoadReport(
                 scenario: scenario, scenarioSource: test.source, scenarioDigest: Digest.of(scenario),
                 environment: Environment.current(
-                    targets: targets.map(\.description), eventLoops: test.options.eventLoops, commit: test.options.commit),
+                    targets: targets.map(\.description), eventLoops: test.options.eventLoops, commit: test.options.commit,
+                    insecureTLS: tls != nil && test.options.tlsInsecure),
                 startedAt: startedAt, runs: runs, thresholds: thresholds)
         }
     }
 }
 
 extension Environment {
-    static func current(targets: [String], eventLoops: Int, commit: String?) -> Environment {
+    static func current(targets: [String], eventLoops: Int, commit: String?, insecureTLS: Bool) -> Environment {
         var uts = utsname()
         uname(&uts)
         func text<T>(_ field: T) -> String {
@@ -132,6 +140,26 @@ extension Environment {
         #endif
         return Environment(
             cores: System.coreCount, os: "\(text(uts.sysname)) \(text(uts.release))", swift: swift,
-            commit: commit, targets: targets, hostname: ProcessInfo.processInfo.hostName, eventLoops: eventLoops)
+            commit: commit, targets: targets, hostname: ProcessInfo.processInfo.hostName, eventLoops: eventLoops,
+            insecureTLS: insecureTLS ? true : nil)
+    }
+}
+
+extension LoadTest {
+    /// The client side of TLS for wss:// targets: the system's roots plus `--ca`, or no checks
+    /// at all with `--insecure`.
+    func makeTLSContext() throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let file = options.tlsCAFile {
+            let certificates: [NIOSSLCertificate]
+            do {
+                certificates = try NIOSSLCertificate.fromPEMFile(file)
+            } catch {
+                throw ReportError("--ca \(file): not a readable PEM certificate file (\(error))")
+            }
+            configuration.additionalTrustRoots = [.certificates(certificates)]
+        }
+        if options.tlsInsecure { configuration.certificateVerification = .none }
+        return try NIOSSLContext(configuration: configuration)
     }
 }

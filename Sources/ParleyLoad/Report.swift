@@ -34,6 +34,8 @@ public struct Environment: Codable, Sendable {
     public var targets: [String]
     public var hostname: String
     public var eventLoops: Int
+    /// True when wss:// certificates were not checked (`--insecure`); absent otherwise.
+    public var insecureTLS: Bool? = nil
 }
 
 public struct RunReport: Codable, Sendable {

@@ -6,6 +6,9 @@ public enum ReportPrinter {
         var out = "\(report.scenario.name) — \(report.scenario.description)\n"
         out += "target: \(report.environment.targets.joined(separator: ", "))  cores: \(report.environment.cores)"
         out += "  digest: \(report.scenarioDigest)\n"
+        if report.environment.insecureTLS == true {
+            out += "WARNING: --insecure: the servers' TLS certificates were NOT checked\n"
+        }
         for (index, run) in report.runs.enumerated() {
             out += "\n\(report.label(ofRun: index)): connected \(run.connect.connected)/\(run.connect.attempted), ready \(run.connect.ready)"
             out += ", connect p50 \(Quantities.formatMicros(run.connect.latency.p50)) p99 \(Quantities.formatMicros(run.connect.latency.p99))"

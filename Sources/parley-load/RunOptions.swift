@@ -10,6 +10,9 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Start a gateway inside this process on a free loopback port (the default when the scenario names no target).")
     var embedded = false
     @Option(help: "Total phase time, e.g. 20s; phases are scaled to fit.") var duration: String?
+    @Option(help: "wss:// targets: also trust the CA certificate(s) in this PEM file.") var ca: String?
+    @Flag(help: "wss:// targets: accept any certificate (self-signed, expired, another host's); the report says so.")
+    var insecure = false
     @Option(help: "Write the JSON report here.") var out: String?
     @Option(help: "Also write a self-contained HTML page with plots and tables.") var html: String?
     @Flag(help: "No progress on stderr.") var quiet = false
@@ -20,6 +23,8 @@ struct RunOptions: ParsableArguments {
         options.quiet = quiet
         options.eventLoops = eventLoops
         options.commit = Self.commit()
+        options.tlsCAFile = ca
+        options.tlsInsecure = insecure
         if let duration {
             guard let value = Quantities.duration(duration), value > .zero else {
                 throw BadInput(description: "--duration: expected a duration like 20s, got \"\(duration)\"")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOSSL
 import ParleyChat
 import ParleyCluster
 import ParleyGateway
@@ -22,6 +23,7 @@ struct Serve: AsyncParsableCommand {
               parley serve --allowed-origin https://chat.example.com --allowed-origin http://localhost:3000
               parley serve --handler echo --max-frame-bytes 16777216 --max-message-bytes 16777216
               parley serve --metrics-port 9100      # then: curl http://127.0.0.1:9100/metrics
+              make certs && parley serve --tls-cert .build/certs/localhost.pem --tls-key .build/certs/localhost-key.pem
 
             With --store postgres, nodes sharing one database serve one room (see README, "Cluster").
             Exit codes: 0 after a drain, 64 for bad arguments, 69 when the database is unreachable
@@ -38,6 +40,9 @@ struct Serve: AsyncParsableCommand {
     var handler = "chat"
     @Option(help: "An origin (scheme://host[:port]) whose pages may connect; repeatable. Default: any origin.")
     var allowedOrigin: [String] = []
+    @Option(help: "PEM certificate chain: serve wss:// (and https://) instead of ws://; needs --tls-key.")
+    var tlsCert: String?
+    @Option(help: "PEM private key of --tls-cert.") var tlsKey: String?
     @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics on this port (0: a free one). Default: none.")
     var metricsPort: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
@@ -87,6 +92,7 @@ struct Serve: AsyncParsableCommand {
         ] where value <= 0 {
             throw ValidationError("\(name) must be positive, not \(value)")
         }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         guard ["chat", "echo"].contains(handler) else { throw ValidationError("--handler must be chat or echo, not \(handler)") }
         if handler == "echo" && store != "memory" { throw ValidationError("--handler echo has no room to share: leave --store out") }
         for origin in allowedOrigin {
@@ -123,6 +129,7 @@ struct Serve: AsyncParsableCommand {
 
         let bus = try await joinCluster(logger: logger)
         var gatewayConfiguration = self.gatewayConfiguration
+        gatewayConfiguration.tls = try tlsConfiguration()
         gatewayConfiguration.nodeTag = bus?.tag ?? 0
         let chatConfiguration = self.chatConfiguration
         let echo = handler == "echo"
@@ -140,7 +147,7 @@ struct Serve: AsyncParsableCommand {
         let announce = Task {
             if let address = await gateway.waitUntilListening() {
                 // One readiness line, flushed at once: scripts wait for it on a pipe.
-                print("parley listening on ws://\(host):\(address.port ?? port)")
+                print("parley listening on \(tlsCert == nil ? "ws" : "wss")://\(host):\(address.port ?? port)")
                 fflush(nil)
             }
             if let metrics = await gateway.waitUntilMetricsListening() {
@@ -160,6 +167,25 @@ struct Serve: AsyncParsableCommand {
             try? await Task.sleep(for: .milliseconds(20))
         }
         try await gateway.shutdownEventLoops()
+    }
+
+    /// The server side of TLS from the PEM files, or nil; a file that cannot be read or parsed
+    /// is named in the error (exit 64).
+    func tlsConfiguration() throws -> TLSConfiguration? {
+        guard let tlsCert, let tlsKey else { return nil }
+        let chain: [NIOSSLCertificate], key: NIOSSLPrivateKey
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(tlsCert)
+        } catch {
+            throw ValidationError("--tls-cert \(tlsCert): not a readable PEM certificate (\(error))")
+        }
+        guard !chain.isEmpty else { throw ValidationError("--tls-cert \(tlsCert): no certificate in the file") }
+        do {
+            key = try NIOSSLPrivateKey(file: tlsKey, format: .pem)
+        } catch {
+            throw ValidationError("--tls-key \(tlsKey): not a readable PEM private key (\(error))")
+        }
+        return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
     }
 
     /// The cluster bus for --store postgres (nil for memory); an unreachable database is an

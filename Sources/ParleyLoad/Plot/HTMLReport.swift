@@ -72,6 +72,9 @@ public enum HTMLReport {
         if !report.scenario.description.isEmpty { out += "<p>\(xml(report.scenario.description))</p>" }
         out += "<dl>"
         out += "<dt>target</dt><dd>\(xml(report.environment.targets.joined(separator: ", ")))</dd>"
+        if report.environment.insecureTLS == true {
+            out += "<dt>TLS</dt><dd class=\"warning\">certificates NOT checked (--insecure)</dd>"
+        }
         out += "<dt>clients</dt><dd>\(order.map { String(report.runs[$0].clients) }.uniqued().joined(separator: ", "))</dd>"
         let runs = report.runs
         out += "<dt>delivered</dt><dd>\(runs.map(\.overall.received).reduce(0, +)) of \(runs.map(\.overall.expected).reduce(0, +))</dd>"
@@ -271,7 +274,7 @@ public enum HTMLReport {
         svg{display:block;margin:.5rem 0;max-width:100%;height:auto}.grid{stroke:#eef0f3}.axis{stroke:#5a6475}
         .tick{font-size:11px;fill:#5a6475}.axis-label{font-size:12px;fill:#1c2330}.chart-title{font-size:13px;font-weight:600}
         .legend{font-size:12px}.rule{stroke:#b3261e;stroke-dasharray:5 4}.rule-label{font-size:11px;fill:#b3261e}
-        .mark.pass{fill:#1d8a4a}.mark.fail{fill:#b3261e}.note{color:#b7791f}footer{color:#5a6475;font-size:.8rem;margin-top:3rem}
+        .mark.pass{fill:#1d8a4a}.mark.fail{fill:#b3261e}.note{color:#b7791f}.warning{color:#b3261e;font-weight:700}footer{color:#5a6475;font-size:.8rem;margin-top:3rem}
         """
 }
 
