@@ -18,12 +18,15 @@ struct ClientConnector: Sendable {
     let tls: NIOSSLContext?
 
     func connect(
-        to target: TargetURL, from source: String?, on loop: any EventLoop,
-        makeHandler: @escaping @Sendable () -> LoadClientHandler
+        to target: TargetURL, from source: String?, on loop: any EventLoop, receiveBufferBytes: Int? = nil,
+        makeHandler: @escaping @Sendable () -> any ChannelHandler
     ) -> EventLoopFuture<Outcome> {
         var bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        if let receiveBufferBytes {
+            bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: .init(receiveBufferBytes))
+        }
         if let source, let address = try? SocketAddress(ipAddress: source, port: 0) {
             bootstrap = bootstrap.bind(to: address)
         }
@@ -56,7 +59,7 @@ struct ClientConnector: Sendable {
     }
 
     private static func configurePipeline(
-        _ channel: any Channel, uri: String, host: String, makeHandler: @escaping @Sendable () -> LoadClientHandler
+        _ channel: any Channel, uri: String, host: String, makeHandler: @escaping @Sendable () -> any ChannelHandler
     ) throws -> EventLoopFuture<Outcome> {
         try WebSocketClientUpgrade.configure(
             channel, uri: uri, host: host,

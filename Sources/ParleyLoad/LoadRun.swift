@@ -21,6 +21,7 @@ final class LoadRun: Sendable {
         let runStart: UInt64
         let processAtPhases: [ProcessSample]
         let connectedBySecond: [Int]
+        let slowConsumers: SlowConsumerReport?
     }
 
     let scenario: Scenario
@@ -67,6 +68,8 @@ final class LoadRun: Sendable {
 
     func run() async throws -> Result {
         try await connectAll()
+        let slow = (scenario.slowConsumers ?? 0) > 0 ? SlowConsumers(count: scenario.slowConsumers!) : nil
+        slow?.start(connector: connector, targets: targets, loops: loops, hello: scenario.hello)
         try await Task.sleep(for: scenario.settle)
 
         let phaseStart = NIODeadline.now().uptimeNanoseconds + 20_000_000
@@ -86,6 +89,7 @@ final class LoadRun: Sendable {
         }
         churn?.cancel()
         try await drain()
+        let slowReport = slow?.finish()
 
         tearingDown.store(true, ordering: .relaxed)
         var measurements: [LoopMeasurements] = []
@@ -107,7 +111,7 @@ final class LoadRun: Sendable {
             clients: clientCount, attempted: nextIndex.load(ordering: .relaxed), connected: connected.load(ordering: .relaxed),
             ready: readyCount.load(ordering: .relaxed), connectErrors: errors.withLock { $0 }, loops: measurements,
             intervals: intervals, clock: clock, runStart: runStart, processAtPhases: processAtPhases,
-            connectedBySecond: connectedBySecond)
+            connectedBySecond: connectedBySecond, slowConsumers: slowReport)
     }
 
     // MARK: connecting

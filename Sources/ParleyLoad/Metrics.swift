@@ -15,7 +15,7 @@ public enum Metrics {
         names += [
             "delivery.ratio", "delivery.lost", "delivery.duplicates", "delivery.expected", "delivery.received",
             "connect.errors", "throughput.deliveries", "throughput.messages", "process.cpu", "process.rss",
-            "presence.complete", "received.bytes",
+            "presence.complete", "received.bytes", "slow.closed",
         ]
         return names
     }()
@@ -25,7 +25,7 @@ public enum Metrics {
         switch metric {
         case "delivery.ratio", "process.cpu": return .ratio
         case "throughput.deliveries", "throughput.messages": return .perSecond
-        case "connect.errors", "process.rss", "presence.complete", "received.bytes": return .count
+        case "connect.errors", "process.rss", "presence.complete", "received.bytes", "slow.closed": return .count
         default:
             return latencyFamilies.contains(where: { metric.hasPrefix($0 + ".") }) ? .micros : .count
         }

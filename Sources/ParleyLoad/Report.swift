@@ -50,6 +50,8 @@ public struct RunReport: Codable, Sendable {
     public var bytesReceived: Int
     /// With `measurePresence`: when clients first held the complete member list.
     public var presence: PresenceReport?
+    /// Clients that stopped reading (`slowConsumers`), and how many the server closed.
+    public var slowConsumers: SlowConsumerReport? = nil
     /// Metric name → value, the names thresholds and `compare` use.
     public var metrics: [String: Double]
     public var thresholds: [ThresholdVerdict]

@@ -23,6 +23,9 @@ public enum ReportPrinter {
                 out += ", RSS \(Metrics.format(Double(run.overall.process.rssBytes), metric: "process.rss"))"
                 out += ", \(run.framesReceived) frames received (\(Metrics.format(Double(run.bytesReceived), metric: "received.bytes")))\n"
             }
+            if let slow = run.slowConsumers {
+                out += "  slow consumers: \(slow.count) stopped reading (\(slow.joined) joined); the server closed \(slow.closedByServer)\n"
+            }
             if let presence = run.presence {
                 out += "  presence: \(presence.complete)/\(presence.of) clients saw the complete member list;"
                 out += " p50 \(Quantities.formatMicros(presence.completion.p50)), last \(Quantities.formatMicros(presence.completion.max))"

@@ -113,6 +113,7 @@ enum RunAnalysis {
             presence: scenario.measurePresence
                 ? PresenceReport(complete: Int(presence.count), of: result.clients, completion: HistogramReport(presence)) : nil,
             metrics: [:], thresholds: [])
+        run.slowConsumers = result.slowConsumers
         run.metrics = metrics(of: run)
         return run
     }
@@ -165,6 +166,7 @@ enum RunAnalysis {
             metrics["presence.complete"] = Double(presence.complete)
         }
         metrics["received.bytes"] = Double(run.bytesReceived)
+        if let slow = run.slowConsumers { metrics["slow.closed"] = Double(slow.closedByServer) }
         if let ratio = run.overall.ratio { metrics["delivery.ratio"] = ratio }
         metrics["delivery.lost"] = Double(run.overall.lost)
         metrics["delivery.duplicates"] = Double(run.overall.duplicates)

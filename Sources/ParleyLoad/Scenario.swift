@@ -94,6 +94,8 @@ public struct Scenario: Codable, Sendable, Equatable {
     /// Record when each client first holds the complete member list (a `members` event naming
     /// every client), for presence storms; needs `members: full` or `delta`.
     public var measurePresence = false
+    /// Extra clients that join and then stop reading (`SlowConsumers`); nil or 0 for none.
+    public var slowConsumers: Int?
     /// Metric → condition, e.g. `fanout.p99: "< 50ms"`.
     public var thresholds: [String: String] = [:]
 

@@ -32,7 +32,7 @@ public struct ScenarioParser {
         let map = try Fields(top, path: "", parser: self)
         try map.allow([
             "name", "description", "target", "clients", "connect", "members", "hello", "ready", "message",
-            "phases", "churn", "settle", "sweep", "thresholds", "measurePresence",
+            "phases", "churn", "settle", "sweep", "thresholds", "measurePresence", "slowConsumers",
         ])
 
         let name = try map.require("name") { try string($0, $1) }
@@ -69,6 +69,7 @@ public struct ScenarioParser {
             return Scenario.Churn(rate: try fields.require("rate") { try rate($0, $1) })
         }
         if let settle = try map.optional("settle", duration) { scenario.settle = settle }
+        scenario.slowConsumers = try map.optional("slowConsumers") { try int($0, $1, min: 0) }
         if let measure = try map.optional("measurePresence", { node, key -> Bool in
             guard let value = node.bool else { throw self.error(node, key, "expected true or false") }
             return value
