@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PORT ?= 8080
 
-.PHONY: build release test run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs
+.PHONY: build release test run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
 
 build:
 	$(SWIFT) build
@@ -63,6 +63,11 @@ perf-gate: release
 # 1,000 and 5,000 clients, up to capacity, and 10,000 idle connections. Writes out/compare-servers.*
 compare-servers: release
 	python3 Benchmarks/compare_servers.py --out out
+
+# Slow consumers and churn under a 1,000-member broadcast against `parley serve` (release):
+# members' p99 with and without, delivery ratio for the members that stay. Writes out/faults.txt.
+faults: release
+	python3 Benchmarks/faults.py
 
 # Micro-benchmarks (ordo-one/package-benchmark) in their own package under Benchmarks/.
 bench:
