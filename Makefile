@@ -69,6 +69,12 @@ compare-servers: release
 faults: release
 	python3 Benchmarks/faults.py
 
+# A bounded soak (not in make test): SOAK_MINUTES (10) of churn and broadcasts against parley
+# serve with its RSS sampled every 10 s; fails if RSS grows after warm-up. Writes out/soak.txt.
+SOAK_MINUTES ?= 10
+soak: release
+	SOAK_MINUTES=$(SOAK_MINUTES) python3 Benchmarks/soak.py
+
 # Micro-benchmarks (ordo-one/package-benchmark) in their own package under Benchmarks/.
 bench:
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark

@@ -23,6 +23,8 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var fragments: ByteBuffer?
     private var fragmentsAreText = true
+    /// Checks a fragmented text message's UTF-8 fragment by fragment.
+    private var fragmentText = UTF8StreamValidator()
     private var inboundBudget: TokenBucket
     private var strikes = 0
     private var lastActivity = NIODeadline.now()
@@ -113,7 +115,11 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
             } else {
                 fragments = frame.unmaskedData
                 fragmentsAreText = frame.opcode == .text
-                checkMessageSize()
+                guard checkMessageSize() else { return }
+                if fragmentsAreText {
+                    fragmentText = UTF8StreamValidator()
+                    guard fragmentText.consume(frame.unmaskedData.readableBytesView) else { return failText() }
+                }
             }
         case .continuation:
             guard var buffer = fragments else {
@@ -121,12 +127,14 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
             }
             fragments = nil
             var data = frame.unmaskedData
+            if fragmentsAreText && !fragmentText.consume(data.readableBytesView) { return failText() }
             buffer.writeBuffer(&data)
             fragments = buffer
             guard checkMessageSize() else { return }
             if frame.fin {
                 fragments = nil
-                handleMessage(buffer, isText: fragmentsAreText)
+                if fragmentsAreText && !fragmentText.isComplete { return failText() }
+                handleMessage(buffer, isText: fragmentsAreText, checkedText: true)
             }
         case .ping:
             var data = frame.unmaskedData
@@ -165,10 +173,16 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
         return false
     }
 
-    private func handleMessage(_ message: ByteBuffer, isText: Bool) {
+    private func failText() {
+        fragments = nil
+        closeConnection(.invalidPayload, reason: "text message is not valid UTF-8")
+    }
+
+    /// A whole message; `checkedText` when its UTF-8 was already checked fragment by fragment.
+    private func handleMessage(_ message: ByteBuffer, isText: Bool, checkedText: Bool = false) {
         guard !closing else { return }
-        if isText && String(validating: message.readableBytesView, as: UTF8.self) == nil {
-            return closeConnection(.invalidPayload, reason: "text message is not valid UTF-8")
+        if isText && !checkedText && String(validating: message.readableBytesView, as: UTF8.self) == nil {
+            return failText()
         }
         // The rate check counts every frame, answered or not (PROTOCOL.md).
         let overRate = !inboundBudget.take()

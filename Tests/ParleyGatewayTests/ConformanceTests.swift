@@ -95,3 +95,39 @@ import Testing
         return try await RawHTTP.request(port: port, path: "/ws", headers: headers).status
     }
 }
+
+/// The fragment-by-fragment UTF-8 check agrees with the standard library on every input, however
+/// the bytes are cut, and fails no later than the first bad byte.
+@Suite struct UTF8StreamValidatorTests {
+    @Test func agreesWithTheStandardLibraryHoweverTheBytesAreCut() {
+        var random = SystemRandomNumberGenerator()
+        let interesting: [UInt8] = [0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF]
+        for _ in 0..<20_000 {
+            let count = Int.random(in: 0...8, using: &random)
+            let bytes = (0..<count).map { _ in interesting.randomElement(using: &random)! }
+            let cut = Int.random(in: 0...count, using: &random)
+            var validator = UTF8StreamValidator()
+            validator.consume(bytes[..<cut])
+            validator.consume(bytes[cut...])
+            #expect(validator.isComplete == (String(validating: bytes, as: UTF8.self) != nil), "\(bytes.map { String($0, radix: 16) })")
+        }
+        for text in ["", "plain", "héllo", "κόσμε", "💬 chat", "\u{10FFFF}", "\u{FEFF}x"] {
+            var validator = UTF8StreamValidator()
+            for byte in text.utf8 { validator.consume(CollectionOfOne(byte)) }
+            #expect(validator.isComplete, "\(text)")
+        }
+    }
+
+    @Test func failsAtTheFirstImpossibleByte() {
+        var validator = UTF8StreamValidator()
+        let greek = validator.consume([0xCE, 0xBA, 0xE1, 0xBD, 0xB9])
+        let tooHigh = validator.consume([0xF4, 0x90])
+        #expect(greek && !tooHigh, "above U+10FFFF is known at its second byte")
+        var surrogate = UTF8StreamValidator()
+        let surrogateAccepted = surrogate.consume([0xED, 0xA0])
+        #expect(!surrogateAccepted, "a surrogate is known at its second byte")
+        var cut = UTF8StreamValidator()
+        let half = cut.consume([0xE2, 0x82])
+        #expect(half && !cut.isComplete, "half a scalar may still be completed")
+    }
+}
