@@ -144,18 +144,16 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
             sendFrame(pong)
         case .connectionClose:
             if !closing {
-                // Answer a well-formed close with its code; a malformed one gets its error.
-                switch ClientCloseFrame(payload: frame.unmaskedData.readableBytesView) {
-                case .answer(let code):
-                    closing = true
-                    writer.write(ServerFrame.close(code: code, reason: "", allocator: context.channel.allocator))
-                    writer.flush()
-                case .malformed(let code, let reason):
-                    // The client has already sent its close: nothing more to wait for.
-                    closing = true
-                    writer.write(ServerFrame.close(code, reason: reason, allocator: context.channel.allocator))
-                    writer.flush()
-                }
+                // Answer a well-formed close with its code, a malformed one with its error; either
+                // way the client has sent its close, so the socket closes now.
+                let (code, reason): (UInt16, String) =
+                    switch ClientCloseFrame(payload: frame.unmaskedData.readableBytesView) {
+                    case .answer(let code): (code, "")
+                    case .malformed(let error, let reason): (error.rawValue, reason)
+                    }
+                closing = true
+                writer.write(ServerFrame.close(code: code, reason: reason, allocator: context.channel.allocator))
+                writer.flush()
             }
             context.close(promise: nil)
         case .pong:
