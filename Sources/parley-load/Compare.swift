@@ -4,19 +4,25 @@ import ParleyLoad
 
 struct Compare: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compare two reports metric by metric; exit 99 when one is worse than the tolerance.",
+        abstract: "Compare two reports (or two sets of runs) metric by metric; exit 99 when one is worse than the tolerance.",
         discussion: """
             Latencies and counts are worse when higher; ratio and throughput when lower.
+            With several runs per side (--base/--new, repeated) the medians are compared, and a
+            change is WORSE only when it passes the tolerance and every new run is on the wrong
+            side of every base run; otherwise it is "within the runs' spread". On a shared machine
+            one run per side often cannot tell a 30 % p99 change from noise; three can.
 
             Examples:
               parley-load compare out/base.json out/new.json
               parley-load compare base.json new.json --tolerance 5% --metric fanout.p99 --metric delivery.ratio
               parley-load compare base.json new.json --markdown >> pr-comment.md
+              parley-load compare --base a1.json --base a2.json --base a3.json --new b1.json --new b2.json --new b3.json
             """
     )
 
-    @Argument(help: "The baseline report.") var base: String
-    @Argument(help: "The new report.") var new: String
+    @Argument(help: "The baseline report, then the new one (or use --base and --new).") var reports: [String] = []
+    @Option(name: .customLong("base"), help: "A baseline run's report; repeat for several runs.") var bases: [String] = []
+    @Option(name: .customLong("new"), help: "A new run's report; repeat for several runs.") var news: [String] = []
     @Option(help: "How much worse a metric may be, e.g. 10% or 0.1.") var tolerance = "10%"
     @Option(help: "A metric to compare; repeatable (default: the headline metrics).") var metric: [String] = []
     @Flag(help: "Print the table as Markdown (for a pull request).") var markdown = false
@@ -34,20 +40,27 @@ struct Compare: AsyncParsableCommand {
         for name in metric where Metrics.unit(of: name) == nil {
             throw BadInput(description: "--metric: unknown metric \"\(name)\" (known: \(Metrics.names.joined(separator: ", ")))")
         }
-        let baseReport: LoadReport, newReport: LoadReport
+        let (basePaths, newPaths): ([String], [String])
+        switch (reports.count, bases.isEmpty, news.isEmpty) {
+        case (2, true, true): (basePaths, newPaths) = ([reports[0]], [reports[1]])
+        case (0, false, false): (basePaths, newPaths) = (bases, news)
+        default:
+            throw BadInput(description: "give two reports (BASE NEW), or --base … and --new … (each repeatable), not a mix")
+        }
+        let baseReports: [LoadReport], newReports: [LoadReport]
         do {
-            baseReport = try LoadReport.load(path: base)
-            newReport = try LoadReport.load(path: new)
+            baseReports = try basePaths.map { try LoadReport.load(path: $0) }
+            newReports = try newPaths.map { try LoadReport.load(path: $0) }
         } catch let error as ReportError {
             throw BadInput(description: error.description)
         }
         let comparison = Comparison(
-            base: baseReport, new: newReport, tolerance: fraction,
+            bases: baseReports, news: newReports, tolerance: fraction,
             metrics: metric.isEmpty ? Comparison.defaultMetrics : metric)
         if let html {
-            try HTMLOutput.write(
-                [.init(label: "base: \(base)", report: baseReport), .init(label: "new: \(new)", report: newReport)],
-                comparison: comparison, to: html)
+            let entries = zip(basePaths, baseReports).map { HTMLReport.Entry(label: "base: \($0)", report: $1) }
+                + zip(newPaths, newReports).map { HTMLReport.Entry(label: "new: \($0)", report: $1) }
+            try HTMLOutput.write(entries, comparison: comparison, to: html)
         }
         if markdown {
             print(comparison.markdown(), terminator: "")

@@ -49,6 +49,8 @@ import Testing
         #expect(outcome.status == 2)
         #expect(outcome.stderr.contains("unknown metric"))
         #expect(try parleyLoad(["run", "/nonexistent.yaml"]).status == 2)
+        let mixed = try parleyLoad(["compare", "a.json", "--new", "b.json"])
+        #expect(mixed.status == 2 && mixed.stderr.contains("not a mix"), "\(mixed.stderr)")
     }
 
     @Test func aCapacitySearchNeedsSomethingToSearchAgainst() throws {

@@ -157,3 +157,30 @@ enum Fixtures {
 }
 
 import Foundation
+
+/// Several runs per side: medians, spreads, and "worse" only outside the spread.
+@Suite struct MultiRunCompareTests {
+    func reports(_ p99s: [Double]) -> [LoadReport] { p99s.map { Fixtures.report(p99: $0, digest: "same") } }
+
+    @Test func aChangeInsideTheRunsSpreadIsNotCalledWorse() throws {
+        // Same code measured twice each: the medians differ by 20 %, but the runs overlap.
+        let comparison = Comparison(bases: reports([30_000, 50_000]), news: reports([35_000, 61_000]), tolerance: 0.1, metrics: ["fanout.p99"])
+        let row = try #require(comparison.rows.first)
+        #expect(row.base == 40_000 && row.new == 48_000)
+        #expect(row.verdict == .noise)
+        #expect(!comparison.failed)
+        #expect(comparison.table().contains("within the runs' spread"))
+        #expect(comparison.table().contains("30ms…50ms"), "\(comparison.table())")
+    }
+
+    @Test func aChangeOutsideTheSpreadIsWorseAndOneRunPerSideIsAsBefore() throws {
+        let worse = Comparison(bases: reports([30_000, 32_000, 31_000]), news: reports([40_000, 41_000, 39_000]), tolerance: 0.1, metrics: ["fanout.p99"])
+        #expect(worse.rows.first?.verdict == .worse && worse.rows.first?.base == 31_000 && worse.rows.first?.new == 40_000)
+        #expect(worse.failed)
+        #expect(worse.markdown().contains("| base (median) | base runs |"))
+        let single = Comparison(bases: reports([30_000]), news: reports([40_000]), tolerance: 0.1, metrics: ["fanout.p99"])
+        #expect(single.rows.first?.verdict == .worse && !single.isMultiRun && single.header.count == 5)
+        let overlappingGain = Comparison(bases: reports([30_000, 50_000]), news: reports([29_000, 45_000]), tolerance: 0.1, metrics: ["fanout.p99"])
+        #expect(overlappingGain.rows.first?.verdict == .noise, "a gain inside the spread is not called better either")
+    }
+}

@@ -223,12 +223,15 @@ public enum HTMLReport {
     }
 
     static func comparisonTable(_ comparison: Comparison, _ entries: [Entry]) -> String {
-        var out = "<section><h2>Comparison: \(xml(entries.first?.label ?? "base")) → \(xml(entries.last?.label ?? "new"))</h2>"
+        let title = comparison.isMultiRun
+            ? "\(comparison.baseCount) base runs → \(comparison.newCount) new runs (medians; a change is worse only outside the runs' spread)"
+            : "\(entries.first?.label ?? "base") → \(entries.last?.label ?? "new")"
+        var out = "<section><h2>Comparison: \(xml(title))</h2>"
         for note in comparison.notes { out += "<p class=\"note\">note: \(xml(note))</p>" }
-        out += "<table><thead><tr>" + Comparison.header.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>"
+        out += "<table><thead><tr>" + comparison.header.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>"
         for row in comparison.rows {
             let kind = row.verdict == .worse ? "fail" : row.verdict == .better ? "pass" : ""
-            out += "<tr class=\"\(kind)\">" + row.cells.map { "<td>\(xml($0))</td>" }.joined() + "</tr>"
+            out += "<tr class=\"\(kind)\">" + row.cells(spread: comparison.isMultiRun).map { "<td>\(xml($0))</td>" }.joined() + "</tr>"
         }
         return out + "</tbody></table></section>"
     }
