@@ -30,6 +30,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     private var lastActivity = NIODeadline.now()
     private var lastActiveAt = Date()
     private var closing = false
+    /// A close was decided: no further message is handled, and the close frame follows what was
+    /// already posted to this connection.
+    private var closeDecided = false
     private var hasQueued = false
     private var timers: [Scheduled<Void>] = []
 
@@ -178,7 +181,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
 
     /// A whole message; `checkedText` when its UTF-8 was already checked fragment by fragment.
     private func handleMessage(_ message: ByteBuffer, isText: Bool, checkedText: Bool = false) {
-        guard !closing else { return }
+        guard !closing && !closeDecided else { return }
         if isText && !checkedText && String(validating: message.readableBytesView, as: UTF8.self) == nil {
             return failText()
         }
@@ -241,9 +244,17 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
         context.fireChannelWritabilityChanged()
     }
 
-    /// Starts the close handshake: a close frame now, the socket closed when the client answers
-    /// or after a second, whichever is first.
+    /// Starts the close handshake: a close frame, then the socket closed when the client answers
+    /// or after a second, whichever is first. Posts to a connection hop onto its loop in order;
+    /// the close frame goes behind those already on their way (the `rate_limited` errors that
+    /// answered the frames before the last strike, say), not ahead of them — which would drop them.
     func closeConnection(_ code: CloseCode, reason: String) {
+        guard !closing, !closeDecided, let context else { return }
+        closeDecided = true
+        context.eventLoop.assumeIsolated().execute { [self] in sendClose(code, reason: reason) }
+    }
+
+    private func sendClose(_ code: CloseCode, reason: String) {
         guard !closing, let context else { return }
         closing = true
         logger.debug("closing", metadata: ["code": "\(code.rawValue)", "reason": "\(reason)"])

@@ -24,8 +24,14 @@ public struct LoadTest: Sendable {
     }
 
     /// The harness's event loops while a run is going (tests stall them on purpose).
-    public static var runningGroups: [MultiThreadedEventLoopGroup] { running.withLock { $0 } }
-    private static let running = Mutex<[MultiThreadedEventLoopGroup]>([])
+    public static var runningGroups: [MultiThreadedEventLoopGroup] { running.withLock { $0.map(\.group) } }
+
+    /// The event loops of the running test whose scenario has this name (tests running in
+    /// parallel each stall their own).
+    public static func runningGroup(scenario name: String) -> MultiThreadedEventLoopGroup? {
+        running.withLock { $0.first { $0.scenario == name }?.group }
+    }
+    private static let running = Mutex<[(scenario: String, group: MultiThreadedEventLoopGroup)]>([])
 
     public let scenario: Scenario
     public let source: String
@@ -84,8 +90,8 @@ public struct LoadTest: Sendable {
         }
         let tls = resolved.contains(where: \.isSecure) ? try makeTLSContext() : nil
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoops))
-        Self.running.withLock { $0.append(group) }
-        defer { Self.running.withLock { $0.removeAll { $0 === group } } }
+        Self.running.withLock { $0.append((scenario.name, group)) }
+        defer { Self.running.withLock { $0.removeAll { $0.group === group } } }
         let harness = Harness(test: self, targets: resolved, group: group, tls: tls, startedAt: Date())
         do {
             let result = try await body(harness)

@@ -77,16 +77,19 @@ import Testing
 }
 
 @Suite(.timeLimit(.minutes(2))) struct CapacitySearchTests {
-    /// A relay that delays every delivery by 40 ms once it has more than 24 connections: the
-    /// search for "p99 under 20 ms" must answer exactly 24 clients, first failure 25.
+    /// A relay that drops every 10th delivery once it has more than 24 connections: the search
+    /// for "every delivery arrives" must answer exactly 24 clients, first failure 25. (Loss, not
+    /// latency, marks the capacity here: on two shared cores a latency bound can be crossed by a
+    /// stall of the machine, and this test is about the search.) A generous latency SLO rides
+    /// along for the chart.
     @Test func aRealSearchFindsTheServersKnownCapacity() async throws {
         let target = try await HarnessTarget.start { connections, scheduler in
-            LyingRelay(connections: connections, scheduler: scheduler, lie: .delayAbove(members: 24, .milliseconds(40)))
+            LyingRelay(connections: connections, scheduler: scheduler, lie: .dropAbove(members: 24))
         }
         var scenario = relayScenario(clients: 4, publishers: 1, rate: 20, seconds: 1)
         scenario.settle = .milliseconds(100)
         var settings = CapacitySearch.Settings()
-        settings.slos = [try Threshold(expression: "fanout.p99 < 20ms"), try Threshold(expression: "delivery.ratio >= 1")]
+        settings.slos = [try Threshold(expression: "delivery.ratio >= 1"), try Threshold(expression: "fanout.p99 < 5s")]
         settings.maximum = 64
         settings.precision = 0.01
         let search = CapacitySearch(test: LoadTest(scenario: scenario, source: "", options: quietOptions()), settings: settings)
@@ -94,13 +97,17 @@ import Testing
         try await target.stop()
 
         let capacity = try #require(report.capacity)
-        #expect(capacity.capacity == 24, "\(capacity.steps.map { ($0.value, $0.passed) })")
+        let verdicts = capacity.steps.map { step in
+            "\(Int(step.value)): " + report.runs[step.run].thresholds.map { "\($0.threshold) → \($0.value.map { String($0) } ?? "-")" }.joined(separator: ", ")
+        }
+        #expect(capacity.capacity == 24, "\(verdicts)")
         #expect(capacity.firstFailure == 25)
         #expect(capacity.steps.map(\.value).prefix(4) == [4, 8, 16, 32], "doubling first")
         #expect(report.runs.count == capacity.steps.count, "one run per step")
         for step in capacity.steps {
             #expect(report.runs[step.run].clients == Int(step.value))
-            #expect(report.runs[step.run].overall.ratio == 1, "every step delivered everything")
+            let ratio = report.runs[step.run].overall.ratio ?? 0
+            #expect(step.passed ? ratio == 1 : ratio < 1, "a step fails by its losses: \(step.value) → \(ratio)")
         }
         #expect(report.passed, "the report's verdicts are those at the answer")
         #expect(report.label(ofRun: 0) == "4 clients")
@@ -114,7 +121,7 @@ import Testing
         parser.delegate = counter
         #expect(parser.parse())
         #expect(page.contains("capacity 24 clients: the highest step where"))
-        #expect(page.contains("SLO &lt; 20ms"), "the SLO's line")
+        #expect(page.contains("SLO &lt; 5s"), "the latency SLO's line")
         #expect(counter.counts["circle"] == 2 * capacity.steps.count, "every step marked on both charts")
         #expect(page.components(separatedBy: "class=\"mark fail\"").count - 1 == 2 * capacity.steps.filter { !$0.passed }.count)
         #expect(!page.contains("first threshold failure"), "no sweep curve drawn out of order")

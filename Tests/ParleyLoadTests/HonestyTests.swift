@@ -70,12 +70,14 @@ import Testing
             LyingRelay(connections: connections, scheduler: scheduler, lie: .none)
         }
         var scenario = relayScenario(clients: 10, publishers: 1, rate: 50, seconds: 2)
+        scenario.name = "stalled-publisher"
         scenario.settle = .milliseconds(100)
         let test = LoadTest(scenario: scenario, source: "", options: quietOptions(eventLoops: 1))
         async let report = test.run(targets: [target.url])
         // Block the harness's only loop (where the publisher runs) in the middle of the phase.
         try await Task.sleep(for: .milliseconds(900))
-        try await LoadTest.runningGroups.first?.next().submit { usleep(200_000) }.get()
+        let group = try #require(LoadTest.runningGroup(scenario: "stalled-publisher"))
+        try await group.next().submit { usleep(200_000) }.get()
         let run = try await report.runs[0]
         try await target.stop()
         #expect(run.overall.messagesSent == 100, "every message of the timetable was still sent")

@@ -26,9 +26,9 @@ final class LyingRelay: RouteHandler {
         case delay(Duration)
         /// Also sends each message back to its sender, which a relay scenario does not expect.
         case echoToSender
-        /// Delays everything while it has more than `members` connections: a server whose
-        /// capacity is known exactly.
-        case delayAbove(members: Int, Duration)
+        /// Drops every 10th delivery while it has more than `members` connections: a server
+        /// whose capacity is known exactly, whatever the machine's timing.
+        case dropAbove(members: Int)
     }
 
     private let connections: any Connections
@@ -74,10 +74,9 @@ final class LyingRelay: RouteHandler {
                 switch lie {
                 case .none, .echoToSender:
                     connections.post(payload, to: member)
-                case .delayAbove(let members, let delay):
-                    if state.members.count > members {
-                        let connections = self.connections
-                        scheduler.schedule(after: delay) { connections.post(payload, to: member) }
+                case .dropAbove(let members):
+                    if state.members.count > members && state.deliveries % 10 == 0 {
+                        state.lies += 1
                     } else {
                         connections.post(payload, to: member)
                     }

@@ -66,6 +66,17 @@ public final class TestClient: Sendable {
         try await sendFrame(.text, ByteBuffer(string: text))
     }
 
+    /// Every text in one flush: they reach the server together, however slow this machine is.
+    public func sendAll(_ texts: [String]) async throws {
+        let channel = self.channel
+        try await channel.eventLoop.submit {
+            for text in texts {
+                channel.write(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(string: text)), promise: nil)
+            }
+            channel.flush()
+        }.get()
+    }
+
     public func sendFrame(_ opcode: WebSocketOpcode, _ data: ByteBuffer, fin: Bool = true, rsv1: Bool = false) async throws {
         let frame = WebSocketFrame(fin: fin, rsv1: rsv1, opcode: opcode, maskKey: .random(), data: data)
         try await channel.writeAndFlush(frame)
