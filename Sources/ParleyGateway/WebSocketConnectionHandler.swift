@@ -102,6 +102,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = Self.unwrapInboundIn(data)
+        // Once a close is decided nothing the client sends is acted on (no echo, no pong), except
+        // its own close.
+        guard !closeDecided || frame.opcode == .connectionClose else { return }
         lastActivity = .now()
         lastActiveAt = Date()
         // No extension is ever negotiated, so no reserved bit may be set.
