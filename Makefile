@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PORT ?= 8080
 
-.PHONY: build release test run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
+.PHONY: build release test self-contained run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
 
 build:
 	$(SWIFT) build
@@ -14,13 +14,18 @@ release:
 # the chat page in a real browser, Autobahn's conformance suite, then the performance gate.
 # The cluster's tests start their own PostgreSQL per test and run after the rest, not beside it:
 # on two cores they would otherwise compete with the 5,000-client tests for the same CPU.
-test: postgres
+test: self-contained postgres
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip ParleyClusterTests
 	$(SWIFT) test --skip-build --filter ParleyClusterTests
 	$(MAKE) browser-test
 	$(MAKE) conformance
 	$(MAKE) perf-gate
+
+# Nothing in the repository may read a path outside it, or cite a document it lacks; the
+# checker first proves on planted offences that it catches them.
+self-contained:
+	python3 Tests/SelfContained/check.py --self-test
 
 # PostgreSQL's server binaries (the cluster's tests and `make cluster` start throwaway servers).
 PG_BIN ?= /usr/lib/postgresql/15/bin
@@ -55,7 +60,7 @@ conformance: release
 	python3 Tests/Conformance/autobahn.py --wstest $(AUTOBAHN_VENV)/bin/wstest --parley .build/release/parley
 
 # Parley's fan-out p99 against the C reference server in the same run: fails past 2x, or on any
-# lost delivery. Release builds; the reference server is compiled from ../shared/reference.
+# lost delivery. Release builds; the reference server is compiled from Benchmarks/reference/.
 perf-gate: release
 	python3 Benchmarks/compare_servers.py --gate
 

@@ -124,6 +124,7 @@ let package = Package(
             dependencies: [
                 "ParleyLoad", "ParleyGateway", "ParleyProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

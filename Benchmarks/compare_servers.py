@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Parley next to the physical limit: the same parley-load workloads against the C reference
-server (../shared/reference/ideal-server.c), a Python `websockets` broadcast peer, and
+server (Benchmarks/reference/limit-server.c), a Python `websockets` broadcast peer, and
 `parley serve`, one after another in the same run, every figure also given as a ratio to the
 C server measured minutes apart on the same machine.
 
@@ -28,8 +28,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, ".build")
 LOAD = os.path.join(BUILD, "release", "parley-load")
 PARLEY = os.path.join(BUILD, "release", "parley")
-IDEAL_SOURCE = os.path.join(ROOT, "..", "shared", "reference", "ideal-server.c")
-IDEAL = os.path.join(BUILD, "ideal-server")
+IDEAL_SOURCE = os.path.join(ROOT, "Benchmarks", "reference", "limit-server.c")
+IDEAL = os.path.join(BUILD, "limit-server")
 VENV = os.path.join(BUILD, "peer-venv")
 PEER = os.path.join(ROOT, "Benchmarks", "peers", "broadcast_peer.py")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -43,7 +43,7 @@ def pinned(core, command):
 
 def build_ideal():
     if not os.path.exists(IDEAL) or os.path.getmtime(IDEAL) < os.path.getmtime(IDEAL_SOURCE):
-        subprocess.run(["cc", "-O2", "-Wall", "-pthread", "-o", IDEAL, IDEAL_SOURCE], check=True)
+        subprocess.run(["cc", "-O2", "-Wall", "-o", IDEAL, IDEAL_SOURCE], check=True)
 
 
 def build_peer_venv():

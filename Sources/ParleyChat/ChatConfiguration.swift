@@ -1,4 +1,4 @@
-/// The handler's rules that an operator may tune (PROTOCOL.md's defaults).
+/// The handler's rules that an operator may tune (docs/PROTOCOL.md's defaults).
 public struct ChatConfiguration: Sendable {
     /// Longest message text, in Unicode scalars.
     public var maximumMessageScalars: Int = 4096

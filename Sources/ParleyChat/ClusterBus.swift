@@ -1,6 +1,6 @@
 import ParleyProtocol
 
-/// The room's shared log when several gateway nodes serve one room (ARCHITECTURE.md, "Cluster").
+/// The room's shared log when several gateway nodes serve one room (docs/ARCHITECTURE.md, "Cluster").
 /// A node's handler checks a frame against its replica of the room and submits a command; the
 /// bus decides it once for the whole cluster (a name is claimed or refused, a public message gets
 /// its `seq`) and hands the resulting event to every node's handler, in one order everywhere.

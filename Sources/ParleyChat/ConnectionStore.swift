@@ -5,7 +5,7 @@ public struct ChatMember: Sendable, Equatable {
     public let id: ConnectionID
     public let feed: PresenceFeed
     public var name: ChatName?
-    /// The recipient's own counter for private messages (PROTOCOL.md: starts at 1).
+    /// The recipient's own counter for private messages (docs/PROTOCOL.md: starts at 1).
     public var privateSeq: UInt64 = 0
     /// Held by this node (posts reach it); false for another node's member seen through the
     /// cluster, and for a local member whose socket is gone but whose leave is not yet applied.

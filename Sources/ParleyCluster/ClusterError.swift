@@ -3,7 +3,6 @@ public enum ClusterError: Error, CustomStringConvertible {
     case unreachable(url: String, reason: String)
     case schemaTooNew(found: Int, known: Int)
     case noFreeNodeTag
-    case nodeTagTaken(node: String, tag: Int)
 
     public var description: String {
         switch self {
@@ -13,8 +12,6 @@ public enum ClusterError: Error, CustomStringConvertible {
             "the database's cluster schema is version \(found), newer than this parley's \(known): upgrade this node"
         case .noFreeNodeTag:
             "the cluster already has 255 live nodes"
-        case .nodeTagTaken(let node, let tag):
-            "node \(node)'s tag \(tag) was given to another node while it was away: restart it"
         }
     }
 }

@@ -5,7 +5,7 @@ import ParleyProtocol
 import PostgresNIO
 import Synchronization
 
-/// The room's log on PostgreSQL (ARCHITECTURE.md, "Cluster"). Two connections per node: one runs
+/// The room's log on PostgreSQL (docs/ARCHITECTURE.md, "Cluster"). Two connections per node: one runs
 /// this node's commands, one at a time in submission order (so a client's `setName` is decided
 /// before its next `sendPublic`); the other LISTENs to the room's channel and this node's own
 /// channel and applies what arrives, in arrival order (NOTIFY delivers in commit order).
@@ -132,7 +132,7 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
                 try await connection.run(statement(for: command), logger: logger)
             } catch let error as PSQLError where error.sqlState == PSQLError.uniqueViolation {
                 if case .claim(_, let name) = command {
-                    room.refuse(command, because: ProtocolError(.nameTaken, "\"\(name.display)\" is taken", action: "setName"))
+                    room.refuse(command, because: ProtocolError(.nameTaken, "\"\(name.display)\" is taken", action: ActionName.setName))
                 }
             } catch let error as PSQLError where error.sqlState != nil {
                 logger.error("cluster statement refused", metadata: ["error": "\(describe(error))"])
@@ -186,10 +186,10 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
     private static func unavailable(for command: RoomCommand) -> ProtocolError {
         let action =
             switch command {
-            case .claim: "setName"
-            case .publicMessage: "sendPublic"
-            case .privateMessage: "sendPrivate"
-            case .leave: "$disconnect"
+            case .claim: ActionName.setName
+            case .publicMessage: ActionName.sendPublic
+            case .privateMessage: ActionName.sendPrivate
+            case .leave: ActionName.disconnect
             }
         return ProtocolError(.unavailable, "the cluster's database is unreachable; try again shortly", action: action)
     }
@@ -303,7 +303,7 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
                     .claim(id, name),
                     because: ProtocolError(
                         .nameTaken, "while this node was cut off, \"\(name.display)\" was taken on another node; choose another name",
-                        action: "setName"))
+                        action: ActionName.setName))
             }
         }
         let liveIDs = Set(live.map { Int64(bitPattern: $0.id.rawValue) })

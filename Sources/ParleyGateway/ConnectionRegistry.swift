@@ -6,7 +6,7 @@ import Synchronization
 
 /// Every open WebSocket connection, by id, and the management API's `Connections`.
 ///
-/// The fan-out hot path (ARCHITECTURE.md, "Fan-out"): a post frames its payload once, buckets the
+/// The fan-out hot path (docs/ARCHITECTURE.md, "The fan-out, step by step"): a post frames its payload once, buckets the
 /// recipients by the event loop that owns them (the loop index is in the id, so no lookup), and
 /// hops to each loop once; there the frame is written to each local channel. No task, await or
 /// allocation per recipient, beyond the bucket arrays' growth.

@@ -52,7 +52,7 @@ public final class GatewayMetrics: Sendable {
         for route in routes.sorted() {
             byRoute[route] = CoreMetrics.Counter(label: "parley_messages_in_total", dimensions: [("route", route)], factory: factory)
         }
-        let other = CoreMetrics.Counter(label: "parley_messages_in_total", dimensions: [("route", "$default")], factory: factory)
+        let other = CoreMetrics.Counter(label: "parley_messages_in_total", dimensions: [("route", ActionName.defaultRoute)], factory: factory)
         return MessageCounters(byRoute: byRoute, other: other)
     }
 

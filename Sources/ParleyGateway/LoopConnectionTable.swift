@@ -21,7 +21,7 @@ struct LoopBoundTable: @unchecked Sendable {
 /// The connections one event loop owns; touched only on that loop (but `pendingDeliveries`).
 ///
 /// When several broadcasts reach a loop in one burst, a connection's frames should leave in one
-/// `writev`, not one syscall each (ARCHITECTURE.md, "Fan-out", principle 5). So a delivery only
+/// `writev`, not one syscall each (docs/ARCHITECTURE.md, "The fan-out, step by step", step 5). So a delivery only
 /// queues its frame on each channel; the delivery that finds no other one queued behind it (the
 /// last of a burst) flushes every channel with frames waiting. At low rates that is every
 /// delivery, flushed at once; under load, bursts leave together. Measured with 1,000 clients

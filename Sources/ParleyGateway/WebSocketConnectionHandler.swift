@@ -188,7 +188,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
         if isText && !checkedText && String(validating: message.readableBytesView, as: UTF8.self) == nil {
             return failText()
         }
-        // The rate check counts every frame, answered or not (PROTOCOL.md).
+        // The rate check counts every frame, answered or not (docs/PROTOCOL.md).
         let overRate = !inboundBudget.take()
         if overRate {
             strikes += 1

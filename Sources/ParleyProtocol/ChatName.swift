@@ -1,6 +1,6 @@
 import Foundation
 
-/// The naming rules of PROTOCOL.md: trimmed, 1–32 Unicode scalars, no control characters;
+/// The naming rules of docs/PROTOCOL.md: trimmed, 1–32 Unicode scalars, no control characters;
 /// compared case-insensitively by Unicode case folding, displayed as its owner spelled it.
 public struct ChatName: Sendable, Hashable {
     public static let maximumScalars = 32
@@ -14,14 +14,14 @@ public struct ChatName: Sendable, Hashable {
         let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         let scalars = trimmed.unicodeScalars
         if scalars.isEmpty {
-            throw ProtocolError(.invalidName, "the name is empty", action: "setName")
+            throw ProtocolError(.invalidName, "the name is empty", action: ActionName.setName)
         }
         if scalars.count > Self.maximumScalars {
             throw ProtocolError(
-                .invalidName, "the name is longer than \(Self.maximumScalars) characters", action: "setName")
+                .invalidName, "the name is longer than \(Self.maximumScalars) characters", action: ActionName.setName)
         }
         if scalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw ProtocolError(.invalidName, "the name contains control characters", action: "setName")
+            throw ProtocolError(.invalidName, "the name contains control characters", action: ActionName.setName)
         }
         self.display = trimmed
         self.key = Self.foldedKey(trimmed)

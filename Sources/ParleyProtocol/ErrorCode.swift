@@ -1,4 +1,4 @@
-/// The `error.code` values of PROTOCOL.md, in the order the checks run.
+/// The `error.code` values of docs/PROTOCOL.md, in the order the checks run.
 public enum ErrorCode: String, Sendable, CaseIterable {
     case invalidJSON = "invalid_json"
     case unknownAction = "unknown_action"

@@ -28,7 +28,7 @@ public struct InboundFrame: Sendable, Equatable {
 
     /// The `action` when it is a string (the managed API's `$request.body.action`), else nil.
     public var action: String? {
-        if case .string(let action) = fields["action"] { return action }
+        if case .string(let action) = fields[ActionName.Field.action] { return action }
         return nil
     }
 

@@ -45,7 +45,7 @@ public struct MessageEvent: Sendable {
     public let connectionID: ConnectionID
     public let selection: RouteSelection
     /// The gateway's inbound rate limiter found this frame over budget. The handler answers
-    /// `rate_limited` only when no earlier check already failed (PROTOCOL.md's check order).
+    /// `rate_limited` only when no earlier check already failed (docs/PROTOCOL.md, "Errors": the check order).
     public let overRate: Bool
 
     public init(connectionID: ConnectionID, selection: RouteSelection, overRate: Bool) {

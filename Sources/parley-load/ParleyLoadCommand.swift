@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import ParleyLoad
 
-/// Exit codes other tools and CI rely on (LOAD.md): 0 ran and every threshold held; 99 a
+/// Exit codes other tools and CI rely on (docs/LOAD.md): 0 ran and every threshold held; 99 a
 /// threshold or a compare tolerance failed; 2 bad scenario or arguments; 1 anything else.
 enum LoadExit {
     static let thresholdFailed: Int32 = 99

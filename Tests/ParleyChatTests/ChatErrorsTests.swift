@@ -2,7 +2,7 @@ import Testing
 import ParleyChat
 import ParleyProtocol
 
-/// Every error code, in PROTOCOL.md's check order, to the sender only.
+/// Every error code, in docs/PROTOCOL.md's check order, to the sender only.
 @Suite struct ChatErrorsTests {
     func errorCode(_ text: String) -> String? {
         guard let start = text.range(of: #""code":""#) else { return nil }

@@ -2,7 +2,7 @@ import Testing
 import ParleyChat
 import ParleyProtocol
 
-/// The route logic without sockets: PROTOCOL.md's route and outbound tables.
+/// The route logic without sockets: docs/PROTOCOL.md's route and outbound tables.
 @Suite struct ChatRoutesTests {
     @Test func joinSendsMembersThenJoinedToEveryNamedConnection() {
         let chat = ChatFixture()

@@ -1,6 +1,6 @@
 import Testing
 
-/// PROTOCOL.md's route and outbound tables over real sockets, byte for byte.
+/// docs/PROTOCOL.md's route and outbound tables over real sockets, byte for byte.
 @Suite(.timeLimit(.minutes(1))) struct RouteTableTests {
     let publicHi = #"{"publicMessage":"alice: hi","from":"alice","text":"hi","seq":1,"ts":"#
 

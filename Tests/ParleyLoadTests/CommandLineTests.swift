@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// `parley-load` as CI calls it: exit codes and messages (LOAD.md's contract).
+/// `parley-load` as CI calls it: exit codes and messages (docs/LOAD.md's contract).
 @Suite(.timeLimit(.minutes(2))) struct CommandLineTests {
     struct Outcome {
         let status: Int32

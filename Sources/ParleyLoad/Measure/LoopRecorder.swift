@@ -28,7 +28,6 @@ final class LoopRecorder {
     private(set) var duplicates: [Int] = []
     /// Per phase: deliveries to clients that were not members when the message was due.
     private(set) var unexpected: [Int] = []
-    private(set) var foreign = 0
     /// Per message (by seq): expected deliveries seen, and the last one's receive time.
     private(set) var perMessageCount: [UInt32] = []
     private(set) var perMessageLast: [UInt64] = []
@@ -82,10 +81,8 @@ final class LoopRecorder {
 
     /// One token seen by `client` at `now`.
     func recordDelivery(_ token: ProbeToken, client: LoadClient, now: UInt64) {
-        guard token.run == runID, let clock else {
-            foreign += 1
-            return
-        }
+        // Another run's token (a second harness on the same server) is not this run's to count.
+        guard token.run == runID, let clock else { return }
         let phase = clock.phase(of: token.scheduledNanos)
         guard client.markSeen(token.seq) else {
             duplicates[phase] += 1
@@ -116,7 +113,7 @@ final class LoopRecorder {
     func snapshot() -> LoopMeasurements {
         LoopMeasurements(
             fanout: fanout, sendLag: sendLag, received: received, duplicates: duplicates, unexpected: unexpected,
-            foreign: foreign, perMessageCount: perMessageCount, perMessageLast: perMessageLast, seconds: seconds,
+            perMessageCount: perMessageCount, perMessageLast: perMessageLast, seconds: seconds,
             sent: sent, connect: connect, framesReceived: framesReceived, bytesReceived: bytesReceived,
             presenceComplete: presenceComplete)
     }
@@ -129,7 +126,6 @@ struct LoopMeasurements: Sendable {
     var received: [Int]
     var duplicates: [Int]
     var unexpected: [Int]
-    var foreign: Int
     var perMessageCount: [UInt32]
     var perMessageLast: [UInt64]
     var seconds: [LoopRecorder.Second]

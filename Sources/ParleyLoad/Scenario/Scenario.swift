@@ -1,4 +1,4 @@
-/// One load run, as written in a scenario file (LOAD.md, "Scenario file").
+/// One load run, as written in a scenario file (docs/LOAD.md, "Scenario file").
 public struct Scenario: Codable, Sendable, Equatable {
     public enum Target: Codable, Sendable, Equatable {
         /// A gateway started inside the load process on a free loopback port.

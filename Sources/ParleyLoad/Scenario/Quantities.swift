@@ -33,10 +33,6 @@ public enum Quantities {
         return "\(trimmed(micros / 1_000_000, digits: 2))s"
     }
 
-    public static func formatSeconds(_ seconds: Double) -> String {
-        seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(trimmed(seconds, digits: 2))s"
-    }
-
     static func trimmed(_ value: Double, digits: Int) -> String {
         var text = String(format: "%.\(digits)f", value)
         if text.contains(".") {

@@ -29,7 +29,7 @@ enum PresenceChange: Sendable {
 }
 
 /// The changes of one coalescing window, and where in it each newcomer joined: a connection
-/// receives presence only for changes from its own join on (PROTOCOL.md, "Precise rules").
+/// receives presence only for changes from its own join on (docs/PROTOCOL.md, "Presence").
 struct PresenceBatch: Sendable {
     private(set) var changes: [PresenceChange] = []
     private var joinIndex: [ConnectionID: Int] = [:]

@@ -19,19 +19,13 @@ public struct LoadTest: Sendable {
         /// wss:// targets: accept any certificate (self-signed, expired, another host's). Said
         /// loudly in the report.
         public var tlsInsecure = false
+        /// Event loops to run the clients on instead of making `eventLoops` of its own: for
+        /// programs that embed the harness and already have a group. The caller owns it (and
+        /// shuts it down); `eventLoops` is ignored.
+        public var eventLoopGroup: MultiThreadedEventLoopGroup?
 
         public init() {}
     }
-
-    /// The harness's event loops while a run is going (tests stall them on purpose).
-    public static var runningGroups: [MultiThreadedEventLoopGroup] { running.withLock { $0.map(\.group) } }
-
-    /// The event loops of the running test whose scenario has this name (tests running in
-    /// parallel each stall their own).
-    public static func runningGroup(scenario name: String) -> MultiThreadedEventLoopGroup? {
-        running.withLock { $0.first { $0.scenario == name }?.group }
-    }
-    private static let running = Mutex<[(scenario: String, group: MultiThreadedEventLoopGroup)]>([])
 
     public let scenario: Scenario
     public let source: String
@@ -89,16 +83,15 @@ public struct LoadTest: Sendable {
             resolved.append(url)
         }
         let tls = resolved.contains(where: \.isSecure) ? try makeTLSContext() : nil
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoops))
-        Self.running.withLock { $0.append((scenario.name, group)) }
-        defer { Self.running.withLock { $0.removeAll { $0.group === group } } }
+        let ownsGroup = options.eventLoopGroup == nil
+        let group = options.eventLoopGroup ?? MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoops))
         let harness = Harness(test: self, targets: resolved, group: group, tls: tls, startedAt: Date())
         do {
             let result = try await body(harness)
-            try? await group.shutdownGracefully()
+            if ownsGroup { try? await group.shutdownGracefully() }
             return result
         } catch {
-            try? await group.shutdownGracefully()
+            if ownsGroup { try? await group.shutdownGracefully() }
             throw error
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
 import Histogram
 
-/// The JSON report of `parley-load run` (LOAD.md, "Report"). Versioned; holds the scenario as
+/// The JSON report of `parley-load run` (docs/LOAD.md, "Report"). Versioned; holds the scenario as
 /// run, the environment, and per phase the histograms themselves so reports can be merged or
 /// re-analysed, with their percentiles, counters, verdicts and a per-second series.
 public struct LoadReport: Codable, Sendable {

@@ -1,0 +1,222 @@
+import ParleyProtocol
+
+/// The chat room as a value (SwiftNIO's state-machine style): its members, `seq`, presence and
+/// the frames parked behind a name claim. Every change goes decide → apply: a frame is checked
+/// against the room and becomes a `RoomCommand`; the command is decided — by the in-process
+/// decider on a single node, by the cluster's database otherwise — into a `RoomEvent`; applying
+/// the event changes the room. Nothing here performs anything: each call returns `RoomEffect`s.
+public struct Room: Sendable {
+    private(set) var store: any ConnectionStore
+    /// The last public `seq` applied.
+    private(set) var publicSeq: UInt64 = 0
+    private var presence = RoomPresence()
+    /// Connections whose name is being decided, with the frames they sent meanwhile: those wait,
+    /// so that a `sendPublic` right after `setName` is judged after the name.
+    private var parked: [ConnectionID: [MessageEvent]] = [:]
+    /// True when a cluster bus decides commands; false when this room decides them itself.
+    private let decidedElsewhere: Bool
+    private let configuration: ChatConfiguration
+    private let clockMillis: @Sendable () -> Int64
+
+    public init(
+        store: any ConnectionStore, configuration: ChatConfiguration, decidedByCluster: Bool,
+        clockMillis: @escaping @Sendable () -> Int64
+    ) {
+        self.store = store
+        self.configuration = configuration
+        self.decidedElsewhere = decidedByCluster
+        self.clockMillis = clockMillis
+    }
+
+    // MARK: connections
+
+    mutating func connect(_ id: ConnectionID, feed: PresenceFeed) {
+        store.add(id, feed: feed)
+    }
+
+    mutating func disconnect(_ id: ConnectionID) -> [RoomEffect] {
+        let wasClaiming = parked.removeValue(forKey: id) != nil
+        guard wasClaiming || store.member(id)?.name != nil else {
+            _ = store.remove(id)
+            return []
+        }
+        // The room keeps the name until the leave is decided, on every node alike.
+        store.detachLocal(id)
+        return submit(.leave(id))
+    }
+
+    // MARK: routes (decide)
+
+    mutating func receive(_ event: MessageEvent) -> [RoomEffect] {
+        let id = event.connectionID
+        if !parked.isEmpty, parked[id] != nil {
+            parked[id]!.append(event)
+            return []
+        }
+        let outcome: Result<[RoomEffect], ProtocolError>
+        switch event.selection {
+        case .route(ActionName.setName, let frame): outcome = setName(frame, from: id, overRate: event.overRate)
+        case .route(ActionName.sendPublic, let frame): outcome = sendPublic(frame, from: id, overRate: event.overRate)
+        case .route(ActionName.sendPrivate, let frame): outcome = sendPrivate(frame, from: id, overRate: event.overRate)
+        case .route(let action, _):
+            outcome = .failure(ProtocolError(.unknownAction, "no route for action \"\(action)\"", action: action))
+        case .invalidJSON, .unknownAction:
+            outcome = .failure(event.selection.defaultRouteError)
+        }
+        switch outcome {
+        case .success(let effects): return effects
+        case .failure(let error): return [.error(error, to: id)]
+        }
+    }
+
+    private mutating func setName(_ frame: InboundFrame, from id: ConnectionID, overRate: Bool)
+        -> Result<[RoomEffect], ProtocolError>
+    {
+        let name: ChatName
+        switch RouteChecks.name(frame) {
+        case .failure(let error): return .failure(error)
+        case .success(let valid): name = valid
+        }
+        if let owner = store.member(namedKey: name.key), owner.id != id { return .failure(RouteChecks.nameTaken(name)) }
+        if overRate { return .failure(RouteChecks.rateLimited(ActionName.setName)) }
+        // Unchanged needs nobody's agreement.
+        if store.member(id)?.name?.display == name.display { return .success([]) }
+        parked[id] = []
+        return .success(submit(.claim(id, name)))
+    }
+
+    private mutating func sendPublic(_ frame: InboundFrame, from id: ConnectionID, overRate: Bool)
+        -> Result<[RoomEffect], ProtocolError>
+    {
+        let text: String
+        switch RouteChecks.message(frame, action: ActionName.sendPublic, maximumScalars: configuration.maximumMessageScalars) {
+        case .failure(let error): return .failure(error)
+        case .success(let valid): text = valid
+        }
+        guard let sender = store.member(id)?.name else { return .failure(RouteChecks.notNamed(ActionName.sendPublic)) }
+        if overRate { return .failure(RouteChecks.rateLimited(ActionName.sendPublic)) }
+        return .success(submit(.publicMessage(sender: id, from: sender, text: text, timestampMillis: clockMillis())))
+    }
+
+    private mutating func sendPrivate(_ frame: InboundFrame, from id: ConnectionID, overRate: Bool)
+        -> Result<[RoomEffect], ProtocolError>
+    {
+        let text: String
+        switch RouteChecks.message(frame, action: ActionName.sendPrivate, maximumScalars: configuration.maximumMessageScalars) {
+        case .failure(let error): return .failure(error)
+        case .success(let valid): text = valid
+        }
+        let to: String
+        switch frame.requiredString(ActionName.Field.to) {
+        case .failure(let error): return .failure(error)
+        case .success(let value): to = value
+        }
+        guard let sender = store.member(id)?.name else { return .failure(RouteChecks.notNamed(ActionName.sendPrivate)) }
+        guard let recipient = store.member(namedKey: ChatName.foldedKey(to)) else {
+            return .failure(RouteChecks.unknownRecipient(to))
+        }
+        if overRate { return .failure(RouteChecks.rateLimited(ActionName.sendPrivate)) }
+        let now = clockMillis()
+        // A recipient on this node needs nobody's agreement: only another node's goes through the bus.
+        if recipient.isLocal {
+            return .success(apply(.privateMessage(to: recipient.id, from: sender.display, text: text, timestampMillis: now)))
+        }
+        return .success(submit(.privateMessage(sender: id, to: recipient.id, from: sender, text: text, timestampMillis: now)))
+    }
+
+    /// Hands a command to whoever decides: the bus (an effect), or this process at once.
+    private mutating func submit(_ command: RoomCommand) -> [RoomEffect] {
+        if decidedElsewhere { return [.submit(command)] }
+        switch InProcessDecider.decide(command, in: store, lastSeq: publicSeq) {
+        case .event(let event): return apply(event)
+        case .refused(let error): return refuse(command, because: error)
+        }
+    }
+
+    // MARK: decisions (apply)
+
+    /// One decided event, the same way on every node.
+    public mutating func apply(_ event: RoomEvent) -> [RoomEffect] {
+        switch event {
+        case .named(let id, let name):
+            if store.member(id) == nil { store.addRemote(id) }
+            var effects = applyName(name, to: id)
+            for parkedEvent in parked.removeValue(forKey: id) ?? [] { effects += receive(parkedEvent) }
+            return effects
+        case .left(let id):
+            if let member = store.member(id), member.isLocal, let name = member.name {
+                // The cluster took this node for dead and reaped a member that is still here:
+                // it stays, and is registered again.
+                return submit(.claim(id, name))
+            }
+            guard let gone = store.remove(id), let name = gone.name else { return [] }
+            return presence.record(.left(name.display), by: id, window: configuration.presenceWindow)
+        case .publicMessage(let from, let text, let seq, let timestampMillis):
+            publicSeq = seq
+            let message = OutboundEvent.publicMessage(from: from, text: text, seq: seq, timestampMillis: timestampMillis)
+            return [.broadcast(message.encode(), to: store.namedIDs)]
+        case .privateMessage(let to, let from, let text, let timestampMillis):
+            guard store.member(to)?.isLocal == true else { return [] }
+            let seq = store.nextPrivateSeq(for: to)
+            let message = OutboundEvent.privateMessage(from: from, text: text, seq: seq, timestampMillis: timestampMillis)
+            return [.post(message.encode(), to: to)]
+        }
+    }
+
+    /// Gives the name and announces the join or rename.
+    private mutating func applyName(_ name: ChatName, to id: ConnectionID) -> [RoomEffect] {
+        switch store.claim(name, for: id) {
+        case .taken:
+            // The decider checked the name; only a stale replica can disagree.
+            return [.warning("replica disagrees with the cluster on the name \"\(name.display)\"")]
+        case .unchanged:
+            return []
+        case .renamed(let previous):
+            return presence.record(.renamed(from: previous, to: name.display), by: id, window: configuration.presenceWindow)
+        case .joined:
+            var effects = presence.record(.joined(name.display), by: id, window: configuration.presenceWindow)
+            if let member = store.member(id), member.isLocal, member.feed == .delta {
+                // delta's one snapshot, which already holds its own join.
+                effects.append(.post(OutboundEvent.members(store.namedDisplayNames).encode(), to: id))
+            }
+            return effects
+        }
+    }
+
+    /// A command the decider refused: the error to its requester, and a refused claim releases
+    /// the frames parked behind it.
+    public mutating func refuse(_ command: RoomCommand, because error: ProtocolError) -> [RoomEffect] {
+        let id = command.requester
+        var effects: [RoomEffect] = [.error(error, to: id)]
+        guard case .claim = command else { return effects }
+        for parkedEvent in parked.removeValue(forKey: id) ?? [] { effects += receive(parkedEvent) }
+        return effects
+    }
+
+    /// The whole room as the cluster holds it, after (re)connecting; `full` clients get it.
+    public mutating func resynchronize(named: [(id: ConnectionID, name: ChatName)]) -> [RoomEffect] {
+        store.replaceRoom(with: named)
+        guard store.namedCount <= configuration.presenceLimit else { return [] }
+        return [.postToEach(OutboundEvent.members(store.namedDisplayNames).encode(), to: store.namedIDs(feed: .full))]
+    }
+
+    /// This node's named members, to register again after the database came back.
+    var localNamedMembers: [(id: ConnectionID, name: ChatName)] {
+        store.namedIDs.compactMap { id in store.member(id)?.name.map { (id, $0) } }
+    }
+
+    /// The database is unreachable: a public message reaches this node's members only.
+    public mutating func applyLocally(_ command: RoomCommand) -> [RoomEffect] {
+        guard case .publicMessage(_, let from, let text, let timestampMillis) = command else { return [] }
+        return apply(.publicMessage(from: from.display, text: text, seq: publicSeq + 1, timestampMillis: timestampMillis))
+    }
+
+    // MARK: time
+
+    mutating func fire(_ timer: RoomTimer, now: ContinuousClock.Instant) -> [RoomEffect] {
+        switch timer {
+        case .flushPresence: presence.flush(store, configuration, now: now)
+        case .membersOnline: presence.membersOnlineTimerFired(store, configuration, now: now)
+        }
+    }
+}
