@@ -61,7 +61,8 @@ public struct Room: Sendable {
         case .route(let action, _):
             outcome = .failure(ProtocolError(.unknownAction, "no route for action \"\(action)\"", action: action))
         case .invalidJSON, .unknownAction:
-            outcome = .failure(event.selection.defaultRouteError)
+            guard let error = event.selection.defaultRouteError else { return [] }
+            outcome = .failure(error)
         }
         switch outcome {
         case .success(let effects): return effects

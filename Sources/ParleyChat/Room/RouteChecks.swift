@@ -22,7 +22,7 @@ enum RouteChecks {
     /// A name, validated by the naming rules (docs/PROTOCOL.md, "Names and messages").
     static func name(_ frame: InboundFrame) -> Result<ChatName, ProtocolError> {
         frame.requiredString(ActionName.Field.name).flatMap { raw in
-            do { return .success(try ChatName(validating: raw)) } catch { return .failure(error) }
+            Result<ChatName, ProtocolError> { () throws(ProtocolError) in try ChatName(validating: raw) }
         }
     }
 
