@@ -1,0 +1,129 @@
+import Logging
+import ParleyChat
+import ParleyProtocol
+import PostgresNIO
+
+/// Keeps the node connected: two connections per session (commands, and LISTEN), reconnects
+/// with backoff, and after each (re)connect registers this node's live members again, removes
+/// the rows of those that left meanwhile and takes the room afresh — only then do commands run
+/// and notifications apply.
+struct ClusterSession: Sendable {
+    let link: BusLink
+    let settings: ClusterSettings
+    let tag: UInt8
+    let logger: Logger
+    let listener: NotificationListener
+
+    private struct SessionEnded: Error, CustomStringConvertible {
+        var description: String { "a connection to the database closed" }
+    }
+
+    func keepConnected() async {
+        var attempt = 0
+        while !Task.isCancelled {
+            do {
+                link.note("session", "connecting")
+                try await session { attempt = 0 }
+            } catch is CancellationError {
+                return
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("cluster session ended", metadata: ["error": "\(describe(error))"])
+            }
+            link.release()
+            let delay = min(settings.maximumBackoff, .milliseconds(100) * (1 << min(attempt, 10)))
+            attempt += 1
+            link.note("session", "waiting \(delay) to reconnect")
+            try? await Task.sleep(for: delay)
+        }
+    }
+
+    /// One connected stretch, until a connection closes.
+    private func session(connected: () -> Void) async throws {
+        let commandConnection = try await NodeRegistration.connect(settings.url, logger: logger)
+        let listenConnection: PostgresConnection
+        do {
+            listenConnection = try await NodeRegistration.connect(settings.url, logger: logger)
+        } catch {
+            try? await commandConnection.close()
+            throw error
+        }
+        do {
+            try await serve(commandConnection, listenConnection, onUp: connected)
+        } catch {
+            link.note("session", "closing its connections")
+            // Nobody picks the command connection up any more once it is being closed.
+            link.release(commandConnection)
+            // Awaited, not fired and forgotten: postgres-nio asserts that a connection is
+            // closed, not merely closing, when its last reference goes.
+            try? await commandConnection.close()
+            try? await listenConnection.close()
+            throw error
+        }
+    }
+
+    private func serve(
+        _ commandConnection: PostgresConnection, _ listenConnection: PostgresConnection, onUp connected: () -> Void
+    ) async throws {
+        let (notifications, sink) = AsyncStream.makeStream(of: String.self)
+        for channel in [RoomSQL.roomChannel, RoomSQL.nodeChannel(tag: tag)] {
+            listenConnection.addListener(channel: channel) { _, notification in sink.yield(notification.payload) }
+        }
+        listenConnection.closeFuture.whenComplete { _ in sink.finish() }
+        commandConnection.closeFuture.whenComplete { _ in sink.finish() }
+        link.note("session", "listening")
+        try await listenConnection.run("LISTEN parley_room", logger: logger)
+        try await listenConnection.run(PostgresQuery(unsafeSQL: "LISTEN \(RoomSQL.nodeChannel(tag: tag))"), logger: logger)
+
+        link.note("session", "registering again")
+        try await reregister(on: commandConnection)
+        link.note("session", "resynchronizing")
+        try await resynchronize(on: commandConnection)
+        link.connected(commandConnection)
+        connected()
+        logger.info("cluster connected", metadata: ["node": "\(settings.nodeName)"])
+
+        // Applied only now, after the snapshot: anything committed meanwhile is applied on top
+        // of it (events are idempotent against a snapshot that already holds them).
+        link.note("session", "applying notifications")
+        for await payload in notifications {
+            await listener.handle(payload, fetchingOn: listenConnection)
+        }
+        if Task.isCancelled { throw CancellationError() }
+        throw SessionEnded()
+    }
+
+    /// This node's row, its live named connections (again: the database may have lost them or
+    /// reaped them), and the removal of its rows whose connections closed while it was away.
+    private func reregister(on connection: PostgresConnection) async throws {
+        try await Heartbeat.beat(settings.nodeName, tag: tag, on: connection, logger: logger)
+        guard let room = link.room else { return }
+        let live = room.localNamedMembers()
+        for (id, name) in live {
+            do {
+                try await connection.run(RoomSQL.claim(id, name: name, node: settings.nodeName), logger: logger)
+            } catch let error as PSQLError where error.sqlState == PSQLError.uniqueViolation {
+                room.refuse(
+                    .claim(id, name),
+                    because: ProtocolError(
+                        .nameTaken, "while this node was cut off, \"\(name.display)\" was taken on another node; choose another name",
+                        action: ActionName.setName))
+            }
+        }
+        let liveIDs = Set(live.map { Int64(bitPattern: $0.id.rawValue) })
+        let stale = try await connection.column(Int64.self, of: RoomSQL.rows(of: settings.nodeName), logger: logger)
+            .filter { !liveIDs.contains($0) }
+        for id in stale {
+            try await connection.run(RoomSQL.leave(ConnectionID(rawValue: UInt64(bitPattern: id))), logger: logger)
+        }
+    }
+
+    private func resynchronize(on connection: PostgresConnection) async throws {
+        var named: [(id: ConnectionID, name: ChatName)] = []
+        for (id, name) in try await connection.columns((Int64.self, String.self), of: RoomSQL.room, logger: logger) {
+            guard let name = try? ChatName(validating: name) else { continue }
+            named.append((ConnectionID(rawValue: UInt64(bitPattern: id)), name))
+        }
+        link.room?.resynchronize(named: named)
+    }
+}

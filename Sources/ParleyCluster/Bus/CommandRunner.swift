@@ -1,0 +1,77 @@
+import Logging
+import ParleyChat
+import ParleyProtocol
+import PostgresNIO
+
+/// Runs this node's room commands on the command connection, one at a time in submission order
+/// (so a client's `setName` is decided before its next `sendPublic`). While the database is
+/// unreachable: public messages reach this node's members only, names and cross-node private
+/// messages are refused with `unavailable`, and leaves are settled when the node is back.
+struct CommandRunner: Sendable {
+    let link: BusLink
+    let settings: ClusterSettings
+    let logger: Logger
+
+    func run(_ commands: AsyncStream<RoomCommand>) async {
+        link.note("commands", "waiting")
+        for await command in commands {
+            link.note("commands", "running a statement")
+            defer { link.note("commands", "waiting") }
+            guard let room = link.room else { continue }
+            guard let connection = await link.connection(within: settings.commandGrace) else {
+                actWhileDisconnected(command, room: room)
+                continue
+            }
+            do {
+                try await connection.run(statement(for: command), logger: logger)
+            } catch let error as PSQLError where error.sqlState == PSQLError.uniqueViolation {
+                if case .claim(_, let name) = command {
+                    room.refuse(command, because: ProtocolError(.nameTaken, "\"\(name.display)\" is taken", action: ActionName.setName))
+                }
+            } catch let error as PSQLError where error.sqlState != nil {
+                logger.error("cluster statement refused", metadata: ["error": "\(describe(error))"])
+                room.refuse(command, because: Self.unavailable(for: command))
+            } catch {
+                logger.warning("cluster database connection lost", metadata: ["error": "\(describe(error))"])
+                link.abandon(connection)
+                actWhileDisconnected(command, room: room)
+            }
+        }
+        link.markCommandsDone()
+    }
+
+    private func statement(for command: RoomCommand) -> PostgresQuery {
+        switch command {
+        case .claim(let id, let name):
+            RoomSQL.claim(id, name: name, node: settings.nodeName)
+        case .leave(let id):
+            RoomSQL.leave(id)
+        case .publicMessage(_, let from, let text, let timestampMillis):
+            RoomSQL.publicMessage(from: from.display, text: text, timestampMillis: timestampMillis)
+        case .privateMessage(_, let to, let from, let text, let timestampMillis):
+            RoomSQL.privateMessage(to: to, from: from.display, text: text, timestampMillis: timestampMillis)
+        }
+    }
+
+    private func actWhileDisconnected(_ command: RoomCommand, room: any ClusterRoom) {
+        switch command {
+        case .publicMessage:
+            room.applyLocally(command)
+        case .claim, .privateMessage:
+            room.refuse(command, because: Self.unavailable(for: command))
+        case .leave:
+            break
+        }
+    }
+
+    private static func unavailable(for command: RoomCommand) -> ProtocolError {
+        let action =
+            switch command {
+            case .claim: ActionName.setName
+            case .publicMessage: ActionName.sendPublic
+            case .privateMessage: ActionName.sendPrivate
+            case .leave: ActionName.disconnect
+            }
+        return ProtocolError(.unavailable, "the cluster's database is unreachable; try again shortly", action: action)
+    }
+}
