@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PORT ?= 8080
 
-.PHONY: build release test self-contained run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
+.PHONY: build release test self-contained xcheck xcheck-gate run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
 
 build:
 	$(SWIFT) build
@@ -21,6 +21,7 @@ test: self-contained postgres
 	$(MAKE) browser-test
 	$(MAKE) conformance
 	$(MAKE) perf-gate
+	$(MAKE) xcheck-gate
 
 # Nothing in the repository may read a path outside it, or cite a document it lacks; the
 # checker first proves on planted offences that it catches them.
@@ -63,6 +64,18 @@ conformance: release
 # lost delivery. Release builds; the reference server is compiled from Benchmarks/reference/.
 perf-gate: release
 	python3 Benchmarks/compare_servers.py --gate
+
+# parley-load checked against a client it did not write: the C probe client
+# (Benchmarks/reference/probe-client.c) and parley-load, alternating, on the C reference server
+# and on `parley serve`: p50, p99, counts and CPU per received frame side by side (out/xcheck.*).
+xcheck: release
+	python3 Benchmarks/xcheck.py --out out
+
+# The small cross-check in make test: 200 clients; counts equal and complete, parley-load's p50
+# and p99 within XCHECK_MARGIN of the C client's (best of two rounds each).
+XCHECK_MARGIN ?= 2.0
+xcheck-gate: release
+	python3 Benchmarks/xcheck.py --gate --margin $(XCHECK_MARGIN)
 
 # The full side-by-side: C limit server, Python websockets peer (in a venv), parley serve, at
 # 1,000 and 5,000 clients, up to capacity, and 10,000 idle connections. Writes out/compare-servers.*

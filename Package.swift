@@ -161,6 +161,7 @@ let package = Package(
             dependencies: [
                 "ParleyGateway", "ParleyChat", "ParleyProtocol", "ParleyLoad", "ParleyTestSupport",
                 .product(name: "Collections", package: "swift-collections"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

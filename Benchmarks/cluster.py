@@ -14,28 +14,22 @@ as root. Nothing is left behind.
 """
 
 import argparse
-import html
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from orchestra import ROOT, free_port  # noqa: E402
+
 PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
 BUILD = os.environ.get("PARLEY_BUILD", os.path.join(ROOT, ".build", "release"))
 PARLEY = os.path.join(BUILD, "parley")
 LOAD = os.path.join(BUILD, "parley-load")
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Postgres:
@@ -195,11 +189,14 @@ def sweep(args):
     counts = [int(n) for n in args.nodes.split(",")]
     os.makedirs(args.out, exist_ok=True)
     rows = []
-    with tempfile.TemporaryDirectory(prefix="parley-sweep-") as directory:
-        steps = [(1, "memory")] + [(count, "postgres") for count in counts]
-        for count, store in steps:
-            print(f"  {count} node(s), {store} store ...", flush=True)
-            rows.append(sweep_step(count, store, args, directory))
+    # Every step's report is kept, an ordinary parley-load report; the page overlaying them is
+    # parley-load's own (`report --html`), not drawn here.
+    directory = os.path.join(args.out, "cluster-sweep")
+    os.makedirs(directory, exist_ok=True)
+    steps = [(1, "memory")] + [(count, "postgres") for count in counts]
+    for count, store in steps:
+        print(f"  {count} node(s), {store} store ...", flush=True)
+        rows.append(sweep_step(count, store, args, directory))
     baseline = rows[0]
     for row in rows:
         row["p99VsMemoryMs"] = row["p99Ms"] - baseline["p99Ms"]
@@ -226,43 +223,12 @@ def write_sweep(rows, args):
         f.write(text + "\n" + note)
     with open(os.path.join(args.out, "cluster-sweep.json"), "w") as f:
         json.dump({"rows": rows, "cores": os.cpu_count()}, f, indent=2)
-    with open(os.path.join(args.out, "cluster-sweep.html"), "w") as f:
-        f.write(sweep_html(headers, table, rows, note))
-    print(f"report: {args.out}/cluster-sweep.{{txt,json,html}}")
-
-
-def sweep_html(headers, table, rows, note):
-    """The table and the scaling curve (p50/p99 against nodes) as inline SVG."""
-    cluster = [r for r in rows if r["store"] == "postgres"]
-    width, height, pad = 520, 260, 50
-    top = max(r["p99Ms"] for r in rows) * 1.15 or 1
-    nodes = [r["nodes"] for r in cluster]
-    def x(n):
-        return pad + (width - 2 * pad) * (nodes.index(n) / max(1, len(nodes) - 1))
-    def y(ms):
-        return height - pad - (height - 2 * pad) * ms / top
-    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="fan-out latency against nodes">',
-           f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#333"/>',
-           f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="#333"/>']
-    for n in nodes:
-        svg.append(f'<text x="{x(n):.0f}" y="{height - pad + 18}" text-anchor="middle" font-size="12">{n}</text>')
-    for fraction in (0, 0.5, 1):
-        value = top * fraction
-        svg.append(f'<text x="{pad - 6}" y="{y(value) + 4:.0f}" text-anchor="end" font-size="11">{value:.0f} ms</text>')
-    for key, colour in (("p50Ms", "#2857c5"), ("p99Ms", "#b3261e")):
-        points = " ".join(f"{x(r['nodes']):.1f},{y(r[key]):.1f}" for r in cluster)
-        svg.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        svg.append(f'<text x="{width - pad + 4}" y="{y(cluster[-1][key]) + 4:.0f}" font-size="12" fill="{colour}">{key[:3]}</text>')
-    memory = rows[0]["p99Ms"]
-    svg.append(f'<line x1="{pad}" x2="{width - pad}" y1="{y(memory):.1f}" y2="{y(memory):.1f}" stroke="#999" stroke-dasharray="4 4"/>')
-    svg.append(f'<text x="{pad + 4}" y="{y(memory) - 4:.0f}" font-size="11" fill="#666">p99, one node without the bus</text>')
-    svg.append(f'<text x="{width / 2}" y="{height - 8}" text-anchor="middle" font-size="12">nodes</text></svg>')
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in table)
-    return f"""<!doctype html><meta charset="utf-8"><title>Parley cluster sweep</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2rem}}td,th{{padding:.2rem .6rem;text-align:right;border-bottom:1px solid #ddd}}</style>
-<h1>Parley cluster: fan-out against nodes</h1><p>{html.escape(note)}</p>{''.join(svg)}
-<table><tr>{head}</tr>{body}</table>"""
+    reports = [os.path.join(args.out, "cluster-sweep", f"{r['nodes']}-{r['store']}.json") for r in rows]
+    page = os.path.join(args.out, "cluster-sweep.html")
+    result = subprocess.run([LOAD, "report", *reports, "--html", page], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"cluster.py: parley-load report failed: {result.stderr or result.stdout}")
+    print(f"report: {args.out}/cluster-sweep.{{txt,json,html}} (every step's run overlaid), runs in {args.out}/cluster-sweep/")
 
 
 def main():

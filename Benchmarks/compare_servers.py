@@ -15,35 +15,15 @@ import argparse
 import html
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.path.join(ROOT, ".build")
-LOAD = os.path.join(BUILD, "release", "parley-load")
-PARLEY = os.path.join(BUILD, "release", "parley")
-IDEAL_SOURCE = os.path.join(ROOT, "Benchmarks", "reference", "limit-server.c")
-IDEAL = os.path.join(BUILD, "limit-server")
+from orchestra import LOAD, PARLEY, ROOT, BUILD, Server, build_c, limit_server, parley_server, pinned
+
 VENV = os.path.join(BUILD, "peer-venv")
 PEER = os.path.join(ROOT, "Benchmarks", "peers", "broadcast_peer.py")
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def pinned(core, command):
-    if shutil.which("taskset") and os.cpu_count() and os.cpu_count() > 1:
-        return ["taskset", "-c", str(core)] + command
-    return command
-
-
-def build_ideal():
-    if not os.path.exists(IDEAL) or os.path.getmtime(IDEAL) < os.path.getmtime(IDEAL_SOURCE):
-        subprocess.run(["cc", "-O2", "-Wall", "-o", IDEAL, IDEAL_SOURCE], check=True)
 
 
 def build_peer_venv():
@@ -53,47 +33,6 @@ def build_peer_venv():
     if subprocess.run([python, "-c", "import websockets"], capture_output=True).returncode != 0:
         subprocess.run([python, "-m", "pip", "install", "-q", "websockets>=13"], check=True)
     return python
-
-
-class Server:
-    """One server process on a loopback port, with its CPU time and resident memory."""
-
-    def __init__(self, name, command, port, url):
-        self.name, self.command, self.port, self.url = name, command, port, url
-        self.process = None
-
-    def __enter__(self):
-        self.process = subprocess.Popen(pinned(0, self.command), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"{self.name} exited with {self.process.returncode}")
-                time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not listen on port {self.port}")
-
-    def __exit__(self, *exc):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def cpu_seconds(self):
-        with open(f"/proc/{self.process.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-    def rss_bytes(self):
-        with open(f"/proc/{self.process.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-        return 0
 
 
 def scenario_yaml(server, clients, publishers, rate, seconds, settle="500ms"):
@@ -157,12 +96,11 @@ def run_load(server, clients, publishers, rate, seconds, sample_rss=False):
 
 
 def servers(python):
-    return {
-        "c-limit": Server("c-limit", [IDEAL, "--port", "9001", "--lifetime-s", "3600"], 9001, "ws://127.0.0.1:9001/"),
-        "python": Server("python", [python, PEER, "--port", "9002"], 9002, "ws://127.0.0.1:9002/"),
-        "parley": Server("parley", [PARLEY, "serve", "--port", "9003", "--max-connections", "19000", "--connect-rate", "100000",
-                                    "--inbound-rate", "100000", "--no-web", "--log-level", "warning"], 9003, "ws://127.0.0.1:9003/ws"),
-    }
+    chosen = {"c-limit": limit_server(9001)}
+    if python:
+        chosen["python"] = Server("python", [python, PEER, "--port", "9002"], 9002, "ws://127.0.0.1:9002/")
+    chosen["parley"] = parley_server(9003)
+    return chosen
 
 
 def ok(figures, limit_ms=100):
@@ -184,7 +122,7 @@ def capacity(server, clients=1000, seconds=8):
 
 
 def gate(args):
-    build_ideal()
+    build_c("limit-server")
     chosen = servers(None)
     best = {}
     for attempt in range(2):
@@ -207,7 +145,7 @@ def gate(args):
 
 
 def full(args):
-    build_ideal()
+    build_c("limit-server")
     python = build_peer_venv()
     chosen = servers(python)
     results = {}

@@ -13,23 +13,14 @@ would sit in the kernel first) and a 2,000/s connect rate; parley-load runs on c
 
 import json
 import os
-import re
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare_servers import LOAD, PARLEY, ROOT, Server, pinned  # noqa: E402
+from orchestra import LOAD, PARLEY, ROOT, Server, free_port, pinned  # noqa: E402
 
 PORT = 18090
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(scenario_text, label):
@@ -70,13 +61,15 @@ def table(rows):
     return "\n".join("  ".join(cell.rjust(widths[i]) for i, cell in enumerate(row)) for row in lines)
 
 
+def scenario(name):
+    with open(os.path.join(ROOT, "scenarios", name + ".yaml")) as f:
+        return f.read()
+
+
 def main():
-    with open(os.path.join(ROOT, "scenarios", "slow-consumers.yaml")) as f:
-        slow_text = f.read()
-    with open(os.path.join(ROOT, "scenarios", "churn-500.yaml")) as f:
-        churn_text = f.read()
-    no_slow = re.sub(r"slowConsumers: \d+", "slowConsumers: 0", slow_text).replace('  slow.closed: "== 50"\n', "")
-    no_churn = re.sub(r"churn:\n  rate: [^\n]+\n", "", churn_text)
+    # Each fault next to its baseline: the same scenario without the fault, a file of its own.
+    no_slow, slow_text = scenario("slow-consumers-baseline"), scenario("slow-consumers")
+    no_churn, churn_text = scenario("churn-500-baseline"), scenario("churn-500")
     rows = [run(no_slow, "1,000 members, no slow consumers"), run(slow_text, "1,000 members + 50 slow consumers")]
     rows += [run(no_churn, "1,000 members, no churn"), run(churn_text, "1,000 members, churn 500/s")]
     out = [table(rows), "",

@@ -8,7 +8,6 @@ first one after warm-up. Writes out/soak.txt; exit 1 on growth or on any lost de
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,15 +15,13 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare_servers import LOAD, PARLEY, ROOT, Server, pinned  # noqa: E402
+from orchestra import LOAD, PARLEY, ROOT, Server, free_port, pinned  # noqa: E402
 
 
 def main():
     minutes = float(os.environ.get("SOAK_MINUTES", "10"))
     seconds = int(minutes * 60)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     scenario_text = f"""name: soak
 description: {minutes:g} minutes of 1,000 members with churn 50/s and 5 publishers at 5 msg/s
 clients: 1000

@@ -4,9 +4,10 @@ import NIOCore
 import NIOWebSocket
 import ParleyProtocol
 
-/// One upgraded connection: reassembles messages, enforces the per-connection limits, selects the
-/// route of each message and hands it to the `RouteHandler`; writes what the handler posts.
-/// Lives on its channel's event loop; every method runs there.
+/// One upgraded connection on its channel's event loop: translates NIO's events into
+/// `ConnectionStateMachine` inputs and performs the actions it returns — routes messages to the
+/// `RouteHandler`, writes what the handler posts, runs the idle and lifetime timers, and closes
+/// slow consumers. The protocol's rules live in the state machine; every method runs on the loop.
 final class WebSocketConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
 
@@ -21,19 +22,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     private let messageCounters: MessageCounters
 
     private var context: ChannelHandlerContext?
-    private var fragments: ByteBuffer?
-    private var fragmentsAreText = true
-    /// Checks a fragmented text message's UTF-8 fragment by fragment.
-    private var fragmentText = UTF8StreamValidator()
-    private var inboundBudget: TokenBucket
-    private var strikes = 0
+    private var machine: ConnectionStateMachine
     private var lastActivity = NIODeadline.now()
     private var lastActiveAt = Date()
-    private var closing = false
-    /// A close was decided: no further message is handled, and the close frame follows what was
-    /// already posted to this connection.
-    private var closeDecided = false
-    private var hasQueued = false
     private var timers: [Scheduled<Void>] = []
 
     init(
@@ -49,11 +40,13 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
         self.writer = writer
         self.sourceIP = sourceIP
         self.logger = logger
-        self.inboundBudget = TokenBucket(
-            ratePerSecond: configuration.inboundMessagesPerSecond, burst: configuration.inboundMessagesPerSecond)
+        self.machine = ConnectionStateMachine(
+            maximumMessageBytes: configuration.maximumMessageBytes,
+            inboundMessagesPerSecond: configuration.inboundMessagesPerSecond,
+            rateStrikesBeforeClose: configuration.rateStrikesBeforeClose)
     }
 
-    var isOpen: Bool { !closing && context != nil }
+    var isOpen: Bool { machine.acceptsOutbound && context != nil }
 
     var info: ConnectionInfo {
         ConnectionInfo(connectedAt: connectedAt, lastActiveAt: lastActiveAt, sourceIP: sourceIP)
@@ -79,7 +72,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        closing = true
+        machine.socketClosed()
         logger.debug("disconnected")
         context.fireChannelInactive()
     }
@@ -101,103 +94,34 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     // MARK: inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = Self.unwrapInboundIn(data)
-        // Once a close is decided nothing the client sends is acted on (no echo, no pong), except
-        // its own close.
-        guard !closeDecided || frame.opcode == .connectionClose else { return }
-        lastActivity = .now()
+        let now = NIODeadline.now()
+        let action = machine.receive(Self.unwrapInboundIn(data), now: now)
+        if case .none = action, machine.state != .open { return }
+        lastActivity = now
         lastActiveAt = Date()
-        // No extension is ever negotiated, so no reserved bit may be set.
-        guard !frame.rsv1 && !frame.rsv2 && !frame.rsv3 else {
-            return closeConnection(.protocolError, reason: "reserved bits set without an extension")
-        }
-        switch frame.opcode {
-        case .text, .binary:
-            guard fragments == nil else {
-                return closeConnection(.protocolError, reason: "new message before the last one ended")
-            }
-            if frame.fin {
-                handleMessage(frame.unmaskedData, isText: frame.opcode == .text)
-            } else {
-                fragments = frame.unmaskedData
-                fragmentsAreText = frame.opcode == .text
-                guard checkMessageSize() else { return }
-                if fragmentsAreText {
-                    fragmentText = UTF8StreamValidator()
-                    guard fragmentText.consume(frame.unmaskedData.readableBytesView) else { return failText() }
-                }
-            }
-        case .continuation:
-            guard var buffer = fragments else {
-                return closeConnection(.protocolError, reason: "continuation without a message")
-            }
-            fragments = nil
-            var data = frame.unmaskedData
-            if fragmentsAreText && !fragmentText.consume(data.readableBytesView) { return failText() }
-            buffer.writeBuffer(&data)
-            fragments = buffer
-            guard checkMessageSize() else { return }
-            if frame.fin {
-                fragments = nil
-                if fragmentsAreText && !fragmentText.isComplete { return failText() }
-                handleMessage(buffer, isText: fragmentsAreText, checkedText: true)
-            }
-        case .ping:
-            var data = frame.unmaskedData
-            let pong = data.readWithUnsafeReadableBytes { raw in
+        switch action {
+        case .none:
+            break
+        case .message(let message, let isText, let overRate):
+            handleMessage(message, isText: isText, overRate: overRate)
+        case .pong(var payload):
+            let pong = payload.readWithUnsafeReadableBytes { raw in
                 (raw.count, ServerFrame.frame(opcode: 0xA, payload: raw, allocator: context.channel.allocator))
             }
             sendFrame(pong)
-        case .connectionClose:
-            if !closing {
-                // Answer a well-formed close with its code, a malformed one with its error; either
-                // way the client has sent its close, so the socket closes now.
-                let (code, reason): (UInt16, String) =
-                    switch ClientCloseFrame(payload: frame.unmaskedData.readableBytesView) {
-                    case .answer(let code): (code, "")
-                    case .malformed(let error, let reason): (error.rawValue, reason)
-                    }
-                closing = true
-                writer.write(ServerFrame.close(code: code, reason: reason, allocator: context.channel.allocator))
-                writer.flush()
-            }
+        case .close(let code, let reason):
+            // Decided by the machine already; the frame goes behind what is already posted.
+            context.eventLoop.assumeIsolated().execute { [self] in sendClose(code, reason: reason) }
+        case .answerClose(let code, let reason):
+            writer.write(ServerFrame.close(code: code, reason: reason, allocator: context.channel.allocator))
+            writer.flush()
             context.close(promise: nil)
-        case .pong:
-            break
-        default:
-            closeConnection(.protocolError, reason: "unknown opcode \(frame.opcode)")
+        case .closeSocket:
+            context.close(promise: nil)
         }
     }
 
-    @discardableResult
-    private func checkMessageSize() -> Bool {
-        guard let fragments, fragments.readableBytes > configuration.maximumMessageBytes else { return true }
-        self.fragments = nil
-        closeConnection(.messageTooBig, reason: "message larger than \(configuration.maximumMessageBytes) bytes")
-        return false
-    }
-
-    private func failText() {
-        fragments = nil
-        closeConnection(.invalidPayload, reason: "text message is not valid UTF-8")
-    }
-
-    /// A whole message; `checkedText` when its UTF-8 was already checked fragment by fragment.
-    private func handleMessage(_ message: ByteBuffer, isText: Bool, checkedText: Bool = false) {
-        guard !closing && !closeDecided else { return }
-        if isText && !checkedText && String(validating: message.readableBytesView, as: UTF8.self) == nil {
-            return failText()
-        }
-        // The rate check counts every frame, answered or not (docs/PROTOCOL.md).
-        let overRate = !inboundBudget.take()
-        if overRate {
-            strikes += 1
-            if strikes > configuration.rateStrikesBeforeClose {
-                return closeConnection(.policyViolation, reason: "inbound rate limit exceeded")
-            }
-        } else {
-            strikes = 0
-        }
+    private func handleMessage(_ message: ByteBuffer, isText: Bool, overRate: Bool) {
         if configuration.echoesMessages {
             // `--handler echo`: the message back as it came, for conformance suites.
             let echo = message.withUnsafeReadableBytes { raw in
@@ -215,8 +139,8 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     /// Writes one whole frame and flushes (with anything queued before it). Frames posted after
     /// the close began are dropped.
     func sendFrame(_ frame: ByteBuffer) {
-        guard !closing else { return }
-        hasQueued = false
+        guard machine.acceptsOutbound else { return }
+        machine.flushed()
         writer.write(frame)
         writer.flush()
     }
@@ -224,21 +148,20 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     /// Queues a frame without flushing (the fan-out path; the loop's table flushes once per
     /// tick). Returns true when this connection had nothing queued before, i.e. it needs a flush.
     func queueFrame(_ frame: ByteBuffer) -> Bool {
-        guard !closing else { return false }
+        guard machine.acceptsOutbound else { return false }
         writer.write(frame)
-        defer { hasQueued = true }
-        return !hasQueued
+        return machine.queued()
     }
 
     func flushQueued() {
-        hasQueued = false
+        machine.flushed()
         writer.flush()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         // Writability drops when queued bytes pass the outbound budget (the high water mark):
         // the client is not reading fast enough, and must not delay or cost anyone else.
-        if !context.channel.isWritable && !closing {
+        if !context.channel.isWritable && machine.acceptsOutbound {
             registry.slowConsumerCloses.add(1, ordering: .relaxed)
             registry.metrics.slowConsumerCloses.increment()
             logger.info("closing slow consumer", metadata: ["budget": "\(configuration.outboundBudgetBytes)"])
@@ -252,14 +175,12 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     /// the close frame goes behind those already on their way (the `rate_limited` errors that
     /// answered the frames before the last strike, say), not ahead of them — which would drop them.
     func closeConnection(_ code: CloseCode, reason: String) {
-        guard !closing, !closeDecided, let context else { return }
-        closeDecided = true
+        guard let context, machine.decideClose() else { return }
         context.eventLoop.assumeIsolated().execute { [self] in sendClose(code, reason: reason) }
     }
 
     private func sendClose(_ code: CloseCode, reason: String) {
-        guard !closing, let context else { return }
-        closing = true
+        guard let context, machine.sendingClose() else { return }
         logger.debug("closing", metadata: ["code": "\(code.rawValue)", "reason": "\(reason)"])
         writer.write(ServerFrame.close(code, reason: reason, allocator: context.channel.allocator))
         writer.flush()
@@ -271,7 +192,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
         // Hummingbird's server allows half-closed sockets; a client that went away without a
         // close frame shows up here as end of input. Nothing more can arrive: close.
         if case .inputClosed = event as? ChannelEvent {
-            closing = true
+            machine.socketClosed()
             context.close(promise: nil)
             return
         }

@@ -1,0 +1,115 @@
+"""Process orchestration shared by the benchmark scripts: paths, a free port, pinning to a
+core, a server process that is started, waited for and stopped, and its CPU and memory.
+
+Every script in Benchmarks/ that starts a server imports this instead of writing its own."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, ".build")
+LOAD = os.path.join(BUILD, "release", "parley-load")
+PARLEY = os.path.join(BUILD, "release", "parley")
+REFERENCE = os.path.join(ROOT, "Benchmarks", "reference")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port(host="127.0.0.1"):
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def pinned(core, command):
+    """The command on one core, where taskset exists and there is more than one core."""
+    if shutil.which("taskset") and os.cpu_count() and os.cpu_count() > 1:
+        return ["taskset", "-c", str(core)] + command
+    return command
+
+
+def build_c(name):
+    """Compiles Benchmarks/reference/NAME.c into .build/NAME when the source is newer."""
+    source = os.path.join(REFERENCE, name + ".c")
+    binary = os.path.join(BUILD, name)
+    os.makedirs(BUILD, exist_ok=True)
+    if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source):
+        subprocess.run(["cc", "-O2", "-Wall", "-o", binary, source, "-lm"], check=True)
+    return binary
+
+
+def wait_for_port(port, process=None, host="127.0.0.1", seconds=20, name="server"):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.2):
+                return
+        except OSError:
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}")
+            time.sleep(0.1)
+    raise RuntimeError(f"{name} did not listen on {host}:{port} within {seconds} s")
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def rss_bytes(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+class Server:
+    """One server process on a loopback port (pinned to `core`), started on entry and stopped
+    with SIGTERM (then SIGKILL) on exit."""
+
+    def __init__(self, name, command, port, url, core=0):
+        self.name, self.command, self.port, self.url, self.core = name, command, port, url, core
+        self.process = None
+
+    def __enter__(self):
+        self.process = subprocess.Popen(pinned(self.core, self.command), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for_port(self.port, self.process, name=self.name)
+        except Exception:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def cpu_seconds(self):
+        return cpu_seconds(self.process.pid)
+
+    def rss_bytes(self):
+        return rss_bytes(self.process.pid)
+
+
+def limit_server(port):
+    """The C reference server (Benchmarks/reference/limit-server.c) on `port`."""
+    binary = build_c("limit-server")
+    return Server("c-limit", [binary, "--port", str(port), "--lifetime-s", "3600"], port, f"ws://127.0.0.1:{port}/")
+
+
+def parley_server(port, extra=()):
+    """`parley serve` (release) with the admission quotas opened up for load."""
+    command = [PARLEY, "serve", "--port", str(port), "--max-connections", "19000", "--connect-rate", "100000",
+               "--inbound-rate", "100000", "--no-web", "--log-level", "warning", *extra]
+    return Server("parley", command, port, f"ws://127.0.0.1:{port}/ws")

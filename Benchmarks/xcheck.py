@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""parley-load checked against a client it did not write: the C probe client
+(Benchmarks/reference/probe-client.c) and parley-load put the same load on the same server,
+alternating, against the C reference server and against `parley serve`; the table gives both
+clients' p50/p99, counts and CPU per received frame, and their ratios.
+
+    xcheck.py                     1,000 clients x 1 publisher x 10 msg/s, 8 s, 3 rounds (make xcheck)
+    xcheck.py --gate              the small version in make test: 200 clients, best of 2 rounds;
+                                  counts must be equal and exact, p50 and p99 within --margin
+
+Servers run on core 0 and the clients on core 1 where taskset works. A load tool that reads high
+when the server is fast is a figure about the load tool: this is how Parley checks its own.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from orchestra import LOAD, PARLEY, build_c, free_port, limit_server, parley_server, pinned
+
+
+def scenario(server, url, clients, rate, seconds):
+    raw = server == "c-limit"
+    return f"""name: xcheck
+target: {url}
+clients: {clients}
+connect: {{ rate: 2000/s, timeout: 30s }}
+settle: 500ms
+{"hello: null" if raw else ""}
+message: {'{ kind: raw, size: 128, template: "{token}", includeSender: false }' if raw else "{ kind: public, size: 128 }"}
+phases:
+  - {{ name: steady, duration: {seconds}s, publishers: 1, rate: {rate:g}/s }}
+"""
+
+
+def run_parley_load(server, url, clients, rate, seconds):
+    with tempfile.TemporaryDirectory() as directory:
+        path, report = os.path.join(directory, "s.yaml"), os.path.join(directory, "r.json")
+        with open(path, "w") as f:
+            f.write(scenario(server, url, clients, rate, seconds))
+        result = subprocess.run(pinned(1, [LOAD, "run", path, "--quiet", "--out", report]), capture_output=True, text=True)
+        if result.returncode not in (0, 99) or not os.path.exists(report):
+            raise RuntimeError(f"parley-load failed against {server}: {result.stderr.strip()[-400:]}")
+        with open(report) as f:
+            overall = json.load(f)["runs"][0]["overall"]
+    return {
+        "p50": overall["fanout"]["p50"], "p99": overall["fanout"]["p99"], "sent": overall["messagesSent"],
+        "expected": overall["expected"], "received": overall["received"],
+        "cpuPerFrameMicros": overall["process"]["cpuSeconds"] * 1e6 / max(overall["received"], 1),
+    }
+
+
+def run_probe_client(server, port, clients, rate, seconds):
+    binary = build_c("probe-client")
+    mode, path = ("raw", "/") if server == "c-limit" else ("parley", "/ws")
+    command = [binary, "--port", str(port), "--path", path, "--mode", mode, "--clients", str(clients),
+               "--publishers", "1", "--rate", str(rate), "--seconds", str(seconds)]
+    result = subprocess.run(pinned(1, command), capture_output=True, text=True)
+    if result.returncode not in (0, 3):
+        raise RuntimeError(f"probe-client failed against {server}: {result.stderr.strip()[-400:]}")
+    return json.loads(result.stdout)
+
+
+def measure(clients, rate, seconds, rounds):
+    """{server: {client: [figures per round]}}, the two clients alternating on each server."""
+    results = {}
+    for name in ("c-limit", "parley"):
+        port = free_port()
+        server = limit_server(port) if name == "c-limit" else parley_server(port)
+        results[name] = {"parley-load": [], "probe-client": []}
+        with server:
+            for round_index in range(rounds):
+                order = ["probe-client", "parley-load"] if round_index % 2 == 0 else ["parley-load", "probe-client"]
+                for client in order:
+                    figures = (run_probe_client(name, port, clients, rate, seconds) if client == "probe-client"
+                               else run_parley_load(name, server.url, clients, rate, seconds))
+                    results[name][client].append(figures)
+                    print(f"  {name:8s} {client:12s} round {round_index + 1}: p50 {figures['p50'] / 1000:6.2f} ms  "
+                          f"p99 {figures['p99'] / 1000:6.2f} ms  received {figures['received']}/{figures['expected']}  "
+                          f"CPU/frame {figures['cpuPerFrameMicros']:.2f} µs", flush=True)
+    return results
+
+
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def table(results):
+    lines = [f"{'server':8s}  {'client':12s}  {'p50 ms':>7s}  {'p99 ms':>7s}  {'received/expected':>19s}  {'CPU/frame µs':>12s}"]
+    ratios = {}
+    for server, by_client in results.items():
+        summary = {}
+        for client, runs in by_client.items():
+            summary[client] = {key: median([run[key] for run in runs]) for key in ("p50", "p99", "cpuPerFrameMicros")}
+            received = sum(run["received"] for run in runs)
+            expected = sum(run["expected"] for run in runs)
+            lines.append(f"{server:8s}  {client:12s}  {summary[client]['p50'] / 1000:7.2f}  {summary[client]['p99'] / 1000:7.2f}  "
+                         f"{f'{received}/{expected}':>19s}  {summary[client]['cpuPerFrameMicros']:12.2f}")
+        ratios[server] = {key: summary["parley-load"][key] / max(summary["probe-client"][key], 1e-9)
+                          for key in ("p50", "p99", "cpuPerFrameMicros")}
+        lines.append(f"{server:8s}  {'ratio':12s}  {ratios[server]['p50']:6.2f}x  {ratios[server]['p99']:6.2f}x  "
+                     f"{'':>19s}  {ratios[server]['cpuPerFrameMicros']:11.2f}x")
+    return "\n".join(lines), ratios
+
+
+def gate(results, margin):
+    """Counts equal and complete; parley-load's best p50 and p99 within `margin` of the C client's best."""
+    failures = []
+    for server, by_client in results.items():
+        for client, runs in by_client.items():
+            for run in runs:
+                if run["received"] != run["expected"]:
+                    failures.append(f"{server}/{client}: received {run['received']} of {run['expected']}")
+        load_sent = {run["expected"] // max(run["sent"], 1) for run in by_client["parley-load"]}
+        probe_sent = {run["expected"] // max(run["sent"], 1) for run in by_client["probe-client"]}
+        if load_sent != probe_sent:
+            failures.append(f"{server}: recipients per message differ: parley-load {load_sent}, probe-client {probe_sent}")
+        for key in ("p50", "p99"):
+            load = min(run[key] for run in by_client["parley-load"])
+            probe = min(run[key] for run in by_client["probe-client"])
+            if load > probe * margin + 200:  # + 200 µs: one scheduler tick on a loaded 2-core box
+                failures.append(f"{server}: parley-load {key} {load / 1000:.2f} ms is over {margin}x the C client's "
+                                f"{probe / 1000:.2f} ms")
+    return failures
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gate", action="store_true", help="the small agreement check in make test")
+    parser.add_argument("--clients", type=int)
+    parser.add_argument("--rate", type=float, default=10)
+    parser.add_argument("--seconds", type=int)
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--margin", type=float, default=2.0, help="--gate: largest parley-load / C client ratio")
+    parser.add_argument("--out", default=None, help="write the table and the raw figures here (txt, json)")
+    args = parser.parse_args()
+    for binary in (LOAD, PARLEY):
+        if not os.path.exists(binary):
+            sys.exit(f"{binary} is missing: run `swift build -c release` first (the Makefile targets do)")
+    clients = args.clients or (200 if args.gate else 1000)
+    seconds = args.seconds or (4 if args.gate else 8)
+    rounds = args.rounds or (2 if args.gate else 3)
+    print(f"xcheck: {clients} clients x 1 publisher x {args.rate:g} msg/s, {seconds} s, {rounds} rounds per client and server")
+    results = measure(clients, args.rate, seconds, rounds)
+    text, ratios = table(results)
+    print(text)
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        with open(os.path.join(args.out, "xcheck.txt"), "w") as f:
+            f.write(text + "\n")
+        with open(os.path.join(args.out, "xcheck.json"), "w") as f:
+            json.dump({"results": results, "ratios": ratios}, f, indent=2)
+    if args.gate:
+        failures = gate(results, args.margin)
+        for failure in failures:
+            print(f"xcheck: FAIL — {failure}")
+        if not failures:
+            print(f"xcheck: pass — counts equal and complete, parley-load within {args.margin}x of the C client")
+        return 1 if failures else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
