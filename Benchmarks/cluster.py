@@ -24,7 +24,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from orchestra import ROOT, free_port  # noqa: E402
+from orchestra import ROOT, free_port, stop  # noqa: E402
 
 PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
 BUILD = os.environ.get("PARLEY_BUILD", os.path.join(ROOT, ".build", "release"))
@@ -88,12 +88,7 @@ class Node:
             sys.exit(f"cluster.py: node {self.host} did not start (exit {self.process.returncode})")
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop(self.process, timeout=15)
 
 
 def require_binaries():

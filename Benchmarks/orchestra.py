@@ -69,6 +69,18 @@ def rss_bytes(pid):
     return 0
 
 
+def stop(process, timeout=10):
+    """SIGTERM, then SIGKILL after `timeout` seconds; waits for the process either way."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class Server:
     """One server process on a loopback port (pinned to `core`), started on entry and stopped
     with SIGTERM (then SIGKILL) on exit."""
@@ -87,13 +99,7 @@ class Server:
         return self
 
     def __exit__(self, *exc):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
 
     def cpu_seconds(self):
         return cpu_seconds(self.process.pid)

@@ -119,6 +119,10 @@ static void publish(Client *c, uint64_t scheduled) {
 static void scan(Client *c, const uint8_t *payload, size_t length, uint64_t arrival) {
     (void)c;
     const uint8_t *at = payload, *end = payload + length;
+    /* Parley's public event repeats the text ("publicMessage" and "text"): one message's token
+       seen twice in one frame is one delivery. */
+    int last_publisher = -1;
+    unsigned long long last_seq = 0;
     while ((at = memmem(at, (size_t)(end - at), "PRB:", 4)) != NULL) {
         unsigned long long run, seq, scheduled;
         int publisher, used = 0;
@@ -127,7 +131,9 @@ static void scan(Client *c, const uint8_t *payload, size_t length, uint64_t arri
         memcpy(copy, at, n);
         copy[n] = 0;
         if (sscanf(copy, "PRB:%llu:%d:%llu:%llu:PRB%n", &run, &publisher, &seq, &scheduled, &used) == 4 && used > 0 &&
-            run == run_id) {
+            run == run_id && !(publisher == last_publisher && seq == last_seq)) {
+            last_publisher = publisher;
+            last_seq = seq;
             received++;
             record(arrival > scheduled ? (arrival - scheduled) / 1000 : 0);
         }

@@ -2,8 +2,7 @@
 Chromium driven by Playwright (it cannot download its own browser here)."""
 
 import os
-import signal
-import socket
+import sys
 import subprocess
 import time
 
@@ -11,15 +10,11 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
+from orchestra import free_port, stop  # noqa: E402  (process orchestration shared with the benchmarks)
 PARLEY = os.environ.get("PARLEY_BIN", os.path.join(ROOT, ".build", "debug", "parley"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = os.path.join(ROOT, ".build", "browser-artifacts")
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Server:
@@ -45,13 +40,7 @@ class Server:
         raise RuntimeError(f"parley serve did not start on port {self.port}")
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process)
         self.process = None
 
 
