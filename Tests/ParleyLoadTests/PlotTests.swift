@@ -57,9 +57,9 @@ import Testing
     @Test func aComparisonPageIsWellFormedAndSaysWhatFailed() throws {
         var base = Fixtures.report(p99: 10_000, digest: "aaaa")
         base.scenario.description = "<script>alert(1)</script> & more"
-        base.runs[0].thresholds = [ThresholdVerdict(threshold: "fanout.p99 < 20ms", value: 10_000, passed: true)]
+        base.runs[0].thresholds = [ThresholdVerdict(try Threshold(expression: "fanout.p99 < 20ms"), value: 10_000, passed: true)]
         var new = Fixtures.report(p99: 30_000, digest: "aaaa")
-        new.runs[0].thresholds = [ThresholdVerdict(threshold: "fanout.p99 < 20ms", value: 30_000, passed: false)]
+        new.runs[0].thresholds = [ThresholdVerdict(try Threshold(expression: "fanout.p99 < 20ms"), value: 30_000, passed: false)]
         let comparison = Comparison(base: base, new: new, tolerance: 0.1, metrics: ["fanout.p99"])
         let page = HTMLReport.render([.init(label: "base", report: base), .init(label: "new", report: new)], comparison: comparison)
 
@@ -83,7 +83,7 @@ import Testing
         var report = Fixtures.report(p99: 10_000, digest: "s")
         var second = report.runs[0]
         second.clients = 1_000
-        second.thresholds = [ThresholdVerdict(threshold: "fanout.p99 < 5ms", value: 10_000, passed: false)]
+        second.thresholds = [ThresholdVerdict(try Threshold(expression: "fanout.p99 < 5ms"), value: 10_000, passed: false)]
         report.runs.append(second)
         let page = HTMLReport.render([.init(label: "sweep", report: report)])
         #expect(page.contains("fan-out latency against clients"))

@@ -147,7 +147,7 @@ enum Fixtures {
             clients: 3, connect: ConnectReport(attempted: 3, connected: 3, ready: 3, errors: [:], latency: histogram),
             phases: [phase], overall: phase, series: [], framesReceived: 3, bytesReceived: 300, presence: nil,
             metrics: [:], thresholds: [])
-        run.metrics = RunAnalysis.metrics(of: run)
+        run.metrics = Metrics.values(of: run)
         run.metrics["fanout.p99"] = p99
         return LoadReport(
             scenario: Scenario(name: "f", clients: 3, phases: []), scenarioSource: "", scenarioDigest: digest,

@@ -2,22 +2,15 @@
 public enum CapacityPrinter {
     /// "step 3: 1,024 clients — pass (fanout.p99 12.3 ms, delivery.ratio 1)".
     public static func stepLine(_ step: CapacityStep, run: RunReport, vary: CapacitySearch.Variable) -> String {
-        let measured = run.thresholds.map { verdict in
-            let metric = String(verdict.threshold.prefix { $0 != " " })
-            return "\(metric) \(verdict.value.map { Metrics.format($0, metric: metric) } ?? "not measured")"
-        }
+        let measured = run.thresholds.map { "\($0.metric) \($0.measured)" }
         return "step \(step.run + 1): \(CapacityReport.describe(step.value, vary: vary)) — \(step.passed ? "pass" : "FAIL") (\(measured.joined(separator: ", ")))"
     }
 
     /// Every step in order of load, each SLO's measured value, and the answer.
     public static func table(_ capacity: CapacityReport, runs: [RunReport]) -> String {
-        let metrics = capacity.slos.map { String($0.prefix { $0 != " " }) }
         var rows = [["step", capacity.unit, "verdict"] + capacity.slos]
         for step in capacity.steps.sorted(by: { $0.value < $1.value }) {
-            let run = runs[step.run]
-            let cells = zip(metrics, run.thresholds).map { metric, verdict in
-                verdict.value.map { Metrics.format($0, metric: metric) } ?? "-"
-            }
+            let cells = runs[step.run].thresholds.map { verdict in verdict.value == nil ? "-" : verdict.measured }
             let value = capacity.vary == .clients ? String(Int(step.value)) : Quantities.trimmed(step.value, digits: 2)
             rows.append(["\(step.run + 1)", value, step.passed ? "pass" : "FAIL"] + cells)
         }

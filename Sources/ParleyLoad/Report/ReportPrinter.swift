@@ -32,8 +32,7 @@ public enum ReportPrinter {
                 out += " after the first connect; \(Metrics.format(Double(run.bytesReceived), metric: "received.bytes")) in \(run.framesReceived) frames\n"
             }
             for verdict in run.thresholds {
-                let value = verdict.value.map { Metrics.format($0, metric: String(verdict.threshold.prefix { $0 != " " })) } ?? "not measured"
-                out += "  \(verdict.passed ? "✓ pass" : "✗ FAIL")  \(verdict.threshold)  (measured \(value))\n"
+                out += "  \(verdict.passed ? "✓ pass" : "✗ FAIL")  \(verdict.threshold)  (measured \(verdict.measured))\n"
             }
         }
         if let capacity = report.capacity { out += "\n" + CapacityPrinter.table(capacity, runs: report.runs) }

@@ -114,7 +114,7 @@ enum RunAnalysis {
                 ? PresenceReport(complete: Int(presence.count), of: result.clients, completion: HistogramReport(presence)) : nil,
             metrics: [:], thresholds: [])
         run.slowConsumers = result.slowConsumers
-        run.metrics = metrics(of: run)
+        run.metrics = Metrics.values(of: run)
         return run
     }
 
@@ -143,41 +143,6 @@ enum RunAnalysis {
                     p99Micros: merged.count > 0 ? Double(merged.histogram.valueAtPercentile(99)) : nil))
         }
         return samples
-    }
-
-    /// The named metrics of a run (the overall figures), as thresholds and compare read them.
-    static func metrics(of run: RunReport) -> [String: Double] {
-        var metrics: [String: Double] = [:]
-        func add(_ family: String, _ histogram: HistogramReport) {
-            guard histogram.count > 0 else { return }
-            metrics["\(family).p50"] = histogram.p50
-            metrics["\(family).p90"] = histogram.p90
-            metrics["\(family).p99"] = histogram.p99
-            metrics["\(family).p999"] = histogram.p999
-            metrics["\(family).max"] = histogram.max
-            metrics["\(family).mean"] = histogram.mean
-        }
-        add("fanout", run.overall.fanout)
-        add("completion", run.overall.completion)
-        add("send.lag", run.overall.sendLag)
-        add("connect", run.connect.latency)
-        if let presence = run.presence {
-            add("presence", presence.completion)
-            metrics["presence.complete"] = Double(presence.complete)
-        }
-        metrics["received.bytes"] = Double(run.bytesReceived)
-        if let slow = run.slowConsumers { metrics["slow.closed"] = Double(slow.closedByServer) }
-        if let ratio = run.overall.ratio { metrics["delivery.ratio"] = ratio }
-        metrics["delivery.lost"] = Double(run.overall.lost)
-        metrics["delivery.duplicates"] = Double(run.overall.duplicates)
-        metrics["delivery.expected"] = Double(run.overall.expected)
-        metrics["delivery.received"] = Double(run.overall.received)
-        metrics["connect.errors"] = Double(run.connect.errors.values.reduce(0, +))
-        metrics["throughput.deliveries"] = run.overall.deliveriesPerSecond
-        metrics["throughput.messages"] = run.overall.messagesPerSecond
-        metrics["process.cpu"] = run.overall.process.cpuPerSecond
-        metrics["process.rss"] = Double(run.overall.process.rssBytes)
-        return metrics
     }
 }
 

@@ -43,7 +43,7 @@ public struct Threshold: Sendable, Equatable, Codable {
                 throw ThresholdError(message: "\(metric) is a latency: give a duration like 50ms, got \"\(valueText)\"")
             }
             limit = duration.seconds * 1e6
-        case .count, .ratio, .perSecond:
+        case .count, .ratio, .perSecond, .bytes:
             guard let number = Double(valueText.replacingOccurrences(of: "_", with: "")) else {
                 throw ThresholdError(message: "\(metric) is a number: got \"\(valueText)\"")
             }
@@ -65,10 +65,8 @@ public struct Threshold: Sendable, Equatable, Codable {
     }
 
     public func verdict(in metrics: [String: Double]) -> ThresholdVerdict {
-        guard let value = metrics[metric] else {
-            return ThresholdVerdict(threshold: text, value: nil, passed: false)
-        }
-        return ThresholdVerdict(threshold: text, value: value, passed: comparison.holds(value, limit))
+        guard let value = metrics[metric] else { return ThresholdVerdict(self, value: nil, passed: false) }
+        return ThresholdVerdict(self, value: value, passed: comparison.holds(value, limit))
     }
 }
 
@@ -76,9 +74,43 @@ public struct ThresholdError: Error, Equatable {
     public let message: String
 }
 
+/// One threshold's outcome, with its parts kept apart (nobody parses the text back): the metric,
+/// the comparison and the limit in the metric's unit, what was measured, and whether it held.
 public struct ThresholdVerdict: Codable, Sendable, Equatable {
+    /// As written: "fanout.p99 < 50ms".
     public let threshold: String
+    public let metric: String
+    public let comparison: Threshold.Comparison?
+    public let limit: Double?
     /// Nil when the run could not measure the metric (which fails the threshold).
     public let value: Double?
     public let passed: Bool
+
+    public init(_ threshold: Threshold, value: Double?, passed: Bool) {
+        self.threshold = threshold.text
+        self.metric = threshold.metric
+        self.comparison = threshold.comparison
+        self.limit = threshold.limit
+        self.value = value
+        self.passed = passed
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case threshold, metric, comparison, limit, value, passed
+    }
+
+    /// Reports written before verdicts kept their parts have the text only; its first word is
+    /// the metric.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        threshold = try container.decode(String.self, forKey: .threshold)
+        metric = try container.decodeIfPresent(String.self, forKey: .metric) ?? String(threshold.prefix { $0 != " " })
+        comparison = try container.decodeIfPresent(Threshold.Comparison.self, forKey: .comparison)
+        limit = try container.decodeIfPresent(Double.self, forKey: .limit)
+        value = try container.decodeIfPresent(Double.self, forKey: .value)
+        passed = try container.decode(Bool.self, forKey: .passed)
+    }
+
+    /// The measured value in the metric's unit, for people.
+    public var measured: String { value.map { Metrics.format($0, metric: metric) } ?? "not measured" }
 }

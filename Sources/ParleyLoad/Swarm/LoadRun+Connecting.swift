@@ -1,0 +1,110 @@
+import Foundation
+import NIOCore
+import Synchronization
+import NIOWebSocket
+
+/// Connecting the swarm: every client at its own instant, hello, readiness, errors by kind.
+extension LoadRun {
+    // MARK: connecting
+
+    /// Starts every client at its own instant (arrivals at `connect.rate`), then waits until each
+    /// is ready or has failed.
+    func connectAll() async throws {
+        let start = NIODeadline.now().uptimeNanoseconds
+        let interval = 1e9 / scenario.connect.rate
+        for index in 0..<clientCount {
+            let due = start + UInt64(Double(index) * interval)
+            let now = NIODeadline.now().uptimeNanoseconds
+            if due > now + 1_000_000 { try await Task.sleep(for: .nanoseconds(Int64(due - now))) }
+            startClient(index, due: due)
+            if index % 256 == 0 { report(stage: "connect") }
+        }
+        let deadline = ContinuousClock.now + scenario.connect.timeout + .seconds(5)
+        while settled.load(ordering: .relaxed) < clientCount && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            report(stage: "connect")
+        }
+    }
+
+    func startClient(_ index: Int, due: UInt64) {
+        let loopIndex = index % loops.count
+        let loop = loops[loopIndex]
+        let target = targets[index % targets.count]
+        let sources = scenario.connect.sources
+        let source = sources.isEmpty ? nil : sources[index % sources.count]
+        let recorder = recorders[loopIndex]
+        let owned = clients[loopIndex]
+        let senderReceives = scenario.message.senderReceives
+        let ready = scenario.effectiveReady
+        let hello = scenario.hello
+        loop.execute { [self] in
+            let client = LoadClient(index: index, recorder: recorder.value, senderReceives: senderReceives)
+            if scenario.measurePresence { client.awaitedMembers = clientCount }
+            owned.value.byIndex[index] = client
+            client.onReady = { [self] client in
+                readyCount.add(1, ordering: .relaxed)
+                membership.add(client.index)
+                settle(client)
+            }
+            client.onClosed = { [self] client, expected in
+                membership.remove(client.index)
+                if !expected && !tearingDown.load(ordering: .relaxed) {
+                    countError(client.readyAt == nil ? "closed before ready" : "closed by server")
+                    if client.readyAt == nil { settle(client) }
+                }
+            }
+            let handler = LoadClientHandler(client: client)
+            let boundHandler = LoopBound(handler, eventLoop: loop)
+            connector.connect(to: target, from: source, on: loop) { boundHandler.value }
+                .hop(to: loop)
+                .assumeIsolated()
+                .whenComplete { [self] result in
+                    switch result {
+                    case .success(.upgraded(let channel)):
+                        client.channel = channel
+                        connected.add(1, ordering: .relaxed)
+                        let now = NIODeadline.now().uptimeNanoseconds
+                        // A client may start up to a millisecond before its instant.
+                        recorder.value.recordConnect(nanos: now > due ? now - due : 0)
+                        if let hello { send(text: hello.replacingOccurrences(of: "{i}", with: String(index)), on: channel) }
+                        if let ready {
+                            client.readyExpectation = Array(ready.expect.utf8)
+                            send(text: ready.send.replacingOccurrences(of: "{i}", with: String(index)), on: channel)
+                            loop.assumeIsolated().scheduleTask(in: connector.timeout) { [self] in
+                                if client.readyAt == nil && client.leftAt == nil {
+                                    countError("not ready in time")
+                                    settle(client)
+                                }
+                            }
+                        } else {
+                            client.becomeReady(at: now)
+                        }
+                    case .success(.refused(let status)):
+                        countError(status == 0 ? "upgrade refused" : "http \(status)")
+                        owned.value.byIndex.removeValue(forKey: index)
+                        settle(client)
+                    case .failure(let error):
+                        countError(error.connectErrorKind)
+                        owned.value.byIndex.removeValue(forKey: index)
+                        settle(client)
+                    }
+                }
+        }
+    }
+
+    /// Counts a client as done connecting, once.
+    func settle(_ client: LoadClient) {
+        guard !client.settled else { return }
+        client.settled = true
+        settled.add(1, ordering: .relaxed)
+    }
+
+    func countError(_ kind: String) {
+        errors.withLock { $0[kind, default: 0] += 1 }
+    }
+
+    func send(text: String, on channel: any Channel) {
+        let frame = WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(string: text))
+        channel.writeAndFlush(frame, promise: nil)
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import NIOCore
+import Synchronization
+
+/// Waiting out the phases with the progress line, and the drain after the last one.
+extension LoadRun {
+    // MARK: waiting
+
+    func sleepUntil(_ instant: UInt64, everySecond: () -> Void) async throws {
+        while true {
+            let now = NIODeadline.now().uptimeNanoseconds
+            if now >= instant { return }
+            try await Task.sleep(for: .nanoseconds(Int64(min(instant - now, 1_000_000_000))))
+            everySecond()
+            if progress != nil { try await reportPhases() }
+        }
+    }
+
+    /// The progress line during phases: deliveries so far and the p99 of the last whole second.
+    func reportPhases() async throws {
+        let second = Int((NIODeadline.now().uptimeNanoseconds &- runStart) / 1_000_000_000) - 1
+        var delivered = 0
+        var lastSecond = LatencyHistogram(significantDigits: .two)
+        for (index, loop) in loops.enumerated() {
+            let recorder = recorders[index]
+            let (count, histogram) = try await loop.submit {
+                (recorder.value.totalReceived, recorder.value.latency(inSecond: second))
+            }.get()
+            delivered += count
+            if let histogram { lastSecond.add(histogram) }
+        }
+        progress?.update(
+            stage: "phases", connected: connected.load(ordering: .relaxed), ready: readyCount.load(ordering: .relaxed),
+            sent: sentCount.load(ordering: .relaxed), errors: errors.withLock { $0.values.reduce(0, +) },
+            delivered: delivered, p99Micros: lastSecond.count > 0 ? lastSecond.histogram.valueAtPercentile(99) : nil)
+    }
+
+    /// After the last phase: wait until deliveries stop arriving (up to 5 s).
+    func drain() async throws {
+        var last = -1
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(300))
+            let total = try await deliveredSoFar()
+            if total == last { return }
+            last = total
+        }
+    }
+
+    func deliveredSoFar() async throws -> Int {
+        var total = 0
+        for (index, loop) in loops.enumerated() {
+            let recorder = recorders[index]
+            total += try await loop.submit { recorder.value.totalReceived }.get()
+        }
+        return total
+    }
+
+    func report(stage: String) {
+        progress?.update(
+            stage: stage, connected: connected.load(ordering: .relaxed), ready: readyCount.load(ordering: .relaxed),
+            sent: sentCount.load(ordering: .relaxed), errors: errors.withLock { $0.values.reduce(0, +) })
+    }
+}
