@@ -138,6 +138,20 @@ import ParleyProtocol
                 == ["error \(alice.rawValue): rate_limited"])
     }
 
+    @Test func aMessageAppliedLocallyDuringAnOutageTakesNoSeq() {
+        var room = Self.room(cluster: true)
+        room.connect(alice, feed: .none)
+        _ = room.receive(Self.setName(alice, "alice"))
+        _ = room.apply(.named(alice, try! ChatName(validating: "alice")))
+        _ = room.apply(.publicMessage(from: "alice", text: "before", seq: 21, timestampMillis: 7))
+        let local = Self.lines(
+            room.applyLocally(.publicMessage(sender: alice, from: try! ChatName(validating: "alice"), text: "meanwhile", timestampMillis: 8)))
+        #expect(local.count == 1 && local[0].contains(#""local":true"#) && !local[0].contains(#""seq""#), "\(local)")
+        #expect(room.publicSeq == 21, "the cluster's next number is still 22")
+        let after = Self.lines(room.apply(.publicMessage(from: "alice", text: "after", seq: 22, timestampMillis: 9)))
+        #expect(after.count == 1 && after[0].contains(#""seq":22"#))
+    }
+
     @Test func presenceIsOneWindowThenAMembersList() {
         var room = Self.room(cluster: false)
         room.connect(alice, feed: .full)

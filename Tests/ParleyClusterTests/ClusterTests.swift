@@ -150,13 +150,25 @@ import Testing
                 // node sees the same order.
                 try await nodes.forEach { try await $0.waitForMembers(inAnyOrder: ["alice", "amy", "bob"]) }
                 #expect(nodes[0].handler.memberNames == nodes[1].handler.memberNames)
+                try await alice.send(#"{"action":"sendPublic","message":"before"}"#)
+                var amySeqs: [Int] = []
+                for client in [amy, alice, bob] {
+                    let event = try json(try await client.next())
+                    #expect(event["text"] as? String == "before")
+                    if client === amy { amySeqs.append(event["seq"] as? Int ?? -1) }
+                }
 
                 try await postgres.stopServer()
                 try await nodes.forEach { try await $0.waitUntilDisconnected() }
-                // Meanwhile the node keeps serving its own members.
-                try await alice.send(#"{"action":"sendPublic","message":"still here"}"#)
-                #expect(try json(try await amy.next())["text"] as? String == "still here")
-                #expect(try json(try await alice.next())["text"] as? String == "still here")
+                // Meanwhile the node keeps serving its own members, with messages that carry no
+                // seq: the cluster's counter cannot advance, and a number given here would repeat.
+                for index in 1...3 {
+                    try await alice.send(#"{"action":"sendPublic","message":"still here \#(index)"}"#)
+                    let heard = try json(try await amy.next())
+                    #expect(heard["text"] as? String == "still here \(index)")
+                    #expect(heard["seq"] == nil && heard["local"] as? Bool == true, "\(heard)")
+                    #expect(try json(try await alice.next())["text"] as? String == "still here \(index)")
+                }
                 try await bob.expectSilence()
 
                 try await postgres.startServer()
@@ -174,6 +186,10 @@ import Testing
                     seqs.append(event["seq"] as? Int ?? -1)
                 }
                 #expect(seqs == Array(seqs[0]..<(seqs[0] + 5)), "\(seqs)")
+                // A seq names one message: at a client on the node that was cut off, every seq
+                // across the outage is new and larger than the last.
+                for _ in 1...5 { amySeqs.append(try json(try await amy.next())["seq"] as? Int ?? -1) }
+                #expect(amySeqs == Array(amySeqs[0]..<(amySeqs[0] + 6)), "seqs at amy across the outage: \(amySeqs)")
                 try await bob.send(#"{"action":"sendPrivate","message":"welcome back","to":"alice"}"#)
                 var aliceSaw: [String] = []
                 while aliceSaw.count < 6 { aliceSaw.append(try await alice.next()) }

@@ -206,10 +206,13 @@ public struct Room: Sendable {
         store.namedIDs.compactMap { id in store.member(id)?.name.map { (id, $0) } }
     }
 
-    /// The database is unreachable: a public message reaches this node's members only.
+    /// The database is unreachable: a public message reaches this node's members only, without
+    /// a `seq` — the cluster's counter cannot advance meanwhile, so a number given here would be
+    /// given again to another message once it is back (a client saw 21, 22, 23, 23).
     public mutating func applyLocally(_ command: RoomCommand) -> [RoomEffect] {
         guard case .publicMessage(_, let from, let text, let timestampMillis) = command else { return [] }
-        return apply(.publicMessage(from: from.display, text: text, seq: publicSeq + 1, timestampMillis: timestampMillis))
+        let message = OutboundEvent.localPublicMessage(from: from.display, text: text, timestampMillis: timestampMillis)
+        return [.broadcast(message.encode(), to: store.namedIDs)]
     }
 
     // MARK: time
