@@ -16,6 +16,7 @@ public final class Gateway: Sendable {
     public let registry: ConnectionRegistry
     private let eventLoopGroup: MultiThreadedEventLoopGroup
     private let admission: ConnectionAdmission
+    private let httpChannels = HTTPChannels()
     private let logger: Logger
     private let routeHandler: any RouteHandler
     private let messageCounters: MessageCounters
@@ -80,12 +81,14 @@ public final class Gateway: Sendable {
         let configuration = self.configuration
         let continuation = self.readinessContinuation
         let messageCounters = self.messageCounters
+        let httpChannels = self.httpChannels
         let app = Application(
             router: router,
             server: try Self.serverBuilder(configuration: configuration) { responder in
                 ParleyChildChannel(
                     responder: responder, routeHandler: routeHandler, registry: registry,
-                    admission: admission, configuration: configuration, messageCounters: messageCounters)
+                    admission: admission, configuration: configuration, messageCounters: messageCounters,
+                    httpChannels: httpChannels)
             },
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
@@ -99,7 +102,7 @@ public final class Gateway: Sendable {
         )
         return GatewayService(
             app: app, metricsApp: makeMetricsApplication(),
-            drain: Drain(registry: registry, admission: admission, logger: logger))
+            drain: Drain(registry: registry, admission: admission, httpChannels: httpChannels, logger: logger))
     }
 
     /// Parley's child channel, inside TLS when the configuration has a certificate (HummingbirdTLS
@@ -168,15 +171,19 @@ struct GatewayService: Service {
     }
 }
 
+/// On shutdown: every WebSocket gets close 1001 (and up to 3 s to answer), and every socket that
+/// is not a WebSocket is closed at once, whatever its client does.
 struct Drain: Service {
     let registry: ConnectionRegistry
     let admission: ConnectionAdmission
+    let httpChannels: HTTPChannels
     let logger: Logger
 
     func run() async throws {
         try? await gracefulShutdown()
+        let http = httpChannels.closeAll()
         let count = await registry.closeAll(.goingAway, reason: "server shutting down")
-        logger.info("draining", metadata: ["connections": "\(count)"])
+        logger.info("draining", metadata: ["connections": "\(count)", "httpConnections": "\(http)"])
         // Clients answer the close frame, or the socket is closed after a second.
         let deadline = ContinuousClock.now + .seconds(3)
         while admission.openConnections > 0 && ContinuousClock.now < deadline {

@@ -34,9 +34,11 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
     let admission: ConnectionAdmission
     let configuration: GatewayConfiguration
     let messageCounters: MessageCounters
+    let httpChannels: HTTPChannels
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        channel.eventLoop.makeCompletedFuture {
+        httpChannels.accepted(channel)
+        return channel.eventLoop.makeCompletedFuture {
             // Set once `shouldUpgrade` has run: the refusal to answer with, if any.
             let refusal = NIOLoopBoundBox<(status: Int, reason: String)?>(nil, eventLoop: channel.eventLoop)
             let acceptedID = NIOLoopBoundBox<ConnectionID?>(nil, eventLoop: channel.eventLoop)
@@ -58,6 +60,7 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
                         guard let id = acceptedID.value else { throw ChannelError.inappropriateOperationForState }
+                        httpChannels.left(channel)
                         let writer = PreEncodedFrameWriter()
                         // Next to the frame encoder's place, on the socket's side of it — but
                         // inside TLS, whose handler (when there is one) sits first.

@@ -1,5 +1,7 @@
 import ParleyTestSupport
 import Foundation
+import NIOCore
+import NIOPosix
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct ShutdownTests {
@@ -10,6 +12,37 @@ import Testing
         try await server.stop()
         #expect(try await alice.closeCode() == 1001)
         #expect(try await bob.closeCode() == 1001)
+    }
+
+    /// Sockets that never became WebSockets do not hold the shutdown: one that sent nothing, one
+    /// halfway through its request line, one idle after a whole keep-alive request. The drain
+    /// closes them at once (a browser's spare pre-connected socket held `parley serve` for 16 s).
+    @Test func shutdownClosesSocketsThatNeverUpgraded() async throws {
+        let server = try await TestServer.start()
+        let member = try await server.namedClient("member")
+        var sockets: [any Channel] = []
+        for bytes in ["", "GET /ws HTTP/1.1\r\nHost: x\r\n", "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"] {
+            let channel = try await ClientBootstrap(group: TestClient.group).connect(host: "127.0.0.1", port: server.port).get()
+            if !bytes.isEmpty { try await channel.writeAndFlush(ByteBuffer(string: bytes)).get() }
+            sockets.append(channel)
+        }
+        try await Task.sleep(for: .milliseconds(200))  // the keep-alive request answered, the rest waiting
+        let start = ContinuousClock.now
+        try await server.stop()
+        let took = ContinuousClock.now - start
+        #expect(took < .seconds(2), "shutdown took \(took) with three sockets that never upgraded")
+        #expect(try await member.closeCode() == 1001)
+        for channel in sockets {
+            // Closed by the server: the client side sees its close at once.
+            let closed = try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask { try await channel.closeFuture.get(); return true }
+                group.addTask { try await Task.sleep(for: .seconds(2)); return false }
+                defer { group.cancelAll() }
+                return try await group.next() ?? false
+            }
+            #expect(closed, "a socket that never upgraded was left open")
+            try? await channel.close()
+        }
     }
 
     /// A client that vanishes without a close frame is gone for the server too: its slot is

@@ -1,0 +1,36 @@
+import NIOCore
+import Synchronization
+
+/// Every accepted socket that is not a WebSocket: waiting for (or halfway through) its first
+/// request, or a plain HTTP connection kept alive between requests. The drain closes them at
+/// once on shutdown: Hummingbird's graceful shutdown waits for each connection's handler, and a
+/// socket that never sends a request (a browser's spare pre-connected one, say) would hold the
+/// process until its client let go.
+final class HTTPChannels: Sendable {
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    /// A new socket; it leaves the set when it closes or becomes a WebSocket.
+    func accepted(_ channel: any Channel) {
+        let key = ObjectIdentifier(channel)
+        channels.withLock { $0[key] = channel }
+        channel.closeFuture.whenComplete { [self] _ in left(channel) }
+    }
+
+    /// Upgraded: the WebSocket drain (close 1001) takes over.
+    func left(_ channel: any Channel) {
+        let key = ObjectIdentifier(channel)
+        _ = channels.withLock { $0.removeValue(forKey: key) }
+    }
+
+    var count: Int { channels.withLock { $0.count } }
+
+    /// Closes every socket in the set; returns how many there were.
+    func closeAll() -> Int {
+        let all = channels.withLock { channels in
+            defer { channels.removeAll() }
+            return Array(channels.values)
+        }
+        for channel in all { channel.close(promise: nil) }
+        return all.count
+    }
+}
