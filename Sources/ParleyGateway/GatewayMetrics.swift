@@ -39,7 +39,7 @@ public final class GatewayMetrics: Sendable {
         }
         self.errors = errors
         var refusals: [Int: CoreMetrics.Counter] = [:]
-        for status in [400, 403, 404, 429, 503] {
+        for status in [400, 403, 404, 429, 431, 503] {
             refusals[status] = CoreMetrics.Counter(label: "parley_upgrade_refusals_total", dimensions: [("status", String(status))], factory: factory)
         }
         self.refusals = refusals

@@ -101,6 +101,9 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
             pipeline.enableResponseHeaderValidation = false
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
                 configuration: pipeline)
+            let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try channel.pipeline.syncOperations.addHandler(
+                MalformedRequestHandler { status in registry.metrics.refused(status: status) }, position: .after(decoder))
             // The outbound budget: past the high water mark the channel turns unwritable and the
             // connection handler closes the client as a slow consumer.
             try channel.syncOptions?.setOption(
