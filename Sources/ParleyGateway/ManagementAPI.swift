@@ -50,7 +50,7 @@ struct ManagementAPI {
     /// that never existed is as gone as one that closed).
     private func authorize(_ request: Request, _ context: BasicRequestContext) throws -> ConnectionID {
         guard let token else { throw HTTPError(.notFound) }
-        guard request.headers[.authorization] == "Bearer \(token)" else {
+        guard ConstantTimeComparison.equal(request.headers[.authorization] ?? "", "Bearer \(token)") else {
             throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "bearer token required")
         }
         let raw = context.parameters.get("id") ?? ""
