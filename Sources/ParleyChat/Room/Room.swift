@@ -53,76 +53,62 @@ public struct Room: Sendable {
             parked[id]!.append(event)
             return []
         }
-        let outcome: Result<[RoomEffect], ProtocolError>
-        switch event.selection {
-        case .route(ActionName.setName, let frame): outcome = setName(frame, from: id, overRate: event.overRate)
-        case .route(ActionName.sendPublic, let frame): outcome = sendPublic(frame, from: id, overRate: event.overRate)
-        case .route(ActionName.sendPrivate, let frame): outcome = sendPrivate(frame, from: id, overRate: event.overRate)
-        case .route(let action, _):
-            outcome = .failure(ProtocolError(.unknownAction, "no route for action \"\(action)\"", action: action))
-        case .invalidJSON, .unknownAction:
-            guard let error = event.selection.defaultRouteError else { return [] }
-            outcome = .failure(error)
-        }
-        switch outcome {
-        case .success(let effects): return effects
-        case .failure(let error): return [.error(error, to: id)]
+        do throws(ProtocolError) {
+            switch event.selection {
+            case .route(ActionName.setName, let frame): return try setName(frame, from: id, overRate: event.overRate)
+            case .route(ActionName.sendPublic, let frame): return try sendPublic(frame, from: id, overRate: event.overRate)
+            case .route(ActionName.sendPrivate, let frame): return try sendPrivate(frame, from: id, overRate: event.overRate)
+            case .route(let action, _):
+                throw ProtocolError(.unknownAction, "no route for action \"\(action)\"", action: action)
+            case .invalidJSON, .unknownAction:
+                guard let error = event.selection.defaultRouteError else { return [] }
+                throw error
+            }
+        } catch {
+            // One frame, at most one error: the first check that failed.
+            return [.error(error, to: id)]
         }
     }
 
-    private mutating func setName(_ frame: InboundFrame, from id: ConnectionID, overRate: Bool)
-        -> Result<[RoomEffect], ProtocolError>
+    private mutating func setName(_ frame: InboundFrame, from id: ConnectionID, overRate: Bool) throws(ProtocolError)
+        -> [RoomEffect]
     {
-        let name: ChatName
-        switch RouteChecks.name(frame) {
-        case .failure(let error): return .failure(error)
-        case .success(let valid): name = valid
-        }
-        if let owner = store.member(namedKey: name.key), owner.id != id { return .failure(RouteChecks.nameTaken(name)) }
-        if overRate { return .failure(RouteChecks.rateLimited(ActionName.setName)) }
+        let name = try RouteChecks.name(frame).get()
+        if let owner = store.member(namedKey: name.key), owner.id != id { throw RouteChecks.nameTaken(name) }
+        if overRate { throw RouteChecks.rateLimited(ActionName.setName) }
         // Unchanged needs nobody's agreement.
-        if store.member(id)?.name?.display == name.display { return .success([]) }
+        if store.member(id)?.name?.display == name.display { return [] }
         parked[id] = []
-        return .success(submit(.claim(id, name)))
+        return submit(.claim(id, name))
     }
 
-    private mutating func sendPublic(_ frame: InboundFrame, from id: ConnectionID, overRate: Bool)
-        -> Result<[RoomEffect], ProtocolError>
+    private mutating func sendPublic(_ frame: InboundFrame, from id: ConnectionID, overRate: Bool) throws(ProtocolError)
+        -> [RoomEffect]
     {
-        let text: String
-        switch RouteChecks.message(frame, action: ActionName.sendPublic, maximumScalars: configuration.maximumMessageScalars) {
-        case .failure(let error): return .failure(error)
-        case .success(let valid): text = valid
-        }
-        guard let sender = store.member(id)?.name else { return .failure(RouteChecks.notNamed(ActionName.sendPublic)) }
-        if overRate { return .failure(RouteChecks.rateLimited(ActionName.sendPublic)) }
-        return .success(submit(.publicMessage(sender: id, from: sender, text: text, timestampMillis: clockMillis())))
+        let text = try message(frame, action: ActionName.sendPublic)
+        guard let sender = store.member(id)?.name else { throw RouteChecks.notNamed(ActionName.sendPublic) }
+        if overRate { throw RouteChecks.rateLimited(ActionName.sendPublic) }
+        return submit(.publicMessage(sender: id, from: sender, text: text, timestampMillis: clockMillis()))
     }
 
-    private mutating func sendPrivate(_ frame: InboundFrame, from id: ConnectionID, overRate: Bool)
-        -> Result<[RoomEffect], ProtocolError>
+    private mutating func sendPrivate(_ frame: InboundFrame, from id: ConnectionID, overRate: Bool) throws(ProtocolError)
+        -> [RoomEffect]
     {
-        let text: String
-        switch RouteChecks.message(frame, action: ActionName.sendPrivate, maximumScalars: configuration.maximumMessageScalars) {
-        case .failure(let error): return .failure(error)
-        case .success(let valid): text = valid
-        }
-        let to: String
-        switch frame.requiredString(ActionName.Field.to) {
-        case .failure(let error): return .failure(error)
-        case .success(let value): to = value
-        }
-        guard let sender = store.member(id)?.name else { return .failure(RouteChecks.notNamed(ActionName.sendPrivate)) }
-        guard let recipient = store.member(namedKey: ChatName.foldedKey(to)) else {
-            return .failure(RouteChecks.unknownRecipient(to))
-        }
-        if overRate { return .failure(RouteChecks.rateLimited(ActionName.sendPrivate)) }
+        let text = try message(frame, action: ActionName.sendPrivate)
+        let to = try frame.requiredString(ActionName.Field.to).get()
+        guard let sender = store.member(id)?.name else { throw RouteChecks.notNamed(ActionName.sendPrivate) }
+        guard let recipient = store.member(namedKey: ChatName.foldedKey(to)) else { throw RouteChecks.unknownRecipient(to) }
+        if overRate { throw RouteChecks.rateLimited(ActionName.sendPrivate) }
         let now = clockMillis()
         // A recipient on this node needs nobody's agreement: only another node's goes through the bus.
         if recipient.isLocal {
-            return .success(apply(.privateMessage(to: recipient.id, from: sender.display, text: text, timestampMillis: now)))
+            return apply(.privateMessage(to: recipient.id, from: sender.display, text: text, timestampMillis: now))
         }
-        return .success(submit(.privateMessage(sender: id, to: recipient.id, from: sender, text: text, timestampMillis: now)))
+        return submit(.privateMessage(sender: id, to: recipient.id, from: sender, text: text, timestampMillis: now))
+    }
+
+    private func message(_ frame: InboundFrame, action: String) throws(ProtocolError) -> String {
+        try RouteChecks.message(frame, action: action, maximumScalars: configuration.maximumMessageScalars).get()
     }
 
     /// Hands a command to whoever decides: the bus (an effect), or this process at once.
