@@ -184,10 +184,13 @@ struct Drain: Service {
         let http = httpChannels.closeAll()
         let count = await registry.closeAll(.goingAway, reason: "server shutting down")
         logger.info("draining", metadata: ["connections": "\(count)", "httpConnections": "\(http)"])
-        // Clients answer the close frame, or the socket is closed after a second.
+        // Clients answer the close frame, or the socket is closed after a second. A WebSocket
+        // whose upgrade was still completing when the drain began registers a moment later: it
+        // gets its 1001 on a later pass (closing is idempotent per connection).
         let deadline = ContinuousClock.now + .seconds(3)
         while admission.openConnections > 0 && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
+            _ = await registry.closeAll(.goingAway, reason: "server shutting down")
         }
     }
 }

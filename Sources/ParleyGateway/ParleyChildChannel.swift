@@ -49,6 +49,9 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
                         switch runConnect(channel: channel, head: head, logger: logger) {
                         case .success(let id):
                             acceptedID.value = id
+                            // Committed to becoming a WebSocket: from here the drain owes it a
+                            // close 1001, not an abrupt close (the 101 may already be on its way).
+                            httpChannels.left(channel)
                             return HTTPHeaders()
                         case .failure(let refused):
                             registry.metrics.refused(status: refused.status)
@@ -60,7 +63,6 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
                         guard let id = acceptedID.value else { throw ChannelError.inappropriateOperationForState }
-                        httpChannels.left(channel)
                         let writer = PreEncodedFrameWriter()
                         // Next to the frame encoder's place, on the socket's side of it — but
                         // inside TLS, whose handler (when there is one) sits first.

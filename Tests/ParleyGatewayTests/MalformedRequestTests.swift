@@ -25,12 +25,7 @@ import Testing
             .connect(host: "127.0.0.1", port: port).get()
         // The server may answer and close before it has read everything: a failed write is fine.
         try? await channel.writeAndFlush(ByteBuffer(bytes: request)).get()
-        let closed = try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask { try? await channel.closeFuture.get(); return true }
-            group.addTask { try await Task.sleep(for: .seconds(3)); return false }
-            defer { group.cancelAll() }
-            return try await group.next() ?? false
-        }
+        let closed = await closedByServer(channel, within: .seconds(3))
         try? await channel.close()
         return (String(decoding: collector.received.withLock { $0 }, as: UTF8.self), closed)
     }

@@ -2,6 +2,7 @@ import ParleyTestSupport
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct ShutdownTests {
@@ -28,19 +29,23 @@ import Testing
         }
         try await Task.sleep(for: .milliseconds(200))  // the keep-alive request answered, the rest waiting
         let start = ContinuousClock.now
-        try await server.stop()
+        // Bounded: a shutdown that waits on these sockets must fail the test, not hang the run.
+        let stopped = Atomic<Bool>(false)
+        Task {
+            try? await server.stop()
+            stopped.store(true, ordering: .releasing)
+        }
+        while !stopped.load(ordering: .acquiring) && ContinuousClock.now - start < .seconds(5) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         let took = ContinuousClock.now - start
+        let finished = stopped.load(ordering: .acquiring)
+        try #require(finished, "shutdown still waiting after \(took) on sockets that never upgraded")
         #expect(took < .seconds(2), "shutdown took \(took) with three sockets that never upgraded")
         #expect(try await member.closeCode() == 1001)
         for channel in sockets {
             // Closed by the server: the client side sees its close at once.
-            let closed = try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask { try await channel.closeFuture.get(); return true }
-                group.addTask { try await Task.sleep(for: .seconds(2)); return false }
-                defer { group.cancelAll() }
-                return try await group.next() ?? false
-            }
-            #expect(closed, "a socket that never upgraded was left open")
+            #expect(await closedByServer(channel, within: .seconds(2)), "a socket that never upgraded was left open")
             try? await channel.close()
         }
     }

@@ -71,3 +71,14 @@ enum RawHTTP {
 }
 
 import Foundation
+
+/// Whether the server closed `channel` within `bound`. Polls rather than awaiting the close
+/// future, so a socket the server leaves open fails the test instead of hanging it.
+func closedByServer(_ channel: any Channel, within bound: Duration) async -> Bool {
+    let deadline = ContinuousClock.now + bound
+    while ContinuousClock.now < deadline {
+        if !channel.isActive { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return !channel.isActive
+}
