@@ -17,40 +17,16 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 
+from compare_servers import run_load
 from orchestra import LOAD, PARLEY, build_c, free_port, limit_server, parley_server, pinned
 
 
-def scenario(server, url, clients, rate, seconds):
-    raw = server == "c-limit"
-    return f"""name: xcheck
-target: {url}
-clients: {clients}
-connect: {{ rate: 2000/s, timeout: 30s }}
-settle: 500ms
-{"hello: null" if raw else ""}
-message: {'{ kind: raw, size: 128, template: "{token}", includeSender: false }' if raw else "{ kind: public, size: 128 }"}
-phases:
-  - {{ name: steady, duration: {seconds}s, publishers: 1, rate: {rate:g}/s }}
-"""
-
-
-def run_parley_load(server, url, clients, rate, seconds):
-    with tempfile.TemporaryDirectory() as directory:
-        path, report = os.path.join(directory, "s.yaml"), os.path.join(directory, "r.json")
-        with open(path, "w") as f:
-            f.write(scenario(server, url, clients, rate, seconds))
-        result = subprocess.run(pinned(1, [LOAD, "run", path, "--quiet", "--out", report]), capture_output=True, text=True)
-        if result.returncode not in (0, 99) or not os.path.exists(report):
-            raise RuntimeError(f"parley-load failed against {server}: {result.stderr.strip()[-400:]}")
-        with open(report) as f:
-            overall = json.load(f)["runs"][0]["overall"]
-    return {
-        "p50": overall["fanout"]["p50"], "p99": overall["fanout"]["p99"], "sent": overall["messagesSent"],
-        "expected": overall["expected"], "received": overall["received"],
-        "cpuPerFrameMicros": overall["process"]["cpuSeconds"] * 1e6 / max(overall["received"], 1),
-    }
+def run_parley_load(server, clients, rate, seconds):
+    """parley-load's figures through the comparison's own runner (same scenario, same pinning)."""
+    figures = run_load(server, clients, 1, rate, seconds)
+    figures["cpuPerFrameMicros"] = figures["loadCpuSeconds"] * 1e6 / max(figures["received"], 1)
+    return figures
 
 
 def run_probe_client(server, port, clients, rate, seconds):
@@ -76,7 +52,7 @@ def measure(clients, rate, seconds, rounds):
                 order = ["probe-client", "parley-load"] if round_index % 2 == 0 else ["parley-load", "probe-client"]
                 for client in order:
                     figures = (run_probe_client(name, port, clients, rate, seconds) if client == "probe-client"
-                               else run_parley_load(name, server.url, clients, rate, seconds))
+                               else run_parley_load(server, clients, rate, seconds))
                     results[name][client].append(figures)
                     print(f"  {name:8s} {client:12s} round {round_index + 1}: p50 {figures['p50'] / 1000:6.2f} ms  "
                           f"p99 {figures['p99'] / 1000:6.2f} ms  received {figures['received']}/{figures['expected']}  "
