@@ -63,6 +63,10 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
                         guard let id = acceptedID.value else { throw ChannelError.inappropriateOperationForState }
+                        // HTTP is over on this socket: the parser's error answer goes with the parser.
+                        if let malformed = try? channel.pipeline.syncOperations.handler(type: MalformedRequestHandler.self) {
+                            channel.pipeline.syncOperations.removeHandler(malformed, promise: nil)
+                        }
                         let writer = PreEncodedFrameWriter()
                         // Next to the frame encoder's place, on the socket's side of it — but
                         // inside TLS, whose handler (when there is one) sits first.
