@@ -19,7 +19,7 @@ struct ClientConnector: Sendable {
 
     func connect(
         to target: TargetURL, from source: String?, on loop: any EventLoop, receiveBufferBytes: Int? = nil,
-        makeHandler: @escaping @Sendable () -> any ChannelHandler
+        readsRawFrames: Bool = false, makeHandler: @escaping @Sendable () -> any ChannelHandler
     ) -> EventLoopFuture<Outcome> {
         var bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(timeout)
@@ -44,7 +44,8 @@ struct ClientConnector: Sendable {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
                     try channel.pipeline.syncOperations.addHandler(tlsFailure)
                 }
-                upgrade.value = try Self.configurePipeline(channel, uri: uri, host: host, makeHandler: makeHandler)
+                upgrade.value = try Self.configurePipeline(
+                    channel, uri: uri, host: host, readsRawFrames: readsRawFrames, makeHandler: makeHandler)
             }
         }
         .connect(host: target.host, port: target.port)
@@ -58,13 +59,26 @@ struct ClientConnector: Sendable {
         }
     }
 
+    /// `readsRawFrames`: the handler reads the socket's bytes itself (`ServerFrameReader`), so
+    /// NIO's frame decoder and its error handler come out; the frame encoder stays for sending.
     private static func configurePipeline(
-        _ channel: any Channel, uri: String, host: String, makeHandler: @escaping @Sendable () -> any ChannelHandler
+        _ channel: any Channel, uri: String, host: String, readsRawFrames: Bool,
+        makeHandler: @escaping @Sendable () -> any ChannelHandler
     ) throws -> EventLoopFuture<Outcome> {
         try WebSocketClientUpgrade.configure(
             channel, uri: uri, host: host,
             upgraded: { channel in
-                try channel.pipeline.syncOperations.addHandler(makeHandler())
+                let pipeline = channel.pipeline.syncOperations
+                if readsRawFrames {
+                    // Nothing has been decoded yet: bytes that came with the 101 are fired
+                    // after this closure returns, and reach the new handler.
+                    let decoder = try pipeline.context(handlerType: ByteToMessageHandler<WebSocketFrameDecoder>.self)
+                    pipeline.removeHandler(context: decoder, promise: nil)
+                    if let errors = try? pipeline.context(handlerType: WebSocketProtocolErrorHandler.self) {
+                        pipeline.removeHandler(context: errors, promise: nil)
+                    }
+                }
+                try pipeline.addHandler(makeHandler())
                 return Outcome.upgraded(channel)
             },
             notUpgraded: { channel in

@@ -72,55 +72,69 @@ struct MembershipInterval: Sendable {
     }
 }
 
-/// Reads frames for one `LoadClient`: scans each for probe tokens without decoding JSON, and
-/// watches for the readiness reply.
+/// Reads frames for one `LoadClient` straight from the socket's bytes (`ServerFrameReader`):
+/// scans each for probe tokens without decoding JSON, and watches for the readiness reply.
+/// The clock is read once per socket read: every frame of one read arrived at the same time,
+/// and a clock read per frame was a measurable share of the harness's cost.
 final class LoadClientHandler: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
+    typealias InboundIn = ByteBuffer
 
     let client: LoadClient
+    private var reader = ServerFrameReader()
 
     init(client: LoadClient) {
         self.client = client
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = Self.unwrapInboundIn(data)
-        switch frame.opcode {
-        case .text, .binary, .continuation:
-            let now = NIODeadline.now().uptimeNanoseconds
-            client.recorder.recordFrame(bytes: frame.data.readableBytes)
-            frame.data.withUnsafeReadableBytes { bytes in
-                if let awaited = client.awaitedMembers, Self.memberCount(bytes) ?? 0 >= awaited {
-                    client.awaitedMembers = nil
-                    client.recorder.recordPresenceComplete(at: now)
-                }
-                // A frame may carry one message's token more than once (Parley's public event
-                // repeats the text in "publicMessage" and "text"): that is one delivery.
-                var lastInFrame: ProbeToken?
-                ProbeToken.scan(bytes) { token in
-                    guard token != lastInFrame else { return }
-                    lastInFrame = token
-                    client.recorder.recordDelivery(token, client: client, now: now)
-                }
-                if let expectation = client.readyExpectation, contains(bytes, expectation) {
-                    client.becomeReady(at: now)
-                }
-            }
-        case .connectionClose:
-            // Answer the server's close; the socket closes after.
-            var data = frame.data
-            let code = data.readInteger(as: UInt16.self) ?? 1000
-            var reply = context.channel.allocator.buffer(capacity: 2)
-            reply.writeInteger(code)
-            let close = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: reply)
-            context.writeAndFlush(NIOAny(close), promise: nil)
-            context.close(promise: nil)
-        case .ping:
-            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.data)
-            context.writeAndFlush(NIOAny(pong), promise: nil)
-        default:
-            break
+        let now = NIODeadline.now().uptimeNanoseconds
+        do {
+            try reader.consume(
+                Self.unwrapInboundIn(data),
+                data: { bytes in receive(bytes, at: now) },
+                control: { control in answer(control, context: context) })
+        } catch {
+            // The server broke the protocol: say so as a client must (RFC 6455 §7.4.1) and go.
+            fail(context: context, code: error == .tooBig ? 1009 : 1002)
         }
+    }
+
+    private func receive(_ bytes: UnsafeRawBufferPointer, at now: UInt64) {
+        client.recorder.recordFrame(bytes: bytes.count)
+        if let awaited = client.awaitedMembers, Self.memberCount(bytes) ?? 0 >= awaited {
+            client.awaitedMembers = nil
+            client.recorder.recordPresenceComplete(at: now)
+        }
+        // A frame may carry one message's token more than once (Parley's public event
+        // repeats the text in "publicMessage" and "text"): that is one delivery.
+        var lastInFrame: ProbeToken?
+        ProbeToken.scan(bytes) { token in
+            guard token != lastInFrame else { return }
+            lastInFrame = token
+            client.recorder.recordDelivery(token, client: client, now: now)
+        }
+        if let expectation = client.readyExpectation, contains(bytes, expectation) {
+            client.becomeReady(at: now)
+        }
+    }
+
+    private func answer(_ control: ServerFrameReader.Control, context: ChannelHandlerContext) {
+        switch control {
+        case .close(let code):
+            // Answer the server's close; the socket closes after.
+            fail(context: context, code: code == 1005 ? 1000 : code)
+        case .ping(let payload):
+            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: payload)
+            context.writeAndFlush(NIOAny(pong), promise: nil)
+        }
+    }
+
+    private func fail(context: ChannelHandlerContext, code: UInt16) {
+        var reply = context.channel.allocator.buffer(capacity: 2)
+        reply.writeInteger(code)
+        let close = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: reply)
+        context.writeAndFlush(NIOAny(close), promise: nil)
+        context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -55,7 +55,7 @@ extension LoadRun {
             }
             let handler = LoadClientHandler(client: client)
             let boundHandler = LoopBound(handler, eventLoop: loop)
-            connector.connect(to: target, from: source, on: loop) { boundHandler.value }
+            connector.connect(to: target, from: source, on: loop, readsRawFrames: true) { boundHandler.value }
                 .hop(to: loop)
                 .assumeIsolated()
                 .whenComplete { [self] result in
