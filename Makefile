@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PORT ?= 8080
 
-.PHONY: build release test self-contained xcheck xcheck-gate run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
+.PHONY: build release test self-contained xcheck xcheck-gate harness-self-check run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
 
 build:
 	$(SWIFT) build
@@ -22,6 +22,7 @@ test: self-contained postgres
 	$(MAKE) conformance
 	$(MAKE) perf-gate
 	$(MAKE) xcheck-gate
+	$(MAKE) harness-self-check
 
 # Nothing in the repository may read a path outside it, or cite a document it lacks; the
 # checker first proves on planted offences that it catches them.
@@ -76,6 +77,11 @@ xcheck: release
 XCHECK_MARGIN ?= 2.0
 xcheck-gate: release
 	python3 Benchmarks/xcheck.py --gate --margin $(XCHECK_MARGIN)
+
+# parley-load overloaded on purpose against the C server must say GENERATOR-BOUND in its summary,
+# JSON and HTML and fail a latency threshold with that reason; a light run must be valid.
+harness-self-check: release
+	python3 Tests/HarnessSelfCheck/generator_bound.py
 
 # The full side-by-side: C limit server, Python websockets peer (in a venv), parley serve, at
 # 1,000 and 5,000 clients, up to capacity, and 10,000 idle connections. Writes out/compare-servers.*

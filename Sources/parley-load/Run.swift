@@ -8,6 +8,9 @@ struct Run: AsyncParsableCommand {
         discussion: """
             Every client is a real WebSocket connection. Publishers send on an open-model
             timetable; every receiver records receive time minus scheduled send time.
+            The harness watches itself: a run where its own event loops fell behind (lag p99
+            over --max-loop-lag, or a loop over --max-generator-cpu busy) is marked
+            GENERATOR-BOUND, and its time and rate thresholds fail saying so.
 
             Examples:
               parley-load run scenarios/default.yaml --out out/default.json
@@ -15,6 +18,7 @@ struct Run: AsyncParsableCommand {
               parley-load run scenarios/broadcast-1k.yaml --target ws://127.0.0.1:8080/ws
               parley-load run scenarios/raw-echo.yaml --target ws://127.0.0.1:9001/ --clients 200
               parley-load run scenarios/scaling-sweep.yaml --html out/sweep.html
+              parley-load run scenarios/broadcast-10k.yaml --threads 2 --max-loop-lag 20ms
             """
     )
 

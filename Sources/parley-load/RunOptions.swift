@@ -16,7 +16,16 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Write the JSON report here.") var out: String?
     @Option(help: "Also write a self-contained HTML page with plots and tables.") var html: String?
     @Flag(help: "No progress on stderr.") var quiet = false
-    @Option(help: "Event loops for the clients; one per core by default.") var eventLoops = ProcessInfo.processInfo.activeProcessorCount
+    @Option(
+        name: [.customLong("threads"), .customLong("event-loops")],
+        help: "Event loops (threads) the clients are dealt over; one per usable core by default.")
+    var eventLoops = LoadTest.Options().eventLoops
+    @Option(help: "A run whose event loops ran a 10 ms timer later than this at p99 is generator-bound.")
+    var maxLoopLag = "10ms"
+    @Option(help: "A run whose harness used at least this share of its usable cores is generator-bound, e.g. 90%.")
+    var maxGeneratorCpu = "90%"
+    @Flag(help: "Judge thresholds even on a generator-bound run (by default they fail, saying why).")
+    var allowGeneratorBound = false
 
     func loadOptions() throws -> LoadTest.Options {
         var options = LoadTest.Options()
@@ -25,6 +34,16 @@ struct RunOptions: ParsableArguments {
         options.commit = Self.commit()
         options.tlsCAFile = ca
         options.tlsInsecure = insecure
+        options.allowGeneratorBound = allowGeneratorBound
+        guard let lag = Quantities.duration(maxLoopLag), lag > .zero else {
+            throw BadInput(description: "--max-loop-lag: expected a duration like 20ms, got \"\(maxLoopLag)\"")
+        }
+        let (whole, fraction) = lag.components
+        options.generatorBounds.loopLagP99Micros = Double(whole) * 1e6 + Double(fraction) / 1e12
+        guard let share = Self.percentage(maxGeneratorCpu), share > 0, share <= 1 else {
+            throw BadInput(description: "--max-generator-cpu: expected a share like 90%, got \"\(maxGeneratorCpu)\"")
+        }
+        options.generatorBounds.cpuShare = share
         if let duration {
             guard let value = Quantities.duration(duration), value > .zero else {
                 throw BadInput(description: "--duration: expected a duration like 20s, got \"\(duration)\"")
@@ -55,6 +74,13 @@ struct RunOptions: ParsableArguments {
                 throw BadInput(description: "\(flag) \(expression): \(error.message)")
             }
         }
+    }
+
+    /// "90%" or "0.9" as a fraction.
+    static func percentage(_ text: String) -> Double? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasSuffix("%") { return Double(trimmed.dropLast()).map { $0 / 100 } }
+        return Double(trimmed)
     }
 
     static func commit() -> String? {

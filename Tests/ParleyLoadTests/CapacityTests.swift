@@ -81,7 +81,8 @@ import Testing
     /// for "every delivery arrives" must answer exactly 24 clients, first failure 25. (Loss, not
     /// latency, marks the capacity here: on two shared cores a latency bound can be crossed by a
     /// stall of the machine, and this test is about the search.) A generous latency SLO rides
-    /// along for the chart.
+    /// along for the chart; the debug gateway shares the test's cores, which can make a step
+    /// generator-bound, so the search is told to go on (`allowGeneratorBound`).
     @Test func aRealSearchFindsTheServersKnownCapacity() async throws {
         let target = try await HarnessTarget.start { connections, scheduler in
             LyingRelay(connections: connections, scheduler: scheduler, lie: .dropAbove(members: 24))
@@ -92,7 +93,9 @@ import Testing
         settings.slos = [try Threshold(expression: "delivery.ratio >= 1"), try Threshold(expression: "fanout.p99 < 5s")]
         settings.maximum = 64
         settings.precision = 0.01
-        let search = CapacitySearch(test: LoadTest(scenario: scenario, source: "", options: quietOptions()), settings: settings)
+        var options = quietOptions()
+        options.allowGeneratorBound = true
+        let search = CapacitySearch(test: LoadTest(scenario: scenario, source: "", options: options), settings: settings)
         let report = try await search.run(targets: [target.url])
         try await target.stop()
 

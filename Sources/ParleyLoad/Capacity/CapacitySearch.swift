@@ -55,7 +55,8 @@ public struct CapacitySearch: Sendable {
         return try await test.withHarness(targets: targets) { harness in
             var runs: [RunReport] = []
             var record: [CapacityStep] = []
-            while let value = steps.next {
+            var generatorLimit: Double?
+            while generatorLimit == nil, let value = steps.next {
                 let (scenario, clients) = variant(at: value)
                 let run = try await harness.run(
                     scenario, clients: clients, label: "\(test.scenario.name) step \(record.count + 1): \(describe(value))",
@@ -65,13 +66,17 @@ public struct CapacitySearch: Sendable {
                 record.append(step)
                 steps.record(value, passed: step.passed)
                 onStep(step, run)
+                // Past the generator's own limit every step would measure the generator: stop,
+                // and answer with what the generator could show.
+                if run.validity == .generatorBound && !test.options.allowGeneratorBound { generatorLimit = value }
             }
             let answer = steps.highestPass.flatMap { pass in record.first { $0.value == pass } }
                 ?? record.min { $0.value < $1.value }
             var report = harness.report(runs: runs, thresholds: answer.map { runs[$0.run].thresholds } ?? [])
             report.capacity = CapacityReport(
                 vary: settings.vary, slos: slos.map(\.text), capacity: steps.highestPass, firstFailure: steps.lowestFailure,
-                reachedMaximum: steps.reachedMaximum, maximum: steps.maximum, precision: steps.precision, steps: record)
+                reachedMaximum: steps.reachedMaximum, maximum: steps.maximum, precision: steps.precision, steps: record,
+                generatorBoundAt: generatorLimit)
             return report
         }
     }
@@ -121,6 +126,9 @@ public struct CapacityReport: Codable, Sendable, Equatable {
     public var maximum: Double
     public var precision: Double
     public var steps: [CapacityStep]
+    /// The step at which the generator itself became the bottleneck, where the search stopped:
+    /// the capacity is then a lower bound. Nil when the generator kept up throughout.
+    public var generatorBoundAt: Double? = nil
 
     public var unit: String { vary == .clients ? "clients" : "msg/s offered" }
 
@@ -132,6 +140,11 @@ public struct CapacityReport: Codable, Sendable, Equatable {
 
     /// One line: the answer, the first failure, and how precise it is.
     public var sentence: String {
+        if let generatorBoundAt {
+            let limit = "the generator was the bottleneck at \(Self.describe(generatorBoundAt, vary: vary)), so the search stopped there"
+            guard let capacity else { return "no capacity shown: \(limit), before any step held \(slos.joined(separator: ", "))" }
+            return "capacity at least \(Self.describe(capacity, vary: vary)) (generator-bound): \(limit) (add --threads or load machines to look further)"
+        }
         guard let capacity else {
             return "no capacity: the lowest step tried (\(Self.describe(steps.map(\.value).min() ?? 0, vary: vary))) already failed \(slos.joined(separator: ", "))"
         }

@@ -39,6 +39,8 @@ final class LoopRecorder {
     private(set) var bytesReceived = 0
     /// When clients first held the complete member list, from the start of the run.
     private(set) var presenceComplete = LatencyHistogram()
+    /// How late this loop ran its lag probe over the phases (`LoopLagProbe`).
+    private(set) var loopLag = LatencyHistogram()
 
     init(runID: UInt32, runStart: UInt64) {
         self.runID = runID
@@ -73,6 +75,10 @@ final class LoopRecorder {
     func recordFrame(bytes: Int) {
         framesReceived += 1
         bytesReceived += bytes
+    }
+
+    func recordLoopLag(micros: UInt64) {
+        loopLag.record(micros: micros)
     }
 
     func recordPresenceComplete(at now: UInt64) {
@@ -115,7 +121,7 @@ final class LoopRecorder {
             fanout: fanout, sendLag: sendLag, received: received, duplicates: duplicates, unexpected: unexpected,
             perMessageCount: perMessageCount, perMessageLast: perMessageLast, seconds: seconds,
             sent: sent, connect: connect, framesReceived: framesReceived, bytesReceived: bytesReceived,
-            presenceComplete: presenceComplete)
+            presenceComplete: presenceComplete, loopLag: loopLag)
     }
 }
 
@@ -134,4 +140,5 @@ struct LoopMeasurements: Sendable {
     var framesReceived: Int
     var bytesReceived: Int
     var presenceComplete: LatencyHistogram
+    var loopLag: LatencyHistogram
 }

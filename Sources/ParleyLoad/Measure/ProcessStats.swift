@@ -33,3 +33,12 @@ struct ProcessSample: Sendable {
         return ProcessReport(cpuSeconds: cpu, cpuPerSecond: seconds > 0 ? cpu / seconds : 0, rssBytes: rssBytes)
     }
 }
+
+/// CPU time of the calling thread: an event loop's own work, apart from the rest of the process.
+enum ThreadCPU {
+    static func seconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}

@@ -81,16 +81,36 @@ public enum HTMLReport {
         out += "<dt>started</dt><dd>\(ISO8601DateFormatter().string(from: report.startedAt))</dd>"
         out += "<dt>machine</dt><dd>\(report.environment.cores) cores, \(xml(report.environment.os))\(report.environment.commit.map { ", commit \(xml($0))" } ?? "")</dd>"
         out += "</dl>"
+        out += generatorBanner(report, runs: order)
         if verdicts.isEmpty {
             out += "<p class=\"verdict none\">no thresholds</p>"
         } else {
             out += "<p class=\"verdict \(passed ? "pass" : "fail")\">\(passed ? "PASS" : "FAIL") — \(outcome.map { xml($0) + ": " } ?? "")\(verdicts.filter(\.1.passed).count) of \(verdicts.count) thresholds held\(outcome == nil ? "" : " at that step")</p><ul class=\"verdicts\">"
             for (label, verdict) in verdicts {
-                out += "<li class=\"\(verdict.passed ? "pass" : "fail")\">\(verdict.passed ? "✓" : "✗") \(xml(label)) <span>(measured \(xml(verdict.measured)))</span></li>"
+                out += "<li class=\"\(verdict.passed ? "pass" : "fail")\">\(verdict.passed ? "✓" : "✗") \(xml(label)) <span>(measured \(xml(verdict.measured)))\(verdict.reason.map { " — not judged: " + xml($0) } ?? "")</span></li>"
             }
             out += "</ul>"
         }
         return out + "</section>"
+    }
+
+    /// In red when the generator was the bottleneck of any run, with the evidence; a quiet line
+    /// of the same evidence otherwise.
+    static func generatorBanner(_ report: LoadReport, runs order: [Int]) -> String {
+        let judged = order.compactMap { index in report.runs[index].generator.map { (index, $0) } }
+        guard !judged.isEmpty else { return "" }
+        let bound = judged.filter { $0.1.validity == .generatorBound }
+        func label(_ index: Int) -> String { report.runs.count > 1 ? "\(report.label(ofRun: index)): " : "" }
+        if bound.isEmpty {
+            let lags = judged.map { label($0.0) + "loop lag p99 " + Quantities.formatMicros($0.1.loopLag.p99) }
+            return "<p class=\"generator ok\">generator kept up — \(xml(lags.joined(separator: ", ")))</p>"
+        }
+        var out = "<div class=\"generator bound\"><strong>GENERATOR-BOUND</strong> — these figures measure the load generator, "
+            + "not the server.<ul>"
+        for (index, generator) in bound {
+            out += "<li>\(xml(label(index) + generator.reasons.joined(separator: "; ")))</li>"
+        }
+        return out + "</ul></div>"
     }
 
     static func metricsTables(_ entry: Entry) -> String {
@@ -161,7 +181,7 @@ public enum HTMLReport {
         svg{display:block;margin:.5rem 0;max-width:100%;height:auto}.grid{stroke:#eef0f3}.axis{stroke:#5a6475}
         .tick{font-size:11px;fill:#5a6475}.axis-label{font-size:12px;fill:#1c2330}.chart-title{font-size:13px;font-weight:600}
         .legend{font-size:12px}.rule{stroke:#b3261e;stroke-dasharray:5 4}.rule-label{font-size:11px;fill:#b3261e}
-        .mark.pass{fill:#1d8a4a}.mark.fail{fill:#b3261e}.note{color:#b7791f}.warning{color:#b3261e;font-weight:700}footer{color:#5a6475;font-size:.8rem;margin-top:3rem}
+        .mark.pass{fill:#1d8a4a}.mark.fail{fill:#b3261e}.note{color:#b7791f}.warning{color:#b3261e;font-weight:700}.generator.bound{background:#fbe4e2;color:#b3261e;border:2px solid #b3261e;padding:.5rem 1rem;border-radius:6px}.generator.ok{color:#5a6475}footer{color:#5a6475;font-size:.8rem;margin-top:3rem}
         """
 }
 

@@ -22,6 +22,8 @@ public struct LoadReport: Codable, Sendable {
     public var thresholds: [ThresholdVerdict]
     /// Set by `parley-load capacity`: the search, its steps (one run each) and its answer.
     public var capacity: CapacityReport? = nil
+    /// "generator-bound" when any run was (see each run's `generator`), else "valid".
+    public var validity: GeneratorHealth.Validity? = nil
 
     public var passed: Bool { thresholds.allSatisfy(\.passed) }
 }
@@ -55,6 +57,10 @@ public struct RunReport: Codable, Sendable {
     /// Metric name → value, the names thresholds and `compare` use.
     public var metrics: [String: Double]
     public var thresholds: [ThresholdVerdict]
+    /// "valid", or "generator-bound" when the generator was the bottleneck (`generator` says
+    /// why). Absent in reports written before the generator watched itself.
+    public var validity: GeneratorHealth.Validity? = nil
+    public var generator: GeneratorHealth? = nil
 }
 
 public struct PresenceReport: Codable, Sendable {

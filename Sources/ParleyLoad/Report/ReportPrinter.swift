@@ -23,6 +23,7 @@ public enum ReportPrinter {
                 out += ", RSS \(Metrics.format(Double(run.overall.process.rssBytes), metric: "process.rss"))"
                 out += ", \(run.framesReceived) frames received (\(Metrics.format(Double(run.bytesReceived), metric: "received.bytes")))\n"
             }
+            if let generator = run.generator { out += generatorLine(generator) }
             if let slow = run.slowConsumers {
                 out += "  slow consumers: \(slow.count) stopped reading (\(slow.joined) joined); the server closed \(slow.closedByServer)\n"
             }
@@ -32,11 +33,23 @@ public enum ReportPrinter {
                 out += " after the first connect; \(Metrics.format(Double(run.bytesReceived), metric: "received.bytes")) in \(run.framesReceived) frames\n"
             }
             for verdict in run.thresholds {
-                out += "  \(verdict.passed ? "✓ pass" : "✗ FAIL")  \(verdict.threshold)  (measured \(verdict.measured))\n"
+                out += "  \(verdict.passed ? "✓ pass" : "✗ FAIL")  \(verdict.threshold)  (measured \(verdict.measured))"
+                out += verdict.reason.map { " — not judged: \($0)\n" } ?? "\n"
             }
         }
         if let capacity = report.capacity { out += "\n" + CapacityPrinter.table(capacity, runs: report.runs) }
         return out
+    }
+
+    /// The generator's own health; a generator-bound run says so in capitals, with the evidence.
+    static func generatorLine(_ generator: GeneratorHealth) -> String {
+        let evidence = "loop lag p99 \(Quantities.formatMicros(generator.loopLag.p99)), "
+            + "loops busy " + generator.loopBusy.map { "\(Int(($0 * 100).rounded())) %" }.joined(separator: ", ")
+            + " (\(generator.usableCores) usable core\(generator.usableCores == 1 ? "" : "s")), "
+            + "send lag p99 \(Quantities.formatMicros(generator.sendLagP99Micros))"
+        if generator.validity == .valid { return "  generator: kept up — \(evidence)\n" }
+        return "  GENERATOR-BOUND: \(generator.reasons.joined(separator: "; ")). These figures measure the load "
+            + "generator, not the server — \(evidence). Use more --threads or machines, or fewer clients.\n"
     }
 
     static func table(_ run: RunReport) -> String {

@@ -3,7 +3,9 @@ import Foundation
 /// Turns what the loops measured into a `RunReport`: merges histograms, computes what each
 /// message was due to deliver from who was a member when it was due, and the metrics by name.
 enum RunAnalysis {
-    static func report(_ result: LoadRun.Result, scenario: Scenario) -> RunReport {
+    static func report(
+        _ result: LoadRun.Result, scenario: Scenario, bounds: GeneratorHealth.Bounds = .init()
+    ) -> RunReport {
         let phaseCount = result.clock.phaseCount
         var fanout = Array(repeating: LatencyHistogram(), count: phaseCount)
         var sendLag = Array(repeating: LatencyHistogram(), count: phaseCount)
@@ -114,8 +116,27 @@ enum RunAnalysis {
                 ? PresenceReport(complete: Int(presence.count), of: result.clients, completion: HistogramReport(presence)) : nil,
             metrics: [:], thresholds: [])
         run.slowConsumers = result.slowConsumers
+        var loopLag = LatencyHistogram()
+        for loop in result.loops { loopLag.add(loop.loopLag) }
+        let generator = GeneratorHealth(
+            loopLag: loopLag, loopBusy: busiestPhaseLoopBusy(result), usableCores: UsableCores.count,
+            sendLag: overall.sendLag, bounds: bounds)
+        run.generator = generator
+        run.validity = generator.validity
         run.metrics = Metrics.values(of: run)
         return run
+    }
+
+    /// Per loop, thread CPU seconds per wall second in the phase where the loops worked hardest.
+    static func busiestPhaseLoopBusy(_ result: LoadRun.Result) -> [Double] {
+        var busiest: [Double] = Array(repeating: 0, count: result.loops.count)
+        for phase in 0..<max(result.loopCPUAtPhases.count - 1, 0) {
+            let seconds = Double(result.processAtPhases[phase + 1].wall &- result.processAtPhases[phase].wall) / 1e9
+            guard seconds > 0 else { continue }
+            let busy = zip(result.loopCPUAtPhases[phase + 1], result.loopCPUAtPhases[phase]).map { ($0 - $1) / seconds }
+            if busy.reduce(0, +) > busiest.reduce(0, +) { busiest = busy }
+        }
+        return busiest
     }
 
     /// The per-second series over the phases: deliveries and their p50/p99, messages, members.

@@ -84,7 +84,9 @@ public struct ThresholdVerdict: Codable, Sendable, Equatable {
     public let limit: Double?
     /// Nil when the run could not measure the metric (which fails the threshold).
     public let value: Double?
-    public let passed: Bool
+    public private(set) var passed: Bool
+    /// Why the verdict is not the comparison's (a generator-bound run), else nil.
+    public private(set) var reason: String? = nil
 
     public init(_ threshold: Threshold, value: Double?, passed: Bool) {
         self.threshold = threshold.text
@@ -95,8 +97,19 @@ public struct ThresholdVerdict: Codable, Sendable, Equatable {
         self.passed = passed
     }
 
+    private init(_ verdict: ThresholdVerdict, passed: Bool, reason: String) {
+        self = verdict
+        self.passed = passed
+        self.reason = reason
+    }
+
+    /// This verdict failed for `reason`, whatever the comparison said.
+    public func failed(because reason: String) -> ThresholdVerdict {
+        ThresholdVerdict(self, passed: false, reason: reason)
+    }
+
     private enum CodingKeys: String, CodingKey {
-        case threshold, metric, comparison, limit, value, passed
+        case threshold, metric, comparison, limit, value, passed, reason
     }
 
     /// Reports written before verdicts kept their parts have the text only; its first word is
@@ -109,6 +122,7 @@ public struct ThresholdVerdict: Codable, Sendable, Equatable {
         limit = try container.decodeIfPresent(Double.self, forKey: .limit)
         value = try container.decodeIfPresent(Double.self, forKey: .value)
         passed = try container.decode(Bool.self, forKey: .passed)
+        reason = try container.decodeIfPresent(String.self, forKey: .reason)
     }
 
     /// The measured value in the metric's unit, for people.

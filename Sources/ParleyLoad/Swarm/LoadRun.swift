@@ -22,6 +22,8 @@ final class LoadRun: Sendable {
         let clock: PhaseClock
         let runStart: UInt64
         let processAtPhases: [ProcessSample]
+        /// Each loop's thread CPU seconds, sampled with `processAtPhases`.
+        let loopCPUAtPhases: [[Double]]
         let connectedBySecond: [Int]
         let slowConsumers: SlowConsumerReport?
     }
@@ -68,6 +70,13 @@ final class LoadRun: Sendable {
         self.nextIndex = Atomic(clients)
     }
 
+    /// Each loop's own CPU time so far, read on the loop.
+    func loopCPUSeconds() async throws -> [Double] {
+        var seconds: [Double] = []
+        for loop in loops { seconds.append(try await loop.submit { ThreadCPU.seconds() }.get()) }
+        return seconds
+    }
+
     func run() async throws -> Result {
         try await connectAll()
         let slow = (scenario.slowConsumers ?? 0) > 0 ? SlowConsumers(count: scenario.slowConsumers!) : nil
@@ -78,9 +87,13 @@ final class LoadRun: Sendable {
         let clock = PhaseClock(start: phaseStart, phases: scenario.phases)
         for (index, loop) in loops.enumerated() {
             let recorder = recorders[index]
-            try await loop.submit { recorder.value.startPhases(clock) }.get()
+            try await loop.submit {
+                recorder.value.startPhases(clock)
+                LoopLagProbe.start(on: loop, recorder: recorder, from: clock.boundaries.first!, until: clock.boundaries.last!)
+            }.get()
         }
         var processAtPhases = [ProcessSample.now()]
+        var loopCPUAtPhases = [try await loopCPUSeconds()]
         var connectedBySecond: [Int] = []
         let churn = startChurn(clock: clock)
 
@@ -88,6 +101,7 @@ final class LoadRun: Sendable {
             startPublishers(phase: phase, phaseIndex: index, start: clock.boundaries[index])
             try await sleepUntil(clock.boundaries[index + 1]) { connectedBySecond.append(membership.count) }
             processAtPhases.append(ProcessSample.now())
+            loopCPUAtPhases.append(try await loopCPUSeconds())
         }
         churn?.cancel()
         try await drain()
@@ -113,6 +127,7 @@ final class LoadRun: Sendable {
             clients: clientCount, attempted: nextIndex.load(ordering: .relaxed), connected: connected.load(ordering: .relaxed),
             ready: readyCount.load(ordering: .relaxed), connectErrors: errors.withLock { $0 }, loops: measurements,
             intervals: intervals, clock: clock, runStart: runStart, processAtPhases: processAtPhases,
+            loopCPUAtPhases: loopCPUAtPhases,
             connectedBySecond: connectedBySecond, slowConsumers: slowReport)
     }
 }

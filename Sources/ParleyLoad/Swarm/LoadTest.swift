@@ -12,7 +12,12 @@ public struct LoadTest: Sendable {
         public var duration: Duration?
         public var extraThresholds: [Threshold] = []
         public var quiet = false
-        public var eventLoops = System.coreCount
+        /// One loop per core the process may use (`taskset` and cgroup limits included).
+        public var eventLoops = UsableCores.count
+        /// What makes a run generator-bound (docs/LOAD.md, "Is the generator keeping up?").
+        public var generatorBounds = GeneratorHealth.Bounds()
+        /// Judge thresholds on generator-bound runs instead of failing them.
+        public var allowGeneratorBound = false
         public var commit: String?
         /// wss:// targets: trust the CA certificates in this PEM file (besides the system's).
         public var tlsCAFile: String?
@@ -108,8 +113,11 @@ public struct LoadTest: Sendable {
         public func run(_ scenario: Scenario, clients: Int, label: String, thresholds: [Threshold]) async throws -> RunReport {
             let progress = ProgressLine.forTerminal(label: label, quiet: test.options.quiet)
             let run = LoadRun(scenario: scenario, clients: clients, targets: targets, group: group, tls: tls, progress: progress)
-            var report = RunAnalysis.report(try await run.run(), scenario: scenario)
-            report.thresholds = thresholds.map { $0.verdict(in: report.metrics) }
+            var report = RunAnalysis.report(try await run.run(), scenario: scenario, bounds: test.options.generatorBounds)
+            let verdicts = thresholds.map { $0.verdict(in: report.metrics) }
+            report.thresholds = report.generator.map { generator in
+                verdicts.map { generator.judge($0, allowGeneratorBound: test.options.allowGeneratorBound) }
+            } ?? verdicts
             return report
         }
 
@@ -120,7 +128,8 @@ public struct LoadTest: Sendable {
                 environment: Environment.current(
                     targets: targets.map(\.description), eventLoops: test.options.eventLoops, commit: test.options.commit,
                     insecureTLS: tls != nil && test.options.tlsInsecure),
-                startedAt: startedAt, runs: runs, thresholds: thresholds)
+                startedAt: startedAt, runs: runs, thresholds: thresholds,
+                validity: runs.contains { $0.validity == .generatorBound } ? .generatorBound : .valid)
         }
     }
 }
