@@ -73,7 +73,7 @@ xcheck: release
 	python3 Benchmarks/xcheck.py --out out
 
 # The small cross-check in make test: 200 clients; counts equal and complete, parley-load's p50
-# and p99 within XCHECK_MARGIN of the C client's (best of two rounds each).
+# and p99 within XCHECK_MARGIN of the C client's (medians of three alternating rounds each).
 XCHECK_MARGIN ?= 2.0
 xcheck-gate: release
 	python3 Benchmarks/xcheck.py --gate --margin $(XCHECK_MARGIN)
