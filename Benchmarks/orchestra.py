@@ -3,6 +3,7 @@ core, a server process that is started, waited for and stopped, and its CPU and 
 
 Every script in Benchmarks/ that starts a server imports this instead of writing its own."""
 
+import json
 import os
 import shutil
 import signal
@@ -119,3 +120,17 @@ def parley_server(port, extra=()):
     command = [PARLEY, "serve", "--port", str(port), "--max-connections", "19000", "--connect-rate", "100000",
                "--inbound-rate", "100000", "--no-web", "--log-level", "warning", *extra]
     return Server("parley", command, port, f"ws://127.0.0.1:{port}/ws")
+
+
+def probe_client(server_name, port, clients, publishers, rate, seconds, core=1):
+    """The independent C client (Benchmarks/reference/probe-client.c) putting a load on a server:
+    Parley's protocol on /ws for `parley`, a raw relay on / for the others. Its JSON line, plus
+    `cpuPerFrameMicros`."""
+    binary = build_c("probe-client")
+    mode, path = ("parley", "/ws") if server_name == "parley" else ("raw", "/")
+    command = [binary, "--port", str(port), "--path", path, "--mode", mode, "--clients", str(clients),
+               "--publishers", str(publishers), "--rate", str(rate), "--seconds", str(seconds)]
+    result = subprocess.run(pinned(core, command), capture_output=True, text=True)
+    if result.returncode not in (0, 3):
+        raise RuntimeError(f"probe-client failed against {server_name}: {result.stderr.strip()[-400:]}")
+    return json.loads(result.stdout)

@@ -19,7 +19,7 @@ import subprocess
 import sys
 
 from compare_servers import run_load
-from orchestra import LOAD, PARLEY, build_c, free_port, limit_server, parley_server, pinned
+from orchestra import LOAD, PARLEY, free_port, limit_server, parley_server, probe_client
 
 
 def run_parley_load(server, clients, rate, seconds):
@@ -30,14 +30,7 @@ def run_parley_load(server, clients, rate, seconds):
 
 
 def run_probe_client(server, port, clients, rate, seconds):
-    binary = build_c("probe-client")
-    mode, path = ("raw", "/") if server == "c-limit" else ("parley", "/ws")
-    command = [binary, "--port", str(port), "--path", path, "--mode", mode, "--clients", str(clients),
-               "--publishers", "1", "--rate", str(rate), "--seconds", str(seconds)]
-    result = subprocess.run(pinned(1, command), capture_output=True, text=True)
-    if result.returncode not in (0, 3):
-        raise RuntimeError(f"probe-client failed against {server}: {result.stderr.strip()[-400:]}")
-    return json.loads(result.stdout)
+    return probe_client(server, port, clients, 1, rate, seconds)
 
 
 def measure(clients, rate, seconds, rounds):
