@@ -124,10 +124,11 @@ def parley_server(port, extra=()):
 
 def probe_client(server_name, port, clients, publishers, rate, seconds, core=1):
     """The independent C client (Benchmarks/reference/probe-client.c) putting a load on a server:
-    Parley's protocol on /ws for `parley`, a raw relay on / for the others. Its JSON line, plus
-    `cpuPerFrameMicros`."""
+    Parley's protocol on /ws for `parley` — with no member feed, as parley-load's scenarios ask
+    (`members: none`), so both put the same load on it — a raw relay on / for the others. Its
+    JSON line, plus `cpuPerFrameMicros`."""
     binary = build_c("probe-client")
-    mode, path = ("parley", "/ws") if server_name == "parley" else ("raw", "/")
+    mode, path = ("parley", "/ws?members=none") if server_name == "parley" else ("raw", "/")
     command = [binary, "--port", str(port), "--path", path, "--mode", mode, "--clients", str(clients),
                "--publishers", str(publishers), "--rate", str(rate), "--seconds", str(seconds)]
     result = subprocess.run(pinned(core, command), capture_output=True, text=True)

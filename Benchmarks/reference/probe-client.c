@@ -272,8 +272,10 @@ int main(int argc, char **argv) {
         if (now_ns() > deadline) { fprintf(stderr, "only %d of %d clients ready after 30 s\n", ready_count, count); return 1; }
         poll_once(10);
     }
-    usleep(500000);
-    poll_once(0);
+    /* Settle for half a second, reading all the while: a client that sleeps here leaves the
+       join traffic in the sockets, and the server's queues, for the first messages to wait on. */
+    uint64_t settled = now_ns() + 500000000ull;
+    while (now_ns() < settled) poll_once(10);
 
     struct rusage before, after;
     getrusage(RUSAGE_SELF, &before);
