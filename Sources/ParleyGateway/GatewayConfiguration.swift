@@ -13,6 +13,10 @@ public struct GatewayConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(600)
     /// A connection is closed with 1001 after this long, active or not.
     public var maximumLifetime: Duration = .seconds(7200)
+    /// From accept until a request's headers are complete; past it: 408 and close (slowloris).
+    public var headerTimeout: Duration = .seconds(10)
+    /// A kept-alive plain HTTP connection (page, health, management API) idle this long is closed.
+    public var httpIdleTimeout: Duration = .seconds(60)
     /// New connections accepted per second (token bucket, burst of one second); beyond: 429.
     public var connectionsPerSecond = 500
     /// Open connections at once; beyond: 503.

@@ -15,6 +15,9 @@ public final class GatewayMetrics: Sendable {
     let slowConsumerCloses: CoreMetrics.Counter
     /// From the handler's post to many until the last event loop has written its share.
     let fanOut: CoreMetrics.Timer
+    /// Sockets closed by a deadline before the upgrade: headers too slow (408), idle keep-alive.
+    let headerTimeouts: CoreMetrics.Counter
+    let idleHTTPCloses: CoreMetrics.Counter
     private let errors: [ErrorCode: CoreMetrics.Counter]
     private let refusals: [Int: CoreMetrics.Counter]
     private let factory: PrometheusMetricsFactory
@@ -33,6 +36,8 @@ public final class GatewayMetrics: Sendable {
         framesOut = CoreMetrics.Counter(label: "parley_frames_out_total", factory: factory)
         slowConsumerCloses = CoreMetrics.Counter(label: "parley_slow_consumer_closes_total", factory: factory)
         fanOut = CoreMetrics.Timer(label: "parley_broadcast_fanout_seconds", factory: factory)
+        headerTimeouts = CoreMetrics.Counter(label: "parley_request_timeouts_total", dimensions: [("kind", "headers")], factory: factory)
+        idleHTTPCloses = CoreMetrics.Counter(label: "parley_request_timeouts_total", dimensions: [("kind", "idle")], factory: factory)
         var errors: [ErrorCode: CoreMetrics.Counter] = [:]
         for code in ErrorCode.allCases {
             errors[code] = CoreMetrics.Counter(label: "parley_errors_total", dimensions: [("code", code.rawValue)], factory: factory)
@@ -58,6 +63,13 @@ public final class GatewayMetrics: Sendable {
 
     func error(_ code: ErrorCode) {
         errors[code]?.increment()
+    }
+
+    func expired(_ expiry: RequestDeadlines.Expiry) {
+        switch expiry {
+        case .requestTimeout: headerTimeouts.increment()
+        case .idleClose: idleHTTPCloses.increment()
+        }
     }
 
     func refused(status: Int) {

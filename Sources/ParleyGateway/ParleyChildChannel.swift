@@ -67,6 +67,9 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
                         if let malformed = try? channel.pipeline.syncOperations.handler(type: MalformedRequestHandler.self) {
                             channel.pipeline.syncOperations.removeHandler(malformed, promise: nil)
                         }
+                        if let deadlines = try? channel.pipeline.syncOperations.handler(type: RequestDeadlineHandler.self) {
+                            channel.pipeline.syncOperations.removeHandler(deadlines, promise: nil)
+                        }
                         let writer = PreEncodedFrameWriter()
                         // Next to the frame encoder's place, on the socket's side of it — but
                         // inside TLS, whose handler (when there is one) sits first.
@@ -108,8 +111,14 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
                 configuration: pipeline)
             let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            let malformed = MalformedRequestHandler { status in registry.metrics.refused(status: status) }
+            try channel.pipeline.syncOperations.addHandler(malformed, position: .after(decoder))
+            let metrics = registry.metrics
             try channel.pipeline.syncOperations.addHandler(
-                MalformedRequestHandler { status in registry.metrics.refused(status: status) }, position: .after(decoder))
+                RequestDeadlineHandler(
+                    headerTimeout: configuration.headerTimeout, idleTimeout: configuration.httpIdleTimeout,
+                    expired: { expiry in metrics.expired(expiry) }),
+                position: .after(malformed))
             // The outbound budget: past the high water mark the channel turns unwritable and the
             // connection handler closes the client as a slow consumer.
             try channel.syncOptions?.setOption(

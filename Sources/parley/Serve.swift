@@ -51,6 +51,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest reassembled message in bytes (bigger: close 1009).") var maxMessageBytes = 128 * 1024
     @Option(help: "Seconds without an inbound frame before close 1001.") var idleTimeout = 600
     @Option(help: "Seconds a connection may live before close 1001.") var maxLifetime = 7200
+    @Option(help: "Seconds from accept until a request's headers are complete (beyond: HTTP 408 and close).")
+    var headerTimeout = 10
+    @Option(help: "Seconds a kept-alive plain HTTP connection (page, health, API) may sit idle before it is closed.")
+    var httpIdleTimeout = 60
     @Option(help: "New connections accepted per second (beyond: HTTP 429).") var connectRate = 500
     @Option(help: "Open connections at once (beyond: HTTP 503).") var maxConnections = 10_000
     @Option(help: "Inbound messages per second per connection (beyond: rate_limited).") var inboundRate = 100
@@ -86,6 +90,7 @@ struct Serve: AsyncParsableCommand {
         for (name, value) in [
             ("--max-frame-bytes", maxFrameBytes), ("--max-message-bytes", maxMessageBytes),
             ("--idle-timeout", idleTimeout), ("--max-lifetime", maxLifetime), ("--connect-rate", connectRate),
+            ("--header-timeout", headerTimeout), ("--http-idle-timeout", httpIdleTimeout),
             ("--max-connections", maxConnections), ("--inbound-rate", inboundRate),
             ("--outbound-budget", outboundBudget), ("--max-message-chars", maxMessageChars),
             ("--event-loops", eventLoops), ("--dead-node-after", deadNodeAfter), ("--heartbeat-ms", heartbeatMs),
@@ -213,6 +218,8 @@ struct Serve: AsyncParsableCommand {
         configuration.maximumMessageBytes = maxMessageBytes
         configuration.idleTimeout = .seconds(idleTimeout)
         configuration.maximumLifetime = .seconds(maxLifetime)
+        configuration.headerTimeout = .seconds(headerTimeout)
+        configuration.httpIdleTimeout = .seconds(httpIdleTimeout)
         configuration.connectionsPerSecond = connectRate
         configuration.maximumConnections = maxConnections
         configuration.inboundMessagesPerSecond = inboundRate
