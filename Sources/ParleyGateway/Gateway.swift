@@ -49,6 +49,8 @@ public final class Gateway: Sendable {
 
     /// Open WebSocket connections.
     public var openConnections: Int { admission.openConnections }
+    /// Sockets accepted that are not WebSockets (yet): waiting for or inside a plain request.
+    public var pendingSockets: Int { httpChannels.count }
 
     /// Clients closed for not reading.
     public var slowConsumerCloses: Int { registry.slowConsumerCloses.load(ordering: .relaxed) }

@@ -17,6 +17,12 @@ public struct GatewayConfiguration: Sendable {
     public var headerTimeout: Duration = .seconds(10)
     /// A kept-alive plain HTTP connection (page, health, management API) idle this long is closed.
     public var httpIdleTimeout: Duration = .seconds(60)
+    /// Sockets at once that are not WebSockets (yet): beyond it new sockets are closed on accept.
+    /// Nil: a quarter of `maximumConnections`, at least 64 (2,500 by default: past a 2,000-socket
+    /// slowloris, and with the WebSockets well inside the 20,000 descriptors of a process).
+    public var maximumPendingUpgrades: Int?
+
+    var pendingUpgradeLimit: Int { maximumPendingUpgrades ?? max(64, maximumConnections / 4) }
     /// New connections accepted per second (token bucket, burst of one second); beyond: 429.
     public var connectionsPerSecond = 500
     /// Open connections at once; beyond: 503.

@@ -18,6 +18,8 @@ public final class GatewayMetrics: Sendable {
     /// Sockets closed by a deadline before the upgrade: headers too slow (408), idle keep-alive.
     let headerTimeouts: CoreMetrics.Counter
     let idleHTTPCloses: CoreMetrics.Counter
+    /// Sockets closed on accept because `maximumPendingUpgrades` others were still before theirs.
+    let pendingUpgradeRefusals: CoreMetrics.Counter
     private let errors: [ErrorCode: CoreMetrics.Counter]
     private let refusals: [Int: CoreMetrics.Counter]
     private let factory: PrometheusMetricsFactory
@@ -38,6 +40,7 @@ public final class GatewayMetrics: Sendable {
         fanOut = CoreMetrics.Timer(label: "parley_broadcast_fanout_seconds", factory: factory)
         headerTimeouts = CoreMetrics.Counter(label: "parley_request_timeouts_total", dimensions: [("kind", "headers")], factory: factory)
         idleHTTPCloses = CoreMetrics.Counter(label: "parley_request_timeouts_total", dimensions: [("kind", "idle")], factory: factory)
+        pendingUpgradeRefusals = CoreMetrics.Counter(label: "parley_pending_upgrade_refusals_total", factory: factory)
         var errors: [ErrorCode: CoreMetrics.Counter] = [:]
         for code in ErrorCode.allCases {
             errors[code] = CoreMetrics.Counter(label: "parley_errors_total", dimensions: [("code", code.rawValue)], factory: factory)

@@ -9,11 +9,18 @@ import Synchronization
 final class HTTPChannels: Sendable {
     private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
 
-    /// A new socket; it leaves the set when it closes or becomes a WebSocket.
-    func accepted(_ channel: any Channel) {
+    /// A new socket, if fewer than `limit` are waiting to upgrade: it leaves the set when it
+    /// closes or becomes a WebSocket. False (and not kept) when the set is full — an attacker
+    /// holding half-sent requests can fill the set, never the process's descriptors.
+    func admit(_ channel: any Channel, limit: Int = .max) -> Bool {
         let key = ObjectIdentifier(channel)
-        channels.withLock { $0[key] = channel }
-        channel.closeFuture.whenComplete { [self] _ in left(channel) }
+        let admitted = channels.withLock { channels in
+            guard channels.count < limit else { return false }
+            channels[key] = channel
+            return true
+        }
+        if admitted { channel.closeFuture.whenComplete { [self] _ in left(channel) } }
+        return admitted
     }
 
     /// Upgraded: the WebSocket drain (close 1001) takes over.

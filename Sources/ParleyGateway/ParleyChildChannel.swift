@@ -36,8 +36,17 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
     let messageCounters: MessageCounters
     let httpChannels: HTTPChannels
 
+    /// Raised when a socket arrives with `maximumPendingUpgrades` others still before their upgrade.
+    struct PendingUpgradesFull: Error {}
+
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        httpChannels.accepted(channel)
+        guard httpChannels.admit(channel, limit: configuration.pendingUpgradeLimit) else {
+            // Closed at once, before a byte is read: the cap is the point.
+            registry.metrics.pendingUpgradeRefusals.increment()
+            channel.close(promise: nil)
+            return channel.eventLoop.makeSucceededFuture(
+                Value(upgradeResult: channel.eventLoop.makeFailedFuture(PendingUpgradesFull()), channel: channel))
+        }
         return channel.eventLoop.makeCompletedFuture {
             // Set once `shouldUpgrade` has run: the refusal to answer with, if any.
             let refusal = NIOLoopBoundBox<(status: Int, reason: String)?>(nil, eventLoop: channel.eventLoop)

@@ -55,6 +55,8 @@ struct Serve: AsyncParsableCommand {
     var headerTimeout = 10
     @Option(help: "Seconds a kept-alive plain HTTP connection (page, health, API) may sit idle before it is closed.")
     var httpIdleTimeout = 60
+    @Option(help: "Sockets at once that have not upgraded yet (beyond: closed on accept). Default: a quarter of --max-connections, at least 64.")
+    var maxPendingUpgrades: Int?
     @Option(help: "New connections accepted per second (beyond: HTTP 429).") var connectRate = 500
     @Option(help: "Open connections at once (beyond: HTTP 503).") var maxConnections = 10_000
     @Option(help: "Inbound messages per second per connection (beyond: rate_limited).") var inboundRate = 100
@@ -96,6 +98,9 @@ struct Serve: AsyncParsableCommand {
             ("--event-loops", eventLoops), ("--dead-node-after", deadNodeAfter), ("--heartbeat-ms", heartbeatMs),
         ] where value <= 0 {
             throw ValidationError("\(name) must be positive, not \(value)")
+        }
+        if let maxPendingUpgrades, maxPendingUpgrades <= 0 {
+            throw ValidationError("--max-pending-upgrades must be positive, not \(maxPendingUpgrades)")
         }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         guard ["chat", "echo"].contains(handler) else { throw ValidationError("--handler must be chat or echo, not \(handler)") }
@@ -220,6 +225,7 @@ struct Serve: AsyncParsableCommand {
         configuration.maximumLifetime = .seconds(maxLifetime)
         configuration.headerTimeout = .seconds(headerTimeout)
         configuration.httpIdleTimeout = .seconds(httpIdleTimeout)
+        configuration.maximumPendingUpgrades = maxPendingUpgrades
         configuration.connectionsPerSecond = connectRate
         configuration.maximumConnections = maxConnections
         configuration.inboundMessagesPerSecond = inboundRate

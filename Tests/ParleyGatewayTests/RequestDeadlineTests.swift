@@ -158,4 +158,29 @@ import Testing
             #expect(server.gateway.metrics.exposition().contains(#"parley_request_timeouts_total{kind="idle"} 1"#))
         }
     }
+
+    @Test func pastThePendingCapNewSocketsAreClosedAtOnceAndCounted() async throws {
+        try await withServer(gateway: { $0.maximumPendingUpgrades = 50; $0.headerTimeout = .seconds(30) }) { server in
+            let holders = try await halfOpenRequests(50, port: server.port)
+            // Wait until the server holds all 50 (accepts are asynchronous).
+            let held = ContinuousClock.now + .seconds(5)
+            while server.gateway.pendingSockets < 50 && ContinuousClock.now < held { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(server.gateway.pendingSockets == 50)
+            let extra = try await halfOpenRequests(20, port: server.port)
+            for channel in extra {
+                #expect(await closedByServer(channel, within: .seconds(1)), "closed at once, long before the 30 s header timeout")
+            }
+            let stillHeld = holders.filter { $0.isActive }.count
+            #expect(stillHeld == 50, "the first 50 are kept (until their header timeout)")
+            #expect(server.gateway.metrics.exposition().contains("parley_pending_upgrade_refusals_total 20"))
+            // When a held socket goes, its place is free again: a member gets in.
+            for channel in holders.prefix(5) { try await channel.close() }
+            let freed = ContinuousClock.now + .seconds(5)
+            while server.gateway.pendingSockets > 45 && ContinuousClock.now < freed { try await Task.sleep(for: .milliseconds(20)) }
+            let alice = try await server.namedClient("alice")
+            try await alice.send(#"{"action":"sendPublic","message":"in"}"#)
+            #expect(try await alice.next().contains("in"))
+            for channel in holders.dropFirst(5) { try? await channel.close() }
+        }
+    }
 }
