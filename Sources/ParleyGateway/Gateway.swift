@@ -94,7 +94,7 @@ public final class Gateway: Sendable {
             },
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
-                serverName: nil),
+                serverName: nil, backlog: configuration.listenBacklog),
             onServerRunning: { channel in
                 if let address = channel.localAddress { continuation.yield(address) }
                 continuation.finish()

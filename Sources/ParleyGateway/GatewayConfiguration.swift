@@ -21,6 +21,10 @@ public struct GatewayConfiguration: Sendable {
     /// Nil: a quarter of `maximumConnections`, at least 64 (2,500 by default: past a 2,000-socket
     /// slowloris, and with the WebSockets well inside the 20,000 descriptors of a process).
     public var maximumPendingUpgrades: Int?
+    /// Connections the kernel queues before accept (capped by `net.core.somaxconn`). Hummingbird's
+    /// 256 overflowed when 2,000 sockets arrived at once: the SYNs it dropped were retried a
+    /// second later, so members connecting beside a slowloris burst waited 1.1 s (p99).
+    public var listenBacklog = 4096
 
     var pendingUpgradeLimit: Int { maximumPendingUpgrades ?? max(64, maximumConnections / 4) }
     /// New connections accepted per second (token bucket, burst of one second); beyond: 429.

@@ -6,9 +6,13 @@ import Synchronization
 
 /// A gateway on a free loopback port running any handler (Parley's chat, or a lying relay).
 enum HarnessTarget {
-    static func start(makeHandler: @escaping (any Connections, any Scheduler) -> any RouteHandler) async throws -> RunningGateway {
+    static func start(
+        configure: (inout GatewayConfiguration) -> Void = { _ in },
+        makeHandler: @escaping (any Connections, any Scheduler) -> any RouteHandler
+    ) async throws -> RunningGateway {
         var configuration = GatewayConfiguration.forLoadTesting()
         configuration.eventLoopCount = 1
+        configure(&configuration)
         var logger = Logger(label: "harness-target")
         logger.logLevel = .warning
         return try await RunningGateway.start(configuration: configuration, logger: logger, makeHandler: makeHandler)

@@ -173,6 +173,8 @@ extension LoadReport {
         if let capacity, capacity.vary == .rate, let step = capacity.steps.first(where: { $0.run == index }) {
             return CapacityReport.describe(step.value, vary: .rate)
         }
-        return "\(runs[index].clients) clients"
+        let clients = "\(runs[index].clients) clients"
+        guard scenario.attack != nil else { return clients }
+        return clients + (runs[index].attack.map { ", \($0.halfOpen) half-open attack sockets" } ?? ", no attack")
     }
 }

@@ -54,6 +54,8 @@ public struct RunReport: Codable, Sendable {
     public var presence: PresenceReport?
     /// Clients that stopped reading (`slowConsumers`), and how many the server closed.
     public var slowConsumers: SlowConsumerReport? = nil
+    /// The slowloris beside the members (`attack`), and what the server did to it.
+    public var attack: AttackReport? = nil
     /// Metric name → value, the names thresholds and `compare` use.
     public var metrics: [String: Double]
     public var thresholds: [ThresholdVerdict]

@@ -24,6 +24,10 @@ public enum ReportPrinter {
                 out += ", \(run.framesReceived) frames received (\(Metrics.format(Double(run.bytesReceived), metric: "received.bytes")))\n"
             }
             if let generator = run.generator { out += generatorLine(generator) }
+            if let attack = run.attack {
+                out += "  attack: \(attack.halfOpen) half-open sockets, \(attack.opened) opened in all, the server closed "
+                out += "\(attack.closedByServer), \(attack.heldAtEnd) held at the end\(attack.failedToOpen > 0 ? ", \(attack.failedToOpen) failed to open" : "")\n"
+            }
             if let slow = run.slowConsumers {
                 out += "  slow consumers: \(slow.count) stopped reading (\(slow.joined) joined); the server closed \(slow.closedByServer)\n"
             }

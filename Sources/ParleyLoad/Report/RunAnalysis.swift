@@ -116,6 +116,7 @@ enum RunAnalysis {
                 ? PresenceReport(complete: Int(presence.count), of: result.clients, completion: HistogramReport(presence)) : nil,
             metrics: [:], thresholds: [])
         run.slowConsumers = result.slowConsumers
+        run.attack = result.attack
         var loopLag = LatencyHistogram()
         for loop in result.loops { loopLag.add(loop.loopLag) }
         let generator = GeneratorHealth(

@@ -96,8 +96,23 @@ public struct Scenario: Codable, Sendable, Equatable {
     public var measurePresence = false
     /// Extra clients that join and then stop reading (`SlowConsumers`); nil or 0 for none.
     public var slowConsumers: Int?
+    /// Sockets that attack the server beside the members (`HalfOpenAttack`); nil for none.
+    public var attack: Attack?
     /// Metric → condition, e.g. `fanout.p99: "< 50ms"`.
     public var thresholds: [String: String] = [:]
+
+    /// `attack:` — a slowloris beside the members.
+    public struct Attack: Codable, Sendable, Equatable {
+        /// Sockets that send half a request line and wait (reopened when closed).
+        public var halfOpen: Int
+        /// Also run the scenario without the attack first, in the same report, for comparison.
+        public var baseline = true
+
+        public init(halfOpen: Int, baseline: Bool = true) {
+            self.halfOpen = halfOpen
+            self.baseline = baseline
+        }
+    }
 
     public init(name: String, clients: Int, phases: [Phase]) {
         self.name = name

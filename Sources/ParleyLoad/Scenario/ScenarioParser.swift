@@ -32,7 +32,7 @@ public struct ScenarioParser {
         let map = try Fields(top, path: "", parser: self)
         try map.allow([
             "name", "description", "target", "clients", "connect", "members", "hello", "ready", "message",
-            "phases", "churn", "settle", "sweep", "thresholds", "measurePresence", "slowConsumers",
+            "phases", "churn", "settle", "sweep", "thresholds", "measurePresence", "slowConsumers", "attack",
         ])
 
         let name = try map.require("name") { try string($0, $1) }
@@ -70,6 +70,18 @@ public struct ScenarioParser {
         }
         if let settle = try map.optional("settle", duration) { scenario.settle = settle }
         scenario.slowConsumers = try map.optional("slowConsumers") { try int($0, $1, min: 0) }
+        scenario.attack = try map.optional("attack") { node, key in
+            let fields = try Fields(try mapping(node, key), path: key, parser: self)
+            try fields.allow(["halfOpen", "baseline"])
+            var attack = Scenario.Attack(halfOpen: try fields.require("halfOpen") { try int($0, $1, min: 1) })
+            if let baseline = try fields.optional("baseline", { node, key -> Bool in
+                guard let value = node.bool else { throw self.error(node, key, "expected true or false") }
+                return value
+            }) {
+                attack.baseline = baseline
+            }
+            return attack
+        }
         if let measure = try map.optional("measurePresence", { node, key -> Bool in
             guard let value = node.bool else { throw self.error(node, key, "expected true or false") }
             return value

@@ -26,6 +26,7 @@ final class LoadRun: Sendable {
         let loopCPUAtPhases: [[Double]]
         let connectedBySecond: [Int]
         let slowConsumers: SlowConsumerReport?
+        let attack: AttackReport?
     }
 
     let scenario: Scenario
@@ -78,6 +79,9 @@ final class LoadRun: Sendable {
     }
 
     func run() async throws -> Result {
+        // The attacker is in place before the members arrive: they connect through it.
+        let attack = scenario.attack.map { HalfOpenAttack(count: $0.halfOpen) }
+        attack?.start(targets: targets, loops: loops)
         try await connectAll()
         let slow = (scenario.slowConsumers ?? 0) > 0 ? SlowConsumers(count: scenario.slowConsumers!) : nil
         slow?.start(connector: connector, targets: targets, loops: loops, hello: scenario.hello)
@@ -106,6 +110,7 @@ final class LoadRun: Sendable {
         churn?.cancel()
         try await drain()
         let slowReport = slow?.finish()
+        let attackReport = attack?.finish()
 
         tearingDown.store(true, ordering: .relaxed)
         var measurements: [LoopMeasurements] = []
@@ -128,6 +133,7 @@ final class LoadRun: Sendable {
             ready: readyCount.load(ordering: .relaxed), connectErrors: errors.withLock { $0 }, loops: measurements,
             intervals: intervals, clock: clock, runStart: runStart, processAtPhases: processAtPhases,
             loopCPUAtPhases: loopCPUAtPhases,
-            connectedBySecond: connectedBySecond, slowConsumers: slowReport)
+            connectedBySecond: connectedBySecond, slowConsumers: slowReport,
+            attack: attackReport)
     }
 }

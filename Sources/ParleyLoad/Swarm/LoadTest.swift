@@ -69,7 +69,14 @@ public struct LoadTest: Sendable {
         return try await withHarness(targets: targets) { harness in
             var runs: [RunReport] = []
             for clients in scenario.sweepClients ?? [scenario.clients] {
-                runs.append(try await harness.run(scenario, clients: clients, label: "\(scenario.name) ×\(clients)", thresholds: thresholds))
+                if let attack = scenario.attack, attack.baseline {
+                    // The same run without the attacker first: the comparison the attack is for.
+                    var calm = scenario
+                    calm.attack = nil
+                    runs.append(try await harness.run(calm, clients: clients, label: "\(scenario.name) ×\(clients), no attack", thresholds: thresholds))
+                }
+                let label = "\(scenario.name) ×\(clients)" + (scenario.attack.map { ", \($0.halfOpen) half-open sockets" } ?? "")
+                runs.append(try await harness.run(scenario, clients: clients, label: label, thresholds: thresholds))
             }
             return harness.report(runs: runs, thresholds: runs.flatMap(\.thresholds))
         }
