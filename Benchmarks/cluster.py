@@ -74,7 +74,9 @@ class Node:
         self.url = f"ws://{self.host}:{port}/ws"
         self.page = f"http://{self.host}:{port}/"
         command = [PARLEY, "serve", "--host", self.host, "--port", str(port), "--log-level", "warning",
-                   "--max-connections", "19000", "--connect-rate", "100000", "--inbound-rate", "100000"]
+                   "--max-connections", "19000", "--connect-rate", "100000", "--inbound-rate", "100000",
+                   # every client comes from a few loopback addresses
+                   "--max-connections-per-ip", "19000", "--connect-rate-per-ip", "100000"]
         if store == "postgres":
             command += ["--store", "postgres", "--postgres-url", postgres_url, "--node-id", f"node-{index + 1}"]
         self.command = command + list(extra)

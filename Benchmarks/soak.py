@@ -39,7 +39,8 @@ thresholds:
         report = os.path.join(directory, "soak.json")
         with open(scenario, "w") as f:
             f.write(scenario_text)
-        command = [PARLEY, "serve", "--port", str(port), "--no-web", "--log-level", "error", "--connect-rate", "2000"]
+        command = [PARLEY, "serve", "--port", str(port), "--no-web", "--log-level", "error", "--connect-rate", "2000",
+                   "--connect-rate-per-ip", "2000"]
         with Server("parley", command, port, f"ws://127.0.0.1:{port}/ws") as server:
             stop = threading.Event()
             started = time.time()

@@ -1,8 +1,8 @@
 import NIOCore
 import Synchronization
 
-/// The gateway-wide gate in front of `$connect`: new connections per second (429) and open
-/// connections at once (503).
+/// The gate in front of `$connect`: gateway-wide, new connections per second (429) and open
+/// connections at once (503); per client address, the same two (429, `AddressLimits`).
 final class ConnectionAdmission: Sendable {
     enum Verdict: Equatable {
         case admitted
@@ -12,23 +12,31 @@ final class ConnectionAdmission: Sendable {
     private struct State {
         var bucket: TokenBucket
         var open = 0
+        var addresses: AddressLimits
     }
 
     private let state: Mutex<State>
     private let maximumConnections: Int
 
-    init(connectionsPerSecond: Int, maximumConnections: Int) {
-        self.state = Mutex(State(bucket: TokenBucket(ratePerSecond: connectionsPerSecond, burst: connectionsPerSecond)))
+    init(connectionsPerSecond: Int, maximumConnections: Int, perAddress: AddressLimits? = nil) {
+        let addresses = perAddress ?? AddressLimits(maximumConnections: .max, connectionsPerSecond: .max, unlimited: [])
+        self.state = Mutex(
+            State(bucket: TokenBucket(ratePerSecond: connectionsPerSecond, burst: connectionsPerSecond), addresses: addresses))
         self.maximumConnections = maximumConnections
     }
 
-    /// Admits one connection and counts it open, or says why not.
-    func admit() -> Verdict {
+    /// Admits one connection from `address` (nil: unknown, only the gateway-wide limits) and
+    /// counts it open, or says why not.
+    func admit(from address: String? = nil) -> Verdict {
         state.withLock { state in
             if state.open >= maximumConnections {
                 return .refused(status: 503, reason: "the server is at its maximum of \(maximumConnections) connections")
             }
+            if case .refused(let status, let reason) = state.addresses.admit(address) {
+                return .refused(status: status, reason: reason)
+            }
             guard state.bucket.take() else {
+                state.addresses.release(address)
                 return .refused(status: 429, reason: "too many new connections; retry shortly")
             }
             state.open += 1
@@ -36,10 +44,16 @@ final class ConnectionAdmission: Sendable {
         }
     }
 
-    /// An admitted connection has closed (or was refused by `$connect`).
-    func release() {
-        state.withLock { $0.open -= 1 }
+    /// A connection admitted from `address` has closed (or was refused by `$connect`).
+    func release(from address: String? = nil) {
+        state.withLock { state in
+            state.open -= 1
+            state.addresses.release(address)
+        }
     }
+
+    /// Client addresses with per-address state kept.
+    var trackedAddresses: Int { state.withLock { $0.addresses.trackedAddresses } }
 
     var openConnections: Int { state.withLock { $0.open } }
 }

@@ -40,7 +40,11 @@ public final class Gateway: Sendable {
         self.registry = ConnectionRegistry(loops: Array(eventLoopGroup.makeIterator()), nodeTag: configuration.nodeTag)
         self.admission = ConnectionAdmission(
             connectionsPerSecond: configuration.connectionsPerSecond,
-            maximumConnections: configuration.maximumConnections)
+            maximumConnections: configuration.maximumConnections,
+            perAddress: AddressLimits(
+                maximumConnections: configuration.maximumConnectionsPerAddress,
+                connectionsPerSecond: configuration.connectionsPerSecondPerAddress,
+                unlimited: configuration.unlimitedAddresses))
         self.routeHandler = makeHandler(registry, EventLoopScheduler(eventLoop: eventLoopGroup.next()))
         self.messageCounters = registry.metrics.messageCounters(routes: routeHandler.routeKeys)
         (self.readiness, self.readinessContinuation) = AsyncStream.makeStream(of: SocketAddress.self)

@@ -21,6 +21,15 @@ public struct GatewayConfiguration: Sendable {
     /// Nil: a quarter of `maximumConnections`, at least 64 (2,500 by default: past a 2,000-socket
     /// slowloris, and with the WebSockets well inside the 20,000 descriptors of a process).
     public var maximumPendingUpgrades: Int?
+    /// Open connections from one client address (beyond: 429) — an office behind one NAT
+    /// address stays far below it.
+    public var maximumConnectionsPerAddress = 1_000
+    /// New connections per second from one client address, bursting as many (beyond: 429).
+    public var connectionsPerSecondPerAddress = 50
+    /// Client addresses the per-address limits do not apply to (load generators, checkers).
+    public var unlimitedAddresses: Set<String> = []
+    /// Peers whose `X-Forwarded-For` names the client (`ClientAddress`); nobody else's is read.
+    public var trustedProxies: Set<String> = []
     /// Connections the kernel queues before accept (capped by `net.core.somaxconn`). Hummingbird's
     /// 256 overflowed when 2,000 sockets arrived at once: the SYNs it dropped were retried a
     /// second later, so members connecting beside a slowloris burst waited 1.1 s (p99).
@@ -69,6 +78,8 @@ public struct GatewayConfiguration: Sendable {
         configuration.port = 0
         configuration.connectionsPerSecond = 1_000_000
         configuration.maximumConnections = 1_000_000
+        configuration.maximumConnectionsPerAddress = 1_000_000
+        configuration.connectionsPerSecondPerAddress = 1_000_000
         configuration.inboundMessagesPerSecond = 1_000_000
         configuration.servesWebPage = false
         return configuration

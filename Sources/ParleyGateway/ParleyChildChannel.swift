@@ -51,13 +51,15 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
             // Set once `shouldUpgrade` has run: the refusal to answer with, if any.
             let refusal = NIOLoopBoundBox<(status: Int, reason: String)?>(nil, eventLoop: channel.eventLoop)
             let acceptedID = NIOLoopBoundBox<ConnectionID?>(nil, eventLoop: channel.eventLoop)
+            let acceptedClient = NIOLoopBoundBox<String?>(nil, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: configuration.maximumFrameBytes,
                 shouldUpgrade: { channel, head in
                     channel.eventLoop.makeCompletedFuture {
                         switch runConnect(channel: channel, head: head, logger: logger) {
-                        case .success(let id):
-                            acceptedID.value = id
+                        case .success(let accepted):
+                            acceptedID.value = accepted.id
+                            acceptedClient.value = accepted.client
                             // Committed to becoming a WebSocket: from here the drain owes it a
                             // close 1001, not an abrupt close (the 101 may already be on its way).
                             httpChannels.left(channel)
@@ -90,7 +92,7 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
                             WebSocketConnectionHandler(
                                 id: id, routeHandler: routeHandler, registry: registry,
                                 configuration: configuration, writer: writer,
-                                sourceIP: channel.remoteAddress?.ipAddress, messageCounters: messageCounters,
+                                sourceIP: acceptedClient.value, messageCounters: messageCounters,
                                 logger: connectionLogger))
                         return UpgradeResult.websocket(channel)
                     }
@@ -148,7 +150,7 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
     /// Path check, admission, then the handler's `$connect`. An accepted connection gets its
     /// `$disconnect` from the socket's close, however the socket ends.
     private func runConnect(channel: any Channel, head: HTTPRequestHead, logger: Logger)
-        -> Result<ConnectionID, Refusal>
+        -> Result<(id: ConnectionID, client: String?), Refusal>
     {
         let components = URLComponents(string: head.uri)
         let path = components?.path ?? head.uri
@@ -164,18 +166,20 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
             logger.info("upgrade refused: origin not allowed", metadata: ["origin": "\(origin)"])
             return .failure(Refusal(status: 403, reason: "origin \(origin) is not allowed"))
         }
-        if case .refused(let status, let reason) = admission.admit() {
-            logger.info("upgrade refused", metadata: ["status": "\(status)"])
+        let client = ClientAddress.resolve(
+            peer: channel.remoteAddress?.ipAddress, forwardedFor: head.headers["X-Forwarded-For"],
+            trustedProxies: configuration.trustedProxies)
+        if case .refused(let status, let reason) = admission.admit(from: client) {
+            logger.info("upgrade refused", metadata: ["status": "\(status)", "client": "\(client ?? "?")"])
             return .failure(Refusal(status: status, reason: reason))
         }
         let id = registry.makeID(on: channel.eventLoop)
         var query: [String: String] = [:]
         for item in components?.queryItems ?? [] { query[item.name] = item.value ?? "" }
-        let request = ConnectRequest(
-            connectionID: id, path: path, query: query, sourceIP: channel.remoteAddress?.ipAddress)
+        let request = ConnectRequest(connectionID: id, path: path, query: query, sourceIP: client)
         switch routeHandler.connect(request) {
         case .refuse(let status, let reason):
-            admission.release()
+            admission.release(from: client)
             return .failure(Refusal(status: status, reason: reason))
         case .accept:
             let routeHandler = self.routeHandler
@@ -186,10 +190,10 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
             channel.closeFuture.whenComplete { _ in
                 registry.metrics.connections.decrement()
                 registry.unregister(id)
-                admission.release()
+                admission.release(from: client)
                 routeHandler.disconnect(id)
             }
-            return .success(id)
+            return .success((id, client))
         }
     }
 

@@ -24,4 +24,9 @@ struct TokenBucket {
         tokens -= 1
         return true
     }
+
+    /// Whether the bucket would hold its whole burst at `now` (nothing owed: its state can go).
+    func isFull(now: NIODeadline = .now()) -> Bool {
+        tokens + Double((now - last).nanoseconds) / 1e9 * rate >= burst
+    }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
 import NIOSSL
 import ParleyChat
 import ParleyCluster
@@ -57,6 +58,12 @@ struct Serve: AsyncParsableCommand {
     var httpIdleTimeout = 60
     @Option(help: "Sockets at once that have not upgraded yet (beyond: closed on accept). Default: a quarter of --max-connections, at least 64.")
     var maxPendingUpgrades: Int?
+    @Option(help: "Open connections from one client address (beyond: HTTP 429).") var maxConnectionsPerIp = 1_000
+    @Option(help: "New connections per second from one client address (beyond: HTTP 429).") var connectRatePerIp = 50
+    @Option(help: "A client address the per-address limits do not apply to (a load generator, say); repeatable.")
+    var unlimitedIp: [String] = []
+    @Option(help: "A proxy whose X-Forwarded-For names the client (for limits and sourceIP); repeatable. Nobody else's is read.")
+    var trustedProxy: [String] = []
     @Option(help: "New connections accepted per second (beyond: HTTP 429).") var connectRate = 500
     @Option(help: "Open connections at once (beyond: HTTP 503).") var maxConnections = 10_000
     @Option(help: "Inbound messages per second per connection (beyond: rate_limited).") var inboundRate = 100
@@ -93,11 +100,15 @@ struct Serve: AsyncParsableCommand {
             ("--max-frame-bytes", maxFrameBytes), ("--max-message-bytes", maxMessageBytes),
             ("--idle-timeout", idleTimeout), ("--max-lifetime", maxLifetime), ("--connect-rate", connectRate),
             ("--header-timeout", headerTimeout), ("--http-idle-timeout", httpIdleTimeout),
+            ("--max-connections-per-ip", maxConnectionsPerIp), ("--connect-rate-per-ip", connectRatePerIp),
             ("--max-connections", maxConnections), ("--inbound-rate", inboundRate),
             ("--outbound-budget", outboundBudget), ("--max-message-chars", maxMessageChars),
             ("--event-loops", eventLoops), ("--dead-node-after", deadNodeAfter), ("--heartbeat-ms", heartbeatMs),
         ] where value <= 0 {
             throw ValidationError("\(name) must be positive, not \(value)")
+        }
+        for address in unlimitedIp + trustedProxy where (try? SocketAddress(ipAddress: address, port: 0)) == nil {
+            throw ValidationError("--unlimited-ip and --trusted-proxy take IP addresses, not \"\(address)\"")
         }
         if let maxPendingUpgrades, maxPendingUpgrades <= 0 {
             throw ValidationError("--max-pending-upgrades must be positive, not \(maxPendingUpgrades)")
@@ -226,6 +237,10 @@ struct Serve: AsyncParsableCommand {
         configuration.headerTimeout = .seconds(headerTimeout)
         configuration.httpIdleTimeout = .seconds(httpIdleTimeout)
         configuration.maximumPendingUpgrades = maxPendingUpgrades
+        configuration.maximumConnectionsPerAddress = maxConnectionsPerIp
+        configuration.connectionsPerSecondPerAddress = connectRatePerIp
+        configuration.unlimitedAddresses = Set(unlimitedIp)
+        configuration.trustedProxies = Set(trustedProxy)
         configuration.connectionsPerSecond = connectRate
         configuration.maximumConnections = maxConnections
         configuration.inboundMessagesPerSecond = inboundRate

@@ -28,7 +28,7 @@ class Server:
     def start(self):
         self.process = subprocess.Popen(
             [PARLEY, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--inbound-rate", "100000",
-             "--log-level", "warning"],
+             "--connect-rate-per-ip", "100000", "--log-level", "warning"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -27,7 +27,7 @@ def start_parley(binary):
     command = [
         binary, "serve", "--handler", "echo", "--port", "0", "--no-web", "--log-level", "warning",
         "--max-frame-bytes", str(16 * 1024 * 1024), "--max-message-bytes", str(16 * 1024 * 1024),
-        "--inbound-rate", "1000000", "--connect-rate", "100000", "--outbound-budget", str(64 * 1024 * 1024),
+        "--inbound-rate", "1000000", "--connect-rate", "100000", "--connect-rate-per-ip", "100000", "--outbound-budget", str(64 * 1024 * 1024),
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     deadline = time.time() + 30

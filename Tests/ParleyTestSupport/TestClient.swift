@@ -35,9 +35,13 @@ public final class TestClient: Sendable {
 
     /// Connects and upgrades; `path` may carry a query (`/ws?members=none`).
     /// `receiveBufferBytes` shrinks the socket's receive buffer (slow-consumer tests).
-    public static func connect(port: Int, path: String = "/ws", receiveBufferBytes: Int? = nil) async throws -> TestClient {
+    /// `source`: the local address to connect from (any of 127.0.0.0/8), for per-address limits.
+    public static func connect(
+        port: Int, path: String = "/ws", receiveBufferBytes: Int? = nil, source: String? = nil
+    ) async throws -> TestClient {
         let events = EventQueue()
         var bootstrap = ClientBootstrap(group: group)
+        if let source { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: source, port: 0)) }
         if let receiveBufferBytes {
             bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: .init(receiveBufferBytes))
         }

@@ -20,7 +20,7 @@ final class ParleyProcess: Sendable {
         process.arguments = [
             "serve", "--port", "0", "--store", "postgres", "--postgres-url", postgresURL, "--node-id", nodeID,
             "--dead-node-after", "\(deadNodeAfterSeconds)", "--heartbeat-ms", "200", "--log-level", "warning",
-            "--connect-rate", "10000",
+            "--connect-rate", "10000", "--connect-rate-per-ip", "10000",
         ]
         let output = Pipe()
         process.standardOutput = output

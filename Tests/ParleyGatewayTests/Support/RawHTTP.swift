@@ -12,12 +12,15 @@ enum RawHTTP {
     }
 
     static func request(
-        port: Int, method: String = "GET", path: String, headers: [(String, String)] = [], body: [UInt8] = []
+        port: Int, method: String = "GET", path: String, headers: [(String, String)] = [], body: [UInt8] = [],
+        source: String? = nil
     ) async throws -> Response {
         var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
         request += "Content-Length: \(body.count)\r\n\r\n"
-        let channel = try await ClientBootstrap(group: TestClient.group)
+        var bootstrap = ClientBootstrap(group: TestClient.group)
+        if let source { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: source, port: 0)) }
+        let channel = try await bootstrap
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
@@ -38,13 +41,16 @@ enum RawHTTP {
     }
 
     /// The status a WebSocket upgrade request to `path` is answered with.
-    static func upgradeStatus(port: Int, path: String) async throws -> Int {
+    static func upgradeStatus(
+        port: Int, path: String, headers extra: [(String, String)] = [], source: String? = nil
+    ) async throws -> Int {
         try await request(
             port: port, path: path,
             headers: [
                 ("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Version", "13"),
                 ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
-            ]
+            ] + extra,
+            source: source
         ).status
     }
 

@@ -17,6 +17,10 @@ struct TestServer {
         var gatewayConfiguration = GatewayConfiguration()
         gatewayConfiguration.port = 0
         gatewayConfiguration.eventLoopCount = 2
+        // Every test client comes from 127.0.0.1: the per-address limits are off unless a test
+        // (AddressLimitTests) sets them.
+        gatewayConfiguration.maximumConnectionsPerAddress = .max
+        gatewayConfiguration.connectionsPerSecondPerAddress = .max
         configureGateway(&gatewayConfiguration)
         var chatConfiguration = ChatConfiguration()
         configureChat(&chatConfiguration)

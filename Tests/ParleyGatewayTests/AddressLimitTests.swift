@@ -1,0 +1,114 @@
+import NIOCore
+import ParleyTestSupport
+import Testing
+
+@testable import ParleyGateway
+
+/// Per-address limits: one source address cannot take every connection slot or the whole
+/// connect rate, while other addresses are served; `X-Forwarded-For` counts only from trusted
+/// proxies. (Loopback gives many source addresses: 127.0.0.0/8.)
+@Suite(.timeLimit(.minutes(1))) struct AddressLimitTests {
+    // MARK: values
+
+    @Test func eachAddressHasItsOwnCapAndRate() {
+        let start = NIODeadline.now()
+        var limits = AddressLimits(maximumConnections: 2, connectionsPerSecond: 3, unlimited: ["127.0.0.9"])
+        #expect(limits.admit("10.0.0.1", now: start) == .admitted)
+        #expect(limits.admit("10.0.0.1", now: start) == .admitted)
+        guard case .refused(429, let reason) = limits.admit("10.0.0.1", now: start) else {
+            Issue.record("the third open connection from one address passed")
+            return
+        }
+        #expect(reason.contains("at most 2"))
+        #expect(limits.admit("10.0.0.2", now: start) == .admitted, "another address is not affected")
+        limits.release("10.0.0.1")
+        // One slot free again, but the address spent its burst of 3 (2 admitted + 1 refused try
+        // took no token): the third token is still there.
+        #expect(limits.admit("10.0.0.1", now: start) == .admitted)
+        limits.release("10.0.0.1")
+        guard case .refused(429, let rateReason) = limits.admit("10.0.0.1", now: start) else {
+            Issue.record("the rate did not hold")
+            return
+        }
+        #expect(rateReason.contains("3/s"))
+        #expect(limits.admit("10.0.0.1", now: start + .seconds(1)) == .admitted, "the bucket refills")
+        for _ in 0..<100 { #expect(limits.admit("127.0.0.9", now: start) == .admitted) }
+        #expect(limits.admit(nil, now: start) == .admitted, "an unknown address meets the gateway-wide limits only")
+    }
+
+    @Test func anAddressWithNothingOpenIsForgottenOnceItsBucketIsFull() {
+        var limits = AddressLimits(maximumConnections: 10, connectionsPerSecond: 1_000_000, unlimited: [])
+        for index in 0..<100 {
+            #expect(limits.admit("10.0.1.\(index)") == .admitted)
+            limits.release("10.0.1.\(index)")
+        }
+        #expect(limits.trackedAddresses < 100, "state for \(limits.trackedAddresses) idle addresses kept")
+    }
+
+    @Test func forwardedForCountsOnlyFromTrustedProxies() {
+        let proxies: Set<String> = ["127.0.0.6", "10.9.9.9"]
+        #expect(ClientAddress.resolve(peer: "127.0.0.7", forwardedFor: ["1.2.3.4"], trustedProxies: proxies) == "127.0.0.7")
+        #expect(ClientAddress.resolve(peer: "127.0.0.6", forwardedFor: ["1.2.3.4"], trustedProxies: proxies) == "1.2.3.4")
+        // Each proxy appends what it heard from: the rightmost untrusted hop is the client; what
+        // the client itself wrote in front is not believed.
+        #expect(ClientAddress.resolve(peer: "127.0.0.6", forwardedFor: ["6.6.6.6, 1.2.3.4, 10.9.9.9"], trustedProxies: proxies) == "1.2.3.4")
+        #expect(ClientAddress.resolve(peer: "127.0.0.6", forwardedFor: ["6.6.6.6", "1.2.3.4"], trustedProxies: proxies) == "1.2.3.4")
+        #expect(ClientAddress.resolve(peer: "127.0.0.6", forwardedFor: [], trustedProxies: proxies) == "127.0.0.6")
+        #expect(ClientAddress.resolve(peer: nil, forwardedFor: ["1.2.3.4"], trustedProxies: proxies) == nil)
+    }
+
+    // MARK: over real sockets
+
+    @Test func oneAddressMeetsItsCapWhileOthersAreServed() async throws {
+        try await withServer(gateway: { $0.maximumConnectionsPerAddress = 3; $0.connectionsPerSecondPerAddress = 1_000 }) { server in
+            var held: [TestClient] = []
+            for _ in 0..<3 { held.append(try await TestClient.connect(port: server.port, source: "127.0.0.2")) }
+            await #expect(throws: (any Error).self, "a fourth from 127.0.0.2") {
+                _ = try await TestClient.connect(port: server.port, source: "127.0.0.2")
+            }
+            let other = try await TestClient.connect(port: server.port, source: "127.0.0.3")
+            try await other.send(#"{"action":"setName","name":"other"}"#)
+            try await other.send(#"{"action":"sendPublic","message":"served"}"#)
+            var served = false
+            while !served { served = try await other.next(within: .seconds(5)).contains("served") }
+            #expect(server.gateway.metrics.exposition().contains(#"parley_upgrade_refusals_total{status="429"} 1"#))
+            // A slot freed is a slot again.
+            await held.removeFirst().close()
+            try await waitUntil { server.gateway.openConnections == 3 }
+            held.append(try await TestClient.connect(port: server.port, source: "127.0.0.2"))
+            for client in held { await client.close() }
+            await other.close()
+        }
+    }
+
+    @Test func oneAddressMeetsItsRateWhileOthersAreServed() async throws {
+        try await withServer(gateway: { $0.connectionsPerSecondPerAddress = 5 }) { server in
+            var statuses: [Int] = []
+            for _ in 0..<8 { statuses.append(try await RawHTTP.upgradeStatus(port: server.port, path: "/ws", source: "127.0.0.4")) }
+            #expect(statuses.prefix(5).allSatisfy { $0 == 101 }, "\(statuses)")
+            #expect(statuses.dropFirst(5).allSatisfy { $0 == 429 }, "\(statuses)")
+            #expect(try await RawHTTP.upgradeStatus(port: server.port, path: "/ws", source: "127.0.0.5") == 101)
+        }
+    }
+
+    @Test func aTrustedProxysClientsAreCountedApartAndAStrangersHeaderIsIgnored() async throws {
+        try await withServer(gateway: { $0.connectionsPerSecondPerAddress = 2; $0.trustedProxies = ["127.0.0.6"] }) { server in
+            var statuses: [String] = []
+            for (source, forwardedFor) in [
+                ("127.0.0.6", "10.0.0.1"), ("127.0.0.6", "10.0.0.1"), ("127.0.0.6", "10.0.0.1"), ("127.0.0.6", "10.0.0.2"),
+                ("127.0.0.7", "10.0.1.1"), ("127.0.0.7", "10.0.1.2"), ("127.0.0.7", "10.0.1.3"),
+            ] {
+                let status = try await RawHTTP.upgradeStatus(
+                    port: server.port, path: "/ws", headers: [("X-Forwarded-For", forwardedFor)], source: source)
+                statuses.append("\(forwardedFor) via \(source): \(status)")
+            }
+            #expect(statuses == [
+                // 10.0.0.1's own rate, through the proxy; the proxy's other client is apart.
+                "10.0.0.1 via 127.0.0.6: 101", "10.0.0.1 via 127.0.0.6: 101", "10.0.0.1 via 127.0.0.6: 429",
+                "10.0.0.2 via 127.0.0.6: 101",
+                // Not a trusted proxy: each request names a new address, and all count as 127.0.0.7.
+                "10.0.1.1 via 127.0.0.7: 101", "10.0.1.2 via 127.0.0.7: 101", "10.0.1.3 via 127.0.0.7: 429",
+            ])
+        }
+    }
+}
