@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PORT ?= 8080
 
-.PHONY: build release test self-contained xcheck xcheck-gate harness-self-check run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
+.PHONY: build release test self-contained xcheck xcheck-gate harness-self-check front-door-test run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
 
 build:
 	$(SWIFT) build
@@ -23,6 +23,7 @@ test: self-contained postgres
 	$(MAKE) perf-gate
 	$(MAKE) xcheck-gate
 	$(MAKE) harness-self-check
+	$(MAKE) front-door-test
 
 # Nothing in the repository may read a path outside it, or cite a document it lacks; the
 # checker first proves on planted offences that it catches them.
@@ -82,6 +83,11 @@ xcheck-gate: release
 # JSON and HTML and fail a latency threshold with that reason; a light run must be valid.
 harness-self-check: release
 	python3 Tests/HarnessSelfCheck/generator_bound.py
+
+# parley serve out of file descriptors (hard limit 128, 300 silent sockets): no busy accept loop,
+# a warning at start, and clients served again once descriptors are free.
+front-door-test: release
+	python3 Tests/FrontDoor/descriptors.py
 
 # The full side-by-side: C limit server, Python websockets peer (in a venv), parley serve, at
 # 1,000 and 5,000 clients, up to capacity, and 10,000 idle connections. Writes out/compare-servers.*

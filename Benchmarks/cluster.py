@@ -76,7 +76,8 @@ class Node:
         command = [PARLEY, "serve", "--host", self.host, "--port", str(port), "--log-level", "warning",
                    "--max-connections", "19000", "--connect-rate", "100000", "--inbound-rate", "100000",
                    # every client comes from a few loopback addresses
-                   "--max-connections-per-ip", "19000", "--connect-rate-per-ip", "100000"]
+                   "--max-connections-per-ip", "19000", "--connect-rate-per-ip", "100000",
+                   "--max-pending-upgrades", "500"]
         if store == "postgres":
             command += ["--store", "postgres", "--postgres-url", postgres_url, "--node-id", f"node-{index + 1}"]
         self.command = command + list(extra)

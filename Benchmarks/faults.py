@@ -32,7 +32,7 @@ def run(scenario_text, label):
         port = free_port()
         command = [PARLEY, "serve", "--port", str(port), "--no-web", "--log-level", "error",
                    "--outbound-budget", "65536", "--socket-send-buffer", "16384", "--connect-rate", "2000",
-                   "--max-connections", "19000", "--max-connections-per-ip", "19000", "--connect-rate-per-ip", "2000"]
+                   "--max-connections", "19000", "--max-pending-upgrades", "500", "--max-connections-per-ip", "19000", "--connect-rate-per-ip", "2000"]
         with Server("parley", command, port, f"ws://127.0.0.1:{port}/ws"):
             result = subprocess.run(pinned(1, [LOAD, "run", scenario, "--quiet", "--target", f"ws://127.0.0.1:{port}/ws",
                                                "--out", report]), capture_output=True, text=True)

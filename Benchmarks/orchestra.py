@@ -118,7 +118,7 @@ def limit_server(port):
 def parley_server(port, extra=()):
     """`parley serve` (release) with the admission quotas opened up for load."""
     command = [PARLEY, "serve", "--port", str(port), "--max-connections", "19000", "--connect-rate", "100000",
-               "--max-connections-per-ip", "19000", "--connect-rate-per-ip", "100000",
+               "--max-connections-per-ip", "19000", "--connect-rate-per-ip", "100000", "--max-pending-upgrades", "500",
                "--inbound-rate", "100000", "--no-web", "--log-level", "warning", *extra]
     return Server("parley", command, port, f"ws://127.0.0.1:{port}/ws")
 

@@ -142,14 +142,12 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
 
         let openFiles = OpenFilesLimit.raiseToHardLimit()
-        if openFiles >= 0 && openFiles < maxConnections + 64 {
-            logger.warning(
-                "open-files limit is below --max-connections; connections past it will fail",
-                metadata: ["nofile": "\(openFiles)", "max-connections": "\(maxConnections)"])
+        var gatewayConfiguration = self.gatewayConfiguration
+        if let lowered = gatewayConfiguration.fitSockets(withinOpenFiles: openFiles) {
+            logger.warning("\(lowered)")
         }
 
         let bus = try await joinCluster(logger: logger)
-        var gatewayConfiguration = self.gatewayConfiguration
         gatewayConfiguration.tls = try tlsConfiguration()
         gatewayConfiguration.nodeTag = bus?.tag ?? 0
         let chatConfiguration = self.chatConfiguration
