@@ -204,7 +204,9 @@ def write_outputs(results, out):
             "x C (5k, C client)": ratio(r["5kProbe"]["p99"], c["5kProbe"]["p99"]),
             "parley-load 1k/5k": f"{r['1k']['validity']}/{r['5k']['validity']}",
             "sustained deliveries/s": f"{'>= ' if r['capacity'] and r['capacity'].get('atLeast') else ''}{cap:.0f}",
-            "x C (capacity)": ratio(cap, c_cap),
+            # A lower bound on either side (the generator's limit) makes the ratio meaningless.
+            "x C (capacity)": None if (r["capacity"] or {}).get("atLeast") or (c["capacity"] or {}).get("atLeast")
+            else ratio(cap, c_cap),
             "CPU us/delivery (1k)": r["1k"]["marginalCpuMicrosPerDelivery"],
             "x C (CPU)": ratio(r["1k"]["marginalCpuMicrosPerDelivery"], c["1k"]["marginalCpuMicrosPerDelivery"]),
             "KiB per idle conn (10k)": idle / 1024 if idle else None,
@@ -214,7 +216,8 @@ def write_outputs(results, out):
         py_cap = results["python"]["capacity"]["deliveriesPerSecond"]
         for name, row in zip(results, rows):
             capacity = results[name]["capacity"]
-            row["x Python (capacity)"] = ratio(capacity["deliveriesPerSecond"] if capacity else 0, py_cap)
+            bounded = (capacity or {}).get("atLeast") or results["python"]["capacity"].get("atLeast")
+            row["x Python (capacity)"] = None if bounded else ratio(capacity["deliveriesPerSecond"] if capacity else 0, py_cap)
     headers = list(rows[0].keys()) + (["x Python (capacity)"] if "x Python (capacity)" not in rows[0] else [])
     headers = list(dict.fromkeys(headers))
 

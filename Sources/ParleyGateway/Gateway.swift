@@ -24,6 +24,8 @@ public final class Gateway: Sendable {
     public var metrics: GatewayMetrics { registry.metrics }
     private let metricsReadiness: AsyncStream<SocketAddress>
     private let metricsReadinessContinuation: AsyncStream<SocketAddress>.Continuation
+    private let managementReadiness: AsyncStream<SocketAddress>
+    private let managementReadinessContinuation: AsyncStream<SocketAddress>.Continuation
     private let readiness: AsyncStream<SocketAddress>
     private let readinessContinuation: AsyncStream<SocketAddress>.Continuation
 
@@ -49,6 +51,7 @@ public final class Gateway: Sendable {
         self.messageCounters = registry.metrics.messageCounters(routes: routeHandler.routeKeys)
         (self.readiness, self.readinessContinuation) = AsyncStream.makeStream(of: SocketAddress.self)
         (self.metricsReadiness, self.metricsReadinessContinuation) = AsyncStream.makeStream(of: SocketAddress.self)
+        (self.managementReadiness, self.managementReadinessContinuation) = AsyncStream.makeStream(of: SocketAddress.self)
     }
 
     /// Open WebSocket connections.
@@ -71,14 +74,21 @@ public final class Gateway: Sendable {
         return nil
     }
 
+    /// The management API's own listener's address once it accepts (nil without `managementPort`).
+    public func waitUntilManagementListening() async -> SocketAddress? {
+        for await address in managementReadiness { return address }
+        return nil
+    }
+
     /// The gateway as a service: runs until graceful shutdown, then closes every client with 1001.
     public func makeService() throws -> some Service {
         let router = Router()
         router.get("/healthz") { _, _ in "ok\n" }
-        ManagementAPI(
+        let managementAPI = ManagementAPI(
             token: configuration.managementToken, registry: registry, routeHandler: routeHandler,
-            maximumBodyBytes: configuration.maximumMessageBytes
-        ).addRoutes(to: router)
+            maximumBodyBytes: configuration.maximumMessageBytes)
+        // On the chat's port unless it has its own listener.
+        if configuration.managementPort == nil { managementAPI.addRoutes(to: router) }
         if configuration.servesWebPage { WebPage.addRoutes(to: router) }
 
         let routeHandler = self.routeHandler
@@ -107,7 +117,7 @@ public final class Gateway: Sendable {
             logger: logger
         )
         return GatewayService(
-            app: app, metricsApp: makeMetricsApplication(),
+            app: app, metricsApp: makeMetricsApplication(), managementApp: makeManagementApplication(managementAPI),
             drain: Drain(registry: registry, admission: admission, httpChannels: httpChannels, logger: logger))
     }
 
@@ -147,6 +157,27 @@ public final class Gateway: Sendable {
             logger: logger)
     }
 
+    /// The `@connections` API on its own listener (`managementPort`), or nil when it shares the
+    /// chat's port. Plain HTTP: keep it on a private address.
+    private func makeManagementApplication(_ api: ManagementAPI) -> Application<RouterResponder<BasicRequestContext>>? {
+        let continuation = managementReadinessContinuation
+        guard let port = configuration.managementPort else {
+            continuation.finish()
+            return nil
+        }
+        let router = Router()
+        api.addRoutes(to: router)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.managementHost ?? configuration.host, port: port), serverName: nil),
+            onServerRunning: { channel in
+                if let address = channel.localAddress { continuation.yield(address) }
+                continuation.finish()
+            },
+            eventLoopGroupProvider: .shared(eventLoopGroup),
+            logger: logger)
+    }
+
     /// Runs until SIGINT/SIGTERM (or the given signals), draining on the way out.
     public func run(gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]) async throws {
         let group = ServiceGroup(
@@ -166,12 +197,14 @@ public final class Gateway: Sendable {
 struct GatewayService: Service {
     let app: Application<RouterResponder<BasicRequestContext>>
     let metricsApp: Application<RouterResponder<BasicRequestContext>>?
+    let managementApp: Application<RouterResponder<BasicRequestContext>>?
     let drain: Drain
 
     func run() async throws {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await app.run() }
             if let metricsApp { group.addTask { try await metricsApp.run() } }
+            if let managementApp { group.addTask { try await managementApp.run() } }
             group.addTask { try await drain.run() }
         }
     }

@@ -84,6 +84,10 @@ public struct GatewayConfiguration: Sendable {
     /// Serve `/metrics` (Prometheus text format) on this port of `host`; 0 picks a free one, nil
     /// serves none.
     public var metricsPort: Int?
+    /// Serve the `@connections` management API on this port (and `managementHost`, default
+    /// `host`) instead of the chat's: operators keep it off the public port. Nil: on the chat's.
+    public var managementPort: Int?
+    public var managementHost: String?
     /// Serve wss:// (and https://) with this certificate and key; nil serves plain ws://.
     public var tls: TLSConfiguration?
 

@@ -46,6 +46,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PEM private key of --tls-cert.") var tlsKey: String?
     @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics on this port (0: a free one). Default: none.")
     var metricsPort: Int?
+    @Option(help: "Serve the @connections management API on this port only, not the chat's (0: a free one). Default: the chat's port.")
+    var managementPort: Int?
+    @Option(help: "Address for --management-port (e.g. a private interface). Default: --host.") var managementHost: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
 
     @Option(help: "Largest WebSocket frame in bytes (bigger: close 1009).") var maxFrameBytes = 32 * 1024
@@ -93,6 +96,12 @@ struct Serve: AsyncParsableCommand {
         if let metricsPort, !(0...65535).contains(metricsPort) || (metricsPort == port && port != 0) {
             throw ValidationError("--metrics-port must be 0…65535 and not the chat's port, not \(metricsPort)")
         }
+        if let managementPort,
+            !(0...65535).contains(managementPort) || (managementPort != 0 && [port, metricsPort].contains(managementPort))
+        {
+            throw ValidationError("--management-port must be 0…65535 and not the chat's or the metrics' port, not \(managementPort)")
+        }
+        if managementHost != nil && managementPort == nil { throw ValidationError("--management-host needs --management-port") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
@@ -247,6 +256,8 @@ struct Serve: AsyncParsableCommand {
         configuration.socketSendBufferBytes = socketSendBuffer
         configuration.eventLoopCount = eventLoops
         configuration.metricsPort = metricsPort
+        configuration.managementPort = managementPort
+        configuration.managementHost = managementHost
         configuration.echoesMessages = handler == "echo"
         configuration.allowedOrigins = Set(allowedOrigin.map { $0.lowercased().trimmingSuffix("/") })
         return configuration

@@ -70,4 +70,27 @@ import Testing
             #expect(health.body == "ok\n")
         }
     }
+
+    @Test func onItsOwnListenerTheAPIIsOffTheChatsPort() async throws {
+        try await withServer(gateway: { $0.managementToken = "s3cret"; $0.managementPort = 0 }) { server in
+            let managementPort = try #require(await server.gateway.waitUntilManagementListening()?.port)
+            #expect(managementPort != server.port)
+            let client = try await server.namedClient("alice")
+            try await client.send(#"{"action":"sendPrivate","message":"ready","to":"alice"}"#)
+            _ = try await client.next()
+            let id = try await onlyConnectionID(in: server)
+
+            let onChatPort = try await RawHTTP.request(
+                port: server.port, method: "POST", path: "/@connections/\(id)", headers: auth, body: Array("no".utf8))
+            #expect(onChatPort.status == 404, "not on the public port")
+            let onOwnPort = try await RawHTTP.request(
+                port: managementPort, method: "POST", path: "/@connections/\(id)", headers: auth, body: Array("from the side door".utf8))
+            #expect(onOwnPort.status == 200)
+            #expect(try await client.next() == "from the side door")
+            let unauthorized = try await RawHTTP.request(port: managementPort, path: "/@connections/\(id)")
+            #expect(unauthorized.status == 401, "still behind the token")
+            // The chat's port still serves what it serves.
+            #expect(try await RawHTTP.request(port: server.port, path: "/healthz").status == 200)
+        }
+    }
 }
