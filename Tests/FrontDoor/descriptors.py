@@ -15,16 +15,14 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Benchmarks"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "Benchmarks"))
+sys.path.insert(0, os.path.join(HERE, ".."))
+from checklist import Checklist  # noqa: E402
 from orchestra import PARLEY, free_port, wait_for_port  # noqa: E402
 
-FAILURES = []
-
-
-def check(condition, message):
-    print(("  ok    " if condition else "  FAIL  ") + message, flush=True)
-    if not condition:
-        FAILURES.append(message)
+CHECKS = Checklist()
+check = CHECKS.check
 
 
 def cpu_seconds(pid):
@@ -90,10 +88,7 @@ def main():
             output, _ = server.communicate()
     check("open-files limit 128" in output and "lowered to" in output,
           "the server said it fitted its caps to the limit: " + " | ".join(line for line in output.splitlines() if line)[:300])
-    if FAILURES:
-        print(f"\n{len(FAILURES)} check(s) failed")
-        sys.exit(1)
-    print("\naccepting stays healthy when descriptors run out")
+    CHECKS.finish("accepting stays healthy when descriptors run out")
 
 
 if __name__ == "__main__":

@@ -18,17 +18,15 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Benchmarks"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "Benchmarks"))
+sys.path.insert(0, os.path.join(HERE, ".."))
+from checklist import Checklist  # noqa: E402
 from compare_servers import scenario_yaml  # noqa: E402
 from orchestra import LOAD, free_port, limit_server, pinned  # noqa: E402
 
-FAILURES = []
-
-
-def check(condition, message):
-    print(("  ok    " if condition else "  FAIL  ") + message, flush=True)
-    if not condition:
-        FAILURES.append(message)
+CHECKS = Checklist()
+check = CHECKS.check
 
 
 def run(server, directory, name, clients, rate, seconds, extra):
@@ -77,10 +75,7 @@ def main():
             check(data.get("validity") == "valid", f"validity valid, got {data.get('validity')}: {data['runs'][0].get('generator', {}).get('reasons')}")
             check("generator: kept up" in result.stdout, "the summary says the generator kept up")
             check('class="generator bound"' not in html, "no red banner")
-    if FAILURES:
-        print(f"\n{len(FAILURES)} check(s) failed")
-        sys.exit(1)
-    print("\nthe harness says when it is the bottleneck")
+    CHECKS.finish("the harness says when it is the bottleneck")
 
 
 if __name__ == "__main__":

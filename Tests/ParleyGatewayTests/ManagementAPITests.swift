@@ -1,4 +1,5 @@
 import Foundation
+import ParleyTestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct ManagementAPITests {
@@ -9,6 +10,14 @@ import Testing
         let ids = try await server.gateway.registry.openIDs()
         #expect(ids.count == 1)
         return ids[0]
+    }
+
+    /// alice, named and through her readiness probe, and her connection's id.
+    func alice(on server: TestServer) async throws -> (client: TestClient, id: String) {
+        let client = try await server.namedClient("alice")
+        try await client.send(#"{"action":"sendPrivate","message":"ready","to":"alice"}"#)
+        _ = try await client.next()
+        return (client, try await onlyConnectionID(in: server))
     }
 
     @Test func offWithoutATokenAnd401WithAWrongOne() async throws {
@@ -27,10 +36,7 @@ import Testing
 
     @Test func postGetDeleteAndGone() async throws {
         try await withServer(gateway: { $0.managementToken = "s3cret"; $0.maximumMessageBytes = 1024 }) { server in
-            let client = try await server.namedClient("alice")
-            try await client.send(#"{"action":"sendPrivate","message":"ready","to":"alice"}"#)
-            _ = try await client.next()
-            let id = try await onlyConnectionID(in: server)
+            let (client, id) = try await alice(on: server)
 
             let posted = try await RawHTTP.request(
                 port: server.port, method: "POST", path: "/@connections/\(id)", headers: auth, body: Array("from the API".utf8))
@@ -75,10 +81,7 @@ import Testing
         try await withServer(gateway: { $0.managementToken = "s3cret"; $0.managementPort = 0 }) { server in
             let managementPort = try #require(await server.gateway.waitUntilManagementListening()?.port)
             #expect(managementPort != server.port)
-            let client = try await server.namedClient("alice")
-            try await client.send(#"{"action":"sendPrivate","message":"ready","to":"alice"}"#)
-            _ = try await client.next()
-            let id = try await onlyConnectionID(in: server)
+            let (client, id) = try await alice(on: server)
 
             let onChatPort = try await RawHTTP.request(
                 port: server.port, method: "POST", path: "/@connections/\(id)", headers: auth, body: Array("no".utf8))
