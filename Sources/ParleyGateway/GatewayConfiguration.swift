@@ -13,6 +13,10 @@ public struct GatewayConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(600)
     /// A connection is closed with 1001 after this long, active or not.
     public var maximumLifetime: Duration = .seconds(7200)
+    /// A connection's first request head (request line and headers): at most this many bytes
+    /// and header fields (beyond: 431 and close). NIO's parser alone allows 80 KiB.
+    public var maximumRequestHeadBytes = 32 * 1024
+    public var maximumRequestHeaderFields = 100
     /// From accept until a request's headers are complete; past it: 408 and close (slowloris).
     public var headerTimeout: Duration = .seconds(10)
     /// A kept-alive plain HTTP connection (page, health, management API) idle this long is closed.

@@ -122,6 +122,12 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
                 configuration: pipeline)
             let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try channel.pipeline.syncOperations.addHandler(
+                RequestHeadLimitHandler(
+                    maximumBytes: configuration.maximumRequestHeadBytes, maximumFields: configuration.maximumRequestHeaderFields,
+                    counted: { status in registry.metrics.refused(status: status) }),
+                // Before the response encoder too: its 431 is raw bytes (TLS, if any, stays in front).
+                position: .before(try channel.pipeline.syncOperations.handler(type: HTTPResponseEncoder.self)))
             let malformed = MalformedRequestHandler { status in registry.metrics.refused(status: status) }
             try channel.pipeline.syncOperations.addHandler(malformed, position: .after(decoder))
             let metrics = registry.metrics

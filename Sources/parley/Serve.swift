@@ -55,6 +55,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest reassembled message in bytes (bigger: close 1009).") var maxMessageBytes = 128 * 1024
     @Option(help: "Seconds without an inbound frame before close 1001.") var idleTimeout = 600
     @Option(help: "Seconds a connection may live before close 1001.") var maxLifetime = 7200
+    @Option(help: "Bytes in a connection's first request head, request line and headers (beyond: HTTP 431 and close).")
+    var maxHeaderBytes = 32 * 1024
+    @Option(help: "Header fields in a connection's first request (beyond: HTTP 431 and close).") var maxHeaders = 100
     @Option(help: "Seconds from accept until a request's headers are complete (beyond: HTTP 408 and close).")
     var headerTimeout = 10
     @Option(help: "Seconds a kept-alive plain HTTP connection (page, health, API) may sit idle before it is closed.")
@@ -109,6 +112,7 @@ struct Serve: AsyncParsableCommand {
             ("--max-frame-bytes", maxFrameBytes), ("--max-message-bytes", maxMessageBytes),
             ("--idle-timeout", idleTimeout), ("--max-lifetime", maxLifetime), ("--connect-rate", connectRate),
             ("--header-timeout", headerTimeout), ("--http-idle-timeout", httpIdleTimeout),
+            ("--max-header-bytes", maxHeaderBytes), ("--max-headers", maxHeaders),
             ("--max-connections-per-ip", maxConnectionsPerIp), ("--connect-rate-per-ip", connectRatePerIp),
             ("--max-connections", maxConnections), ("--inbound-rate", inboundRate),
             ("--outbound-budget", outboundBudget), ("--max-message-chars", maxMessageChars),
@@ -242,6 +246,8 @@ struct Serve: AsyncParsableCommand {
         configuration.idleTimeout = .seconds(idleTimeout)
         configuration.maximumLifetime = .seconds(maxLifetime)
         configuration.headerTimeout = .seconds(headerTimeout)
+        configuration.maximumRequestHeadBytes = maxHeaderBytes
+        configuration.maximumRequestHeaderFields = maxHeaders
         configuration.httpIdleTimeout = .seconds(httpIdleTimeout)
         configuration.maximumPendingUpgrades = maxPendingUpgrades
         configuration.maximumConnectionsPerAddress = maxConnectionsPerIp
