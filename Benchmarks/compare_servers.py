@@ -77,7 +77,7 @@ def run_load(server, clients, publishers, rate, seconds, sample_rss=False):
         result = subprocess.run(pinned(1, [LOAD, "run", scenario, "--quiet", "--out", report]), capture_output=True, text=True)
         stop.set()
         cpu = server.cpu_seconds() - cpu_before
-        if result.returncode not in (0, 99) or not os.path.exists(report):
+        if result.returncode not in (0, 3, 99) or not os.path.exists(report):
             raise RuntimeError(f"parley-load failed against {server.name}: {result.stderr.strip()[-500:]}")
         with open(report) as f:
             run = json.load(f)["runs"][0]

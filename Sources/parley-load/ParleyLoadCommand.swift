@@ -3,9 +3,13 @@ import Foundation
 import ParleyLoad
 
 /// Exit codes other tools and CI rely on (docs/LOAD.md): 0 ran and every threshold held; 99 a
-/// threshold or a compare tolerance failed; 2 bad scenario or arguments; 1 anything else.
+/// threshold or a compare tolerance failed; 3 thresholds failed on a generator-bound run (an
+/// invalid run); 2 bad scenario or arguments; 1 anything else.
 enum LoadExit {
     static let thresholdFailed: Int32 = 99
+    /// Thresholds failed on a run whose figures the generator polluted: not a verdict on the
+    /// server (docs/LOAD.md, "Is the generator keeping up?").
+    static let invalidRun: Int32 = 3
     static let badInput: Int32 = 2
     static let other: Int32 = 1
 }
@@ -21,6 +25,8 @@ struct ParleyLoadCommand: AsyncParsableCommand {
         abstract: "Load tests for WebSocket chat servers: scenarios, fan-out latency, reports, gates.",
         discussion: """
             Exit codes: 0 every threshold held; 99 a threshold or compare tolerance failed;
+            3 thresholds failed on a run where parley-load itself was the bottleneck
+            (GENERATOR-BOUND: rerun with more --threads or load machines);
             2 bad scenario or arguments (the message names the file, line and key); 1 other.
             """,
         subcommands: [Run.self, Capacity.self, Compare.self, Report.self]

@@ -47,6 +47,8 @@ struct Run: AsyncParsableCommand {
         if let hgrm {
             for file in try PercentileFiles.write(report, to: hgrm) { print("hgrm: \(file)") }
         }
-        if !report.passed { throw ExitCode(LoadExit.thresholdFailed) }
+        if !report.passed {
+            throw ExitCode(report.validity == .generatorBound && !loadOptions.allowGeneratorBound ? LoadExit.invalidRun : LoadExit.thresholdFailed)
+        }
     }
 }

@@ -78,7 +78,9 @@ import Testing
         let passing = try parleyLoad(["run", scenario, "--quiet", "--out", out, "--threshold", "delivery.ratio >= 1"])
         #expect(passing.status == 0, "\(passing.stderr)")
         #expect(passing.stdout.contains("✓ pass  delivery.ratio >= 1"))
-        let failing = try parleyLoad(["run", scenario, "--quiet", "--threshold", "fanout.p99 < 1us"])
+        // Judged on its figures even if the busy test machine made the run generator-bound (that
+        // exit code, 3, is harness-self-check's to test).
+        let failing = try parleyLoad(["run", scenario, "--quiet", "--threshold", "fanout.p99 < 1us", "--allow-generator-bound"])
         #expect(failing.status == 99)
         #expect(failing.stdout.contains("✗ FAIL  fanout.p99 < 1us"))
 
