@@ -56,10 +56,8 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
             timer = nil
         case .arm(let duration):
             timer?.cancel()
-            let (seconds, attoseconds) = duration.components
-            let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            timer = context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
+            timer = context.eventLoop.scheduleTask(in: TimeAmount(duration)) {
                 let (handler, context) = loopBound.value
                 handler.expire(context: context)
             }

@@ -75,8 +75,7 @@ struct Capacity: AsyncParsableCommand {
     }
 
     static func fraction(_ text: String) throws -> Double {
-        let value = text.hasSuffix("%") ? Double(text.dropLast()).map { $0 / 100 } : Double(text)
-        guard let value, value > 0, value < 1 else {
+        guard let value = Quantities.fraction(text), value > 0, value < 1 else {
             throw BadInput(description: "--precision: expected a fraction like 10% or 0.1, got \"\(text)\"")
         }
         return value

@@ -29,12 +29,7 @@ struct Compare: AsyncParsableCommand {
     @Option(help: "Also write an HTML page: both runs' plots and the comparison table.") var html: String?
 
     func run() async throws {
-        let fraction: Double
-        if tolerance.hasSuffix("%"), let percent = Double(tolerance.dropLast()) {
-            fraction = percent / 100
-        } else if let value = Double(tolerance) {
-            fraction = value
-        } else {
+        guard let fraction = Quantities.fraction(tolerance) else {
             throw BadInput(description: "--tolerance: expected a percentage like 10%, got \"\(tolerance)\"")
         }
         for name in metric where Metrics.unit(of: name) == nil {

@@ -22,7 +22,7 @@ struct RunOptions: ParsableArguments {
     var eventLoops = LoadTest.Options().eventLoops
     @Option(help: "A run whose event loops ran a 10 ms timer later than this at p99 is generator-bound.")
     var maxLoopLag = "10ms"
-    @Option(help: "A run whose harness used at least this share of its usable cores is generator-bound, e.g. 90%.")
+    @Option(help: "A run where an event loop was busy at least this share of a phase (or the loops together this share of their cores) is generator-bound, e.g. 90%.")
     var maxGeneratorCpu = "90%"
     @Flag(help: "Judge thresholds even on a generator-bound run (by default they fail, saying why).")
     var allowGeneratorBound = false
@@ -38,9 +38,8 @@ struct RunOptions: ParsableArguments {
         guard let lag = Quantities.duration(maxLoopLag), lag > .zero else {
             throw BadInput(description: "--max-loop-lag: expected a duration like 20ms, got \"\(maxLoopLag)\"")
         }
-        let (whole, fraction) = lag.components
-        options.generatorBounds.loopLagP99Micros = Double(whole) * 1e6 + Double(fraction) / 1e12
-        guard let share = Self.percentage(maxGeneratorCpu), share > 0, share <= 1 else {
+        options.generatorBounds.maximumLoopLag = lag
+        guard let share = Quantities.fraction(maxGeneratorCpu), share > 0, share <= 1 else {
             throw BadInput(description: "--max-generator-cpu: expected a share like 90%, got \"\(maxGeneratorCpu)\"")
         }
         options.generatorBounds.cpuShare = share
@@ -74,13 +73,6 @@ struct RunOptions: ParsableArguments {
                 throw BadInput(description: "\(flag) \(expression): \(error.message)")
             }
         }
-    }
-
-    /// "90%" or "0.9" as a fraction.
-    static func percentage(_ text: String) -> Double? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if trimmed.hasSuffix("%") { return Double(trimmed.dropLast()).map { $0 / 100 } }
-        return Double(trimmed)
     }
 
     static func commit() -> String? {

@@ -17,6 +17,12 @@ public struct GeneratorHealth: Codable, Sendable {
         public var cpuShare: Double = 0.9
 
         public init() {}
+
+        /// `loopLagP99Micros` as a duration (`--max-loop-lag`).
+        public var maximumLoopLag: Duration {
+            get { .nanoseconds(Int64(loopLagP99Micros * 1000)) }
+            set { loopLagP99Micros = newValue.seconds * 1e6 }
+        }
     }
 
     public var validity: Validity

@@ -12,6 +12,13 @@ public enum Quantities {
         return nil
     }
 
+    /// Parses a share as people write it, `90%` or `0.9`, into a fraction; nil when it is neither.
+    public static func fraction(_ text: String) -> Double? {
+        let text = text.trimmingCharacters(in: .whitespaces)
+        let value = text.hasSuffix("%") ? Double(text.dropLast()).map { $0 / 100 } : Double(text)
+        return value.flatMap { $0.isFinite ? $0 : nil }
+    }
+
     /// Parses a rate as events per second; nil when the text is not one.
     public static func rate(_ text: String) -> Double? {
         let parts = text.trimmingCharacters(in: .whitespaces).split(separator: "/")
