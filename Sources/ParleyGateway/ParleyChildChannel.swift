@@ -74,13 +74,7 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
                         guard let id = acceptedID.value else { throw ChannelError.inappropriateOperationForState }
-                        // HTTP is over on this socket: the parser's error answer goes with the parser.
-                        if let malformed = try? channel.pipeline.syncOperations.handler(type: MalformedRequestHandler.self) {
-                            channel.pipeline.syncOperations.removeHandler(malformed, promise: nil)
-                        }
-                        if let deadlines = try? channel.pipeline.syncOperations.handler(type: RequestDeadlineHandler.self) {
-                            channel.pipeline.syncOperations.removeHandler(deadlines, promise: nil)
-                        }
+                        FrontDoorHandlers.remove(from: channel.pipeline.syncOperations)
                         let writer = PreEncodedFrameWriter()
                         // Next to the frame encoder's place, on the socket's side of it — but
                         // inside TLS, whose handler (when there is one) sits first.
@@ -121,21 +115,8 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
             pipeline.enableResponseHeaderValidation = false
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
                 configuration: pipeline)
-            let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            try channel.pipeline.syncOperations.addHandler(
-                RequestHeadLimitHandler(
-                    maximumBytes: configuration.maximumRequestHeadBytes, maximumFields: configuration.maximumRequestHeaderFields,
-                    counted: { status in registry.metrics.refused(status: status) }),
-                // Before the response encoder too: its 431 is raw bytes (TLS, if any, stays in front).
-                position: .before(try channel.pipeline.syncOperations.handler(type: HTTPResponseEncoder.self)))
-            let malformed = MalformedRequestHandler { status in registry.metrics.refused(status: status) }
-            try channel.pipeline.syncOperations.addHandler(malformed, position: .after(decoder))
-            let metrics = registry.metrics
-            try channel.pipeline.syncOperations.addHandler(
-                RequestDeadlineHandler(
-                    headerTimeout: configuration.headerTimeout, idleTimeout: configuration.httpIdleTimeout,
-                    expired: { expiry in metrics.expired(expiry) }),
-                position: .after(malformed))
+            try FrontDoorHandlers.install(
+                on: channel.pipeline.syncOperations, configuration: configuration, metrics: registry.metrics)
             // The outbound budget: past the high water mark the channel turns unwritable and the
             // connection handler closes the client as a slow consumer.
             try channel.syncOptions?.setOption(
