@@ -9,6 +9,8 @@ struct AddressLimits {
     let connectionsPerSecond: Int
     let unlimited: Set<String>
     private var byAddress: [String: Entry] = [:]
+    /// The table's size at which idle entries are next swept out (doubling with what stays).
+    private var sweepAt = 1_024
 
     private struct Entry {
         var open = 0
@@ -36,15 +38,25 @@ struct AddressLimits {
         }
         entry.open += 1
         byAddress[address] = entry
+        if byAddress.count >= sweepAt { sweep(now: now) }
         return .admitted
     }
 
+    /// Forgets every address with nothing open whose bucket has refilled. An address released
+    /// moments after its connect still owes tokens and cannot be forgotten at release; without
+    /// this, every address that ever connected once stayed in the table for good.
+    private mutating func sweep(now: NIODeadline) {
+        byAddress = byAddress.filter { $0.value.open > 0 || !$0.value.bucket.isFull(now: now) }
+        sweepAt = max(1_024, byAddress.count * 2)
+    }
+
     /// A connection from `address` admitted here has closed.
-    mutating func release(_ address: String?) {
+    mutating func release(_ address: String?, now: NIODeadline = .now()) {
         guard let address, var entry = byAddress[address] else { return }
         entry.open -= 1
-        // An address with nothing open is forgotten once its bucket would be full again anyway.
-        if entry.open <= 0, entry.bucket.isFull() {
+        // An address with nothing open is forgotten once its bucket would be full again anyway
+        // (now, or at the next sweep).
+        if entry.open <= 0, entry.bucket.isFull(now: now) {
             byAddress[address] = nil
         } else {
             byAddress[address] = entry

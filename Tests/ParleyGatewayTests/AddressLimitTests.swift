@@ -36,13 +36,36 @@ import Testing
         #expect(limits.admit(nil, now: start) == .admitted, "an unknown address meets the gateway-wide limits only")
     }
 
-    @Test func anAddressWithNothingOpenIsForgottenOnceItsBucketIsFull() {
-        var limits = AddressLimits(maximumConnections: 10, connectionsPerSecond: 1_000_000, unlimited: [])
-        for index in 0..<100 {
-            #expect(limits.admit("10.0.1.\(index)") == .admitted)
-            limits.release("10.0.1.\(index)")
+    @Test func anAddressWithNothingOpenIsForgottenOnceItsBucketHasRefilled() {
+        // The defaults: 50/s. Released at once, an address still owes its token and is kept;
+        // released a second later, it is forgotten.
+        let start = NIODeadline.now()
+        var limits = AddressLimits(maximumConnections: 1_000, connectionsPerSecond: 50, unlimited: [])
+        #expect(limits.admit("10.0.0.1", now: start) == .admitted)
+        limits.release("10.0.0.1", now: start)
+        #expect(limits.trackedAddresses == 1)
+        #expect(limits.admit("10.0.0.2", now: start) == .admitted)
+        limits.release("10.0.0.2", now: start + .seconds(1))
+        #expect(limits.trackedAddresses == 1, "10.0.0.2 forgotten at release")
+    }
+
+    @Test func addressesThatConnectedOnceDoNotPileUp() {
+        // 3,000 addresses each connect once and leave at once (kept: their buckets owe a token);
+        // a second later 2,000 others arrive: the table sweeps out the refilled ones.
+        let start = NIODeadline.now()
+        var limits = AddressLimits(maximumConnections: 1_000, connectionsPerSecond: 50, unlimited: [])
+        for index in 0..<3_000 {
+            let address = "10.1.\(index / 256).\(index % 256)"
+            #expect(limits.admit(address, now: start) == .admitted)
+            limits.release(address, now: start)
         }
-        #expect(limits.trackedAddresses < 100, "state for \(limits.trackedAddresses) idle addresses kept")
+        let later = start + .seconds(1)
+        for index in 0..<2_000 {
+            let address = "10.2.\(index / 256).\(index % 256)"
+            #expect(limits.admit(address, now: later) == .admitted)
+            limits.release(address, now: later)
+        }
+        #expect(limits.trackedAddresses == 2_000, "only the 2,000 still owing a token are kept, of 5,000 that left: \(limits.trackedAddresses)")
     }
 
     @Test func forwardedForCountsOnlyFromTrustedProxies() {
