@@ -89,6 +89,11 @@ harness-self-check: release
 front-door-test: release
 	python3 Tests/FrontDoor/descriptors.py
 
+# Members' fan-out with and without 2,000 half-open sockets (this script's own attacker), read by
+# the C probe client and by parley-load against parley serve's default limits; out/slowloris.txt.
+slowloris: release
+	python3 Benchmarks/slowloris.py --out out
+
 # The full side-by-side: C limit server, Python websockets peer (in a venv), parley serve, at
 # 1,000 and 5,000 clients, up to capacity, and 10,000 idle connections. Writes out/compare-servers.*
 compare-servers: release
