@@ -91,8 +91,9 @@ front-door-test: release
 
 # Members' fan-out with and without 2,000 half-open sockets (this script's own attacker), read by
 # the C probe client and by parley-load against parley serve's default limits; out/slowloris.txt.
+# More rounds: make slowloris ARGS="--rounds 3".
 slowloris: release
-	python3 Benchmarks/slowloris.py --out out
+	python3 Benchmarks/slowloris.py --out out $(ARGS)
 
 # The full side-by-side: C limit server, Python websockets peer (in a venv), parley serve, at
 # 1,000 and 5,000 clients, up to capacity, and 10,000 idle connections. Writes out/compare-servers.*

@@ -15,15 +15,23 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var deadlines: RequestDeadlines
     private var timer: Scheduled<Void>?
     private let expired: @Sendable (RequestDeadlines.Expiry) -> Void
+    private let spreadDraw: Double
 
-    /// - Parameter expired: counts each expiry (`parley_request_timeouts_total`).
-    init(headerTimeout: Duration, idleTimeout: Duration, expired: @escaping @Sendable (RequestDeadlines.Expiry) -> Void) {
+    /// - Parameters:
+    ///   - spreadDraw: where in the header deadline's spread this socket's falls (0..<1; random
+    ///     unless a test pins it).
+    ///   - expired: counts each expiry (`parley_request_timeouts_total`).
+    init(
+        headerTimeout: Duration, idleTimeout: Duration, spreadDraw: Double = .random(in: 0..<1),
+        expired: @escaping @Sendable (RequestDeadlines.Expiry) -> Void
+    ) {
         self.deadlines = RequestDeadlines(headerTimeout: headerTimeout, idleTimeout: idleTimeout)
+        self.spreadDraw = spreadDraw
         self.expired = expired
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        apply(deadlines.accepted(), context: context)
+        apply(deadlines.accepted(draw: spreadDraw), context: context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

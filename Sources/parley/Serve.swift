@@ -58,7 +58,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Bytes in a connection's first request head, request line and headers (beyond: HTTP 431 and close).")
     var maxHeaderBytes = 32 * 1024
     @Option(help: "Header fields in a connection's first request (beyond: HTTP 431 and close).") var maxHeaders = 100
-    @Option(help: "Seconds from accept until a request's headers are complete (beyond: HTTP 408 and close).")
+    @Option(help: "Seconds from accept until a request's headers are complete (beyond: HTTP 408 and close); each socket's deadline falls in the last fifth, so a burst is not closed at once.")
     var headerTimeout = 10
     @Option(help: "Seconds a kept-alive plain HTTP connection (page, health, API) may sit idle before it is closed.")
     var httpIdleTimeout = 60

@@ -16,7 +16,7 @@ import Testing
 
     @Test func theFirstRequestHasTheHeaderTimeoutAndLaterOnesTheIdleTimeout() {
         var deadlines = RequestDeadlines(headerTimeout: .seconds(10), idleTimeout: .seconds(60))
-        #expect(deadlines.accepted() == .arm(.seconds(10)))
+        #expect(deadlines.accepted(draw: 0) == .arm(.seconds(10)))
         #expect(deadlines.expired() == .requestTimeout)
         #expect(deadlines.receivedHeaders() == .cancel)
         #expect(deadlines.expired() == nil, "no deadline while a request is answered")
@@ -25,6 +25,15 @@ import Testing
         #expect(deadlines.sentResponseEnd() == .keep, "a second end (our own 408) arms nothing")
         #expect(deadlines.receivedHeaders() == .cancel)
         #expect(deadlines.expired() == nil)
+    }
+
+    @Test func theHeaderDeadlineIsSpreadOverTheTimeoutsLastFifth() {
+        let deadlines = RequestDeadlines(headerTimeout: .seconds(10), idleTimeout: .seconds(60))
+        #expect(deadlines.accepted(draw: 0) == .arm(.seconds(10)))
+        #expect(deadlines.accepted(draw: 0.5) == .arm(.seconds(9)))
+        #expect(deadlines.accepted(draw: 1) == .arm(.seconds(8)))
+        #expect(deadlines.accepted(draw: 7) == .arm(.seconds(8)), "a draw out of range is clamped, never past the spread")
+        #expect(deadlines.accepted(draw: -1) == .arm(.seconds(10)), "never later than the timeout")
     }
 
     // MARK: the handler, on an embedded channel
@@ -38,7 +47,7 @@ import Testing
     private func embedded(counted expiries: Expiries = Expiries()) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(
-            RequestDeadlineHandler(headerTimeout: .seconds(10), idleTimeout: .seconds(60)) { expiries.append($0) })
+            RequestDeadlineHandler(headerTimeout: .seconds(10), idleTimeout: .seconds(60), spreadDraw: 0) { expiries.append($0) })
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return channel
     }
@@ -62,6 +71,28 @@ import Testing
         }
         #expect(!channel.isActive)
         #expect(expiries.all == [.requestTimeout])
+    }
+
+    @Test func socketsOpenedTogetherDoNotAllMeetTheirHeaderDeadlineTogether() throws {
+        // The default draw is random per socket: of 100 sockets accepted in one instant, some are
+        // closed by 9 s of a 10 s timeout and some are not (all on one side: odds 2 in 2^100).
+        let loop = EmbeddedEventLoop()
+        let channels = try (0..<100).map { _ in
+            let channel = EmbeddedChannel(loop: loop)
+            try channel.pipeline.syncOperations.addHandler(
+                RequestDeadlineHandler(headerTimeout: .seconds(10), idleTimeout: .seconds(60)) { _ in })
+            try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+            return channel
+        }
+        loop.advanceTime(by: .milliseconds(7_999))
+        let openAt8 = channels.filter(\.isActive).count
+        #expect(openAt8 == 100, "none before 8 s")
+        loop.advanceTime(by: .milliseconds(1_001))
+        let closedBy9 = channels.filter { !$0.isActive }.count
+        #expect(closedBy9 > 0 && closedBy9 < 100, "\(closedBy9) of 100 closed by 9 s")
+        loop.advanceTime(by: .seconds(1))
+        let openAt10 = channels.filter(\.isActive).count
+        #expect(openAt10 == 0, "all by 10 s")
     }
 
     @Test func aRequestInTimeIsAnsweredAndThenTheIdleTimeoutRuns() throws {
