@@ -4,37 +4,35 @@ import ParleyLoad
 
 struct Compare: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compare two reports (or two sets of runs) metric by metric; exit 99 when one is worse than the tolerance.",
+        abstract: "Compare two reports (or two sets of runs, or a baseline) metric by metric; exit 99 on a regression.",
         discussion: """
-            Latencies and counts are worse when higher; ratio and throughput when lower.
-            With several runs per side (--base/--new, repeated) the medians are compared, and a
-            change is WORSE only when it passes the tolerance and every new run is on the wrong
-            side of every base run; otherwise it is "within the runs' spread". On a shared machine
-            one run per side often cannot tell a 30 % p99 change from noise; three can.
+            Latencies and counts are worse when higher; ratio and throughput when lower. Each
+            metric has its own tolerance (the new report's scenario compare: block, else the
+            metric's default; --tolerance overrides). Medians of each side are compared, and a
+            change is WORSE (or better) only when it passes the tolerance and the bootstrap 95 %
+            interval of the change excludes zero; otherwise it is "within the runs' spread".
+            A baseline file counts as all of its runs. Reports of another scenario or machine
+            are refused unless --force.
 
             Examples:
               parley-load compare out/base.json out/new.json
               parley-load compare base.json new.json --tolerance 5% --metric fanout.p99 --metric delivery.ratio
+              parley-load compare base.json new.json --tolerance fanout.p99=20% --tolerance connect.p99=ignore
               parley-load compare base.json new.json --markdown >> pr-comment.md
               parley-load compare --base a1.json --base a2.json --base a3.json --new b1.json --new b2.json --new b3.json
+              parley-load compare --base baselines/ci-gate.json --new n1.json --new n2.json --new n3.json --junit out/junit.xml
             """
     )
 
     @Argument(help: "The baseline report, then the new one (or use --base and --new).") var reports: [String] = []
-    @Option(name: .customLong("base"), help: "A baseline run's report; repeat for several runs.") var bases: [String] = []
+    @Option(name: .customLong("base"), help: "A baseline run's report, or a baseline file; repeat for several runs.") var bases: [String] = []
     @Option(name: .customLong("new"), help: "A new run's report; repeat for several runs.") var news: [String] = []
-    @Option(help: "How much worse a metric may be, e.g. 10% or 0.1.") var tolerance = "10%"
-    @Option(help: "A metric to compare; repeatable (default: the headline metrics).") var metric: [String] = []
+    @OptionGroup var gate: GateOptions
     @Flag(help: "Print the table as Markdown (for a pull request).") var markdown = false
     @Option(help: "Also write an HTML page: both runs' plots and the comparison table.") var html: String?
 
     func run() async throws {
-        guard let fraction = Quantities.fraction(tolerance) else {
-            throw BadInput(description: "--tolerance: expected a percentage like 10%, got \"\(tolerance)\"")
-        }
-        for name in metric where Metrics.unit(of: name) == nil {
-            throw BadInput(description: "--metric: unknown metric \"\(name)\" (known: \(Metrics.names.joined(separator: ", ")))")
-        }
+        let metrics = try gate.metrics()
         let (basePaths, newPaths): ([String], [String])
         switch (reports.count, bases.isEmpty, news.isEmpty) {
         case (2, true, true): (basePaths, newPaths) = ([reports[0]], [reports[1]])
@@ -42,19 +40,25 @@ struct Compare: AsyncParsableCommand {
         default:
             throw BadInput(description: "give two reports (BASE NEW), or --base … and --new … (each repeatable), not a mix")
         }
-        let baseReports: [LoadReport], newReports: [LoadReport]
+        let baseFiles: [[LoadReport]], newFiles: [[LoadReport]]
         do {
-            baseReports = try basePaths.map { try LoadReport.load(path: $0) }
-            newReports = try newPaths.map { try LoadReport.load(path: $0) }
+            baseFiles = try basePaths.map { try RunFiles.load(path: $0) }
+            newFiles = try newPaths.map { try RunFiles.load(path: $0) }
         } catch let error as ReportError {
             throw BadInput(description: error.description)
         }
-        let comparison = Comparison(
-            bases: baseReports, news: newReports, tolerance: fraction,
-            metrics: metric.isEmpty ? Comparison.defaultMetrics : metric)
+        let baseReports = baseFiles.flatMap { $0 }
+        let newReports = newFiles.flatMap { $0 }
+        try gate.check(Baseline(reports: baseReports).mismatches(with: newReports))
+        let tolerances = try gate.tolerances(scenario: newReports.first?.scenario.compare ?? [:])
+        let comparison = Comparison(bases: baseReports, news: newReports, tolerances: tolerances, metrics: metrics)
         if let html {
-            let entries = zip(basePaths, baseReports).map { HTMLReport.Entry(label: "base: \($0)", report: $1) }
-                + zip(newPaths, newReports).map { HTMLReport.Entry(label: "new: \($0)", report: $1) }
+            let label = { (path: String, count: Int, index: Int) in count > 1 ? "\(path) #\(index + 1)" : path }
+            let entries = zip(basePaths, baseFiles).flatMap { path, reports in
+                reports.enumerated().map { HTMLReport.Entry(label: "base: " + label(path, reports.count, $0.offset), report: $0.element) }
+            } + zip(newPaths, newFiles).flatMap { path, reports in
+                reports.enumerated().map { HTMLReport.Entry(label: "new: " + label(path, reports.count, $0.offset), report: $0.element) }
+            }
             try HTMLOutput.write(entries, comparison: comparison, to: html)
         }
         if markdown {
@@ -62,6 +66,7 @@ struct Compare: AsyncParsableCommand {
         } else {
             print(comparison.table(colour: isatty(STDOUT_FILENO) != 0), terminator: "")
         }
+        try gate.publish(reports: [], comparison: comparison)
         if comparison.failed { throw ExitCode(LoadExit.thresholdFailed) }
     }
 }

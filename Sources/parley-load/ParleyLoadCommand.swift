@@ -29,7 +29,8 @@ struct ParleyLoadCommand: AsyncParsableCommand {
             (GENERATOR-BOUND: rerun with more --threads or load machines);
             2 bad scenario or arguments (the message names the file, line and key); 1 other.
             """,
-        subcommands: [Run.self, Capacity.self, Compare.self, Report.self]
+        version: ParleyVersion.current,
+        subcommands: [Run.self, Capacity.self, Compare.self, Report.self, BaselineCommand.self, Noise.self]
     )
 
     /// Maps argument errors to exit 2 (ArgumentParser's own is 64) and everything else to 1.

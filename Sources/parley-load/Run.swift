@@ -4,13 +4,17 @@ import ParleyLoad
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a scenario and print its summary (optionally write the JSON report).",
+        abstract: "Run a scenario and print its summary (optionally write the JSON report, compare with a baseline).",
         discussion: """
             Every client is a real WebSocket connection. Publishers send on an open-model
             timetable; every receiver records receive time minus scheduled send time.
             The harness watches itself: a run where its own event loops fell behind (lag p99
             over --max-loop-lag, or a loop over --max-generator-cpu busy) is marked
             GENERATOR-BOUND, and its time and rate thresholds fail saying so.
+
+            With --baseline the new run(s) are compared with stored runs (parley-load baseline
+            update): a metric is WORSE when its change passes its tolerance and the bootstrap
+            95 % interval of the change excludes zero; then the exit code is 99.
 
             Examples:
               parley-load run scenarios/default.yaml --out out/default.json
@@ -19,6 +23,8 @@ struct Run: AsyncParsableCommand {
               parley-load run scenarios/raw-echo.yaml --target ws://127.0.0.1:9001/ --clients 200
               parley-load run scenarios/scaling-sweep.yaml --html out/sweep.html
               parley-load run scenarios/broadcast-10k.yaml --threads 2 --max-loop-lag 20ms
+              parley-load run scenarios/ci-gate.yaml --runs 3 --baseline baselines/ci-gate.json --junit out/junit.xml --github-summary
+              parley-load run scenarios/ci-gate.yaml --runs 3 --baseline b.json --tolerance fanout.p99=20% --tolerance connect.p99=ignore
             """
     )
 
@@ -28,27 +34,58 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Also write HdrHistogram percentile-distribution files (.hgrm, ms) per phase into this folder.")
     var hgrm: String?
     @Option(help: "An extra threshold, e.g. 'fanout.p99 < 50ms'; repeatable.") var threshold: [String] = []
+    @Option(help: "Run the scenario this many times (reports: --out x.json becomes x-1.json, x-2.json, …).") var runs = 1
+    @Option(help: "A baseline file (or a single report) to compare the run(s) with; repeatable.") var baseline: [String] = []
+    @OptionGroup var gate: GateOptions
 
     func run() async throws {
-        let (parsed, source) = try ScenarioParser.load(path: scenario)
-        var loadOptions = try options.loadOptions()
-        loadOptions.clients = clients
-        loadOptions.extraThresholds = try RunOptions.thresholds(threshold, flag: "--threshold")
-        if let clients, clients < 1 { throw BadInput(description: "--clients must be at least 1") }
-
-        let test = LoadTest(scenario: parsed, source: source, options: loadOptions)
-        let needed = test.scenario.sweepClients?.max() ?? test.scenario.clients
-        let report = try await Targets.with(test, target: options.target, embedded: options.embedded, clients: needed) { targets in
-            try await test.run(targets: targets)
+        let baselines: [Baseline]
+        do {
+            baselines = try baseline.map { try RunFiles.baseline(path: $0) }
+        } catch let error as ReportError {
+            throw BadInput(description: error.description)
         }
-
-        print(ReportPrinter.summary(report), terminator: "")
-        try options.write(report)
-        if let hgrm {
-            for file in try PercentileFiles.write(report, to: hgrm) { print("hgrm: \(file)") }
+        var tolerances = Tolerances()
+        let metrics = try gate.metrics()
+        let reports = try await RepeatedRuns.run(scenario: scenario, options: options, clients: clients, thresholds: threshold, times: runs) {
+            test in
+            // Refuse another scenario's or machine's baseline before spending the run's minutes.
+            let machine = Machine.current
+            try gate.check(baselines.flatMap { baseline -> [String] in
+                var reasons: [String] = []
+                if baseline.scenarioDigest != test.scenarioDigest {
+                    reasons.append("\(baseline.scenarioName)'s baseline has digest \(baseline.scenarioDigest), this scenario \(test.scenarioDigest)")
+                }
+                if baseline.machine != machine {
+                    reasons.append("the baseline was measured on \(baseline.machine), this is \(machine)")
+                }
+                return reasons
+            })
+            tolerances = try gate.tolerances(scenario: test.scenario.compare ?? [:])
         }
-        if !report.passed {
-            throw ExitCode(report.validity == .generatorBound && !loadOptions.allowGeneratorBound ? LoadExit.invalidRun : LoadExit.thresholdFailed)
+        for (index, report) in reports.enumerated() {
+            print(ReportPrinter.summary(report), terminator: "")
+            try options.write(
+                report, out: options.out.map { RepeatedRuns.path($0, index: index, of: reports.count) },
+                html: reports.count == 1 ? options.html : nil)
+            if let hgrm {
+                let folder = reports.count > 1 ? "\(hgrm)/run-\(index + 1)" : hgrm
+                for file in try PercentileFiles.write(report, to: folder) { print("hgrm: \(file)") }
+            }
         }
+        if reports.count > 1, let html = options.html {
+            let entries = reports.enumerated().map { HTMLReport.Entry(label: "run \($0.offset + 1)", report: $0.element) }
+            try HTMLOutput.write(entries, comparison: nil, to: html)
+        }
+        var comparison: Comparison?
+        if !baselines.isEmpty {
+            let compared = Comparison(bases: baselines.flatMap(\.reports), news: reports, tolerances: tolerances, metrics: metrics)
+            print("\ncompared with \(baseline.joined(separator: ", ")) (\(compared.baseCount) run(s)) over \(compared.newCount) new run(s):")
+            print(compared.table(colour: isatty(STDOUT_FILENO) != 0), terminator: "")
+            comparison = compared
+        }
+        try gate.publish(reports: reports, comparison: comparison)
+        let code = GateOptions.exitCode(reports: reports, comparison: comparison, allowGeneratorBound: options.allowGeneratorBound)
+        if code != 0 { throw ExitCode(code) }
     }
 }

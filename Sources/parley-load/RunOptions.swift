@@ -53,7 +53,10 @@ struct RunOptions: ParsableArguments {
     }
 
     /// Writes the JSON report and the HTML page when asked, saying where.
-    func write(_ report: LoadReport) throws {
+    func write(_ report: LoadReport) throws { try write(report, out: out, html: html) }
+
+    /// The same to given paths (one of several runs gets its own name; their page is written once).
+    func write(_ report: LoadReport, out: String?, html: String?) throws {
         if let out {
             let url = URL(fileURLWithPath: out)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

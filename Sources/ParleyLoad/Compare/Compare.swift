@@ -1,11 +1,11 @@
-/// `compare`: two reports metric by metric, with a tolerance; worse than the tolerance fails.
-/// Given several reports per side it compares medians, and calls a change worse only when it
-/// also leaves the spread of the runs (one run per side cannot tell a change from this machine's
-/// run-to-run noise; several can).
+/// `compare`: two sets of runs metric by metric, each metric with its own tolerance
+/// (`Tolerances`). A change is WORSE (or better) only when it passes the metric's tolerance and
+/// the bootstrap confidence interval of the change (`ChangeInterval`) excludes zero: one run per
+/// side cannot tell a change from this machine's run-to-run noise; several can.
 public struct Comparison: Sendable {
     public struct Row: Sendable, Equatable {
-        public enum Verdict: String, Sendable {
-            case better, worse, same = "within tolerance", noise = "within the runs' spread", missing
+        public enum Verdict: String, Sendable, Codable {
+            case better, worse, same = "within tolerance", noise = "within the runs' spread", missing, ignored
         }
         public let metric: String
         /// The median of each side's runs (the value itself for one run).
@@ -13,6 +13,9 @@ public struct Comparison: Sendable {
         public let new: Double?
         public let change: Double?
         public let verdict: Verdict
+        public var tolerance: Tolerance = .share(0.1)
+        /// 95 % bootstrap interval of the relative change; nil where there is nothing to resample.
+        public var interval: ClosedRange<Double>? = nil
         /// Lowest and highest value of each side, when a side has several runs.
         public var baseRange: ClosedRange<Double>? = nil
         public var newRange: ClosedRange<Double>? = nil
@@ -23,7 +26,7 @@ public struct Comparison: Sendable {
     public let notes: [String]
 
     public var failed: Bool { rows.contains { $0.verdict == .worse } }
-    /// Several reports on a side: the table shows each side's spread.
+    /// Several reports on a side: the table shows each side's spread and the interval.
     public let isMultiRun: Bool
     public let baseCount: Int
     public let newCount: Int
@@ -36,11 +39,17 @@ public struct Comparison: Sendable {
     /// Compares the first run of each report (a sweep's smallest client count); a note says
     /// when the reports hold different numbers of runs.
     public init(base: LoadReport, new: LoadReport, tolerance: Double, metrics: [String] = Comparison.defaultMetrics) {
-        self.init(bases: [base], news: [new], tolerance: tolerance, metrics: metrics)
+        self.init(bases: [base], news: [new], tolerances: Tolerances(all: tolerance), metrics: metrics)
     }
 
-    /// Several runs per side (the same scenario run again): medians compared, spreads shown.
+    /// Every metric at one tolerance.
     public init(bases: [LoadReport], news: [LoadReport], tolerance: Double, metrics: [String] = Comparison.defaultMetrics) {
+        self.init(bases: bases, news: news, tolerances: Tolerances(all: tolerance), metrics: metrics)
+    }
+
+    /// Several runs per side (the same scenario run again): medians compared, spreads and the
+    /// change's interval shown.
+    public init(bases: [LoadReport], news: [LoadReport], tolerances: Tolerances, metrics: [String] = Comparison.defaultMetrics) {
         var notes: [String] = []
         let digests = Set((bases + news).map(\.scenarioDigest))
         sameScenario = digests.count <= 1
@@ -52,30 +61,21 @@ public struct Comparison: Sendable {
         isMultiRun = bases.count > 1 || news.count > 1
         baseCount = bases.count
         newCount = news.count
+        let baseRuns = bases.compactMap(\.runs.first)
+        let newRuns = news.compactMap(\.runs.first)
+        let isMultiRun = self.isMultiRun
         rows = metrics.map { metric in
-            let baseValues = bases.compactMap { $0.runs.first?.metrics[metric] }
-            let newValues = news.compactMap { $0.runs.first?.metrics[metric] }
+            let baseValues = baseRuns.compactMap { $0.metrics[metric] }
+            let newValues = newRuns.compactMap { $0.metrics[metric] }
             // A side with a run that could not measure the metric has no value for it.
             let base = baseValues.count == bases.count ? baseValues : []
             let new = newValues.count == news.count ? newValues : []
-            var row = Self.row(metric, Self.median(base), Self.median(new), tolerance)
-            guard bases.count > 1 || news.count > 1, let low = base.min(), let high = base.max(),
-                let newLow = new.min(), let newHigh = new.max()
-            else { return row }
-            row.baseRange = low...high
-            row.newRange = newLow...newHigh
-            // Worse (or better) only when every new run is on that side of every base run.
-            let higherIsBetter = Metrics.higherIsBetter(metric)
-            let separated: Bool
-            switch row.verdict {
-            case .worse: separated = higherIsBetter ? newHigh < low : newLow > high
-            case .better: separated = higherIsBetter ? newLow > high : newHigh < low
-            case .same, .noise, .missing: separated = true
-            }
-            if !separated {
-                row = Row(
-                    metric: metric, base: row.base, new: row.new, change: row.change, verdict: .noise,
-                    baseRange: low...high, newRange: newLow...newHigh)
+            let tolerance = tolerances[metric]
+            let interval = Metrics.metric(named: metric).flatMap { ChangeInterval.of($0, bases: baseRuns, news: newRuns) }
+            var row = Self.row(metric, Self.median(base), Self.median(new), tolerance, interval: interval)
+            if isMultiRun, let low = base.min(), let high = base.max(), let newLow = new.min(), let newHigh = new.max() {
+                row.baseRange = low...high
+                row.newRange = newLow...newHigh
             }
             return row
         }
@@ -90,21 +90,41 @@ public struct Comparison: Sendable {
     }
 
     static func row(_ metric: String, _ base: Double?, _ new: Double?, _ tolerance: Double) -> Row {
-        guard let base, let new else { return Row(metric: metric, base: base, new: new, change: nil, verdict: .missing) }
-        let change = base == 0 ? (new == 0 ? 0 : nil) : (new - base) / base
-        let higherIsBetter = Metrics.higherIsBetter(metric)
-        let verdict: Row.Verdict
-        if new == base {
-            verdict = .same
-        } else if higherIsBetter {
-            verdict = new < base * (1 - tolerance) ? .worse : (new > base ? .better : .same)
-        } else if base == 0 {
-            // A count that was zero (lost, errors): any is worse.
-            verdict = .worse
-        } else {
-            verdict = new > base * (1 + tolerance) ? .worse : (new < base ? .better : .same)
+        row(metric, base, new, .share(tolerance), interval: nil)
+    }
+
+    /// The verdict: past the tolerance in one direction is worse (better), unless the interval
+    /// of the change reaches zero — then it is noise. Without an interval (a figure with no
+    /// relative change, e.g. from zero) the point values decide.
+    static func row(_ metric: String, _ base: Double?, _ new: Double?, _ tolerance: Tolerance, interval: ChangeInterval?) -> Row {
+        guard let base, let new else {
+            return Row(metric: metric, base: base, new: new, change: nil, verdict: .missing, tolerance: tolerance)
         }
-        return Row(metric: metric, base: base, new: new, change: change, verdict: verdict)
+        let change = base == 0 ? (new == 0 ? 0 : nil) : (new - base) / base
+        let range = interval.map { $0.low...$0.high }
+        guard case .share(let share) = tolerance else {
+            return Row(metric: metric, base: base, new: new, change: change, verdict: .ignored, tolerance: tolerance, interval: range)
+        }
+        let higherIsBetter = Metrics.higherIsBetter(metric)
+        // Positive: the worse direction, as a share of the base.
+        let worsening: Double
+        if new == base {
+            worsening = 0
+        } else if base == 0 {
+            // A count that was zero (lost, errors): any is worse; a rate from zero is better.
+            worsening = higherIsBetter ? -.infinity : .infinity
+        } else {
+            worsening = (higherIsBetter ? base - new : new - base) / base
+        }
+        let verdict: Row.Verdict
+        if abs(worsening) <= share || worsening == 0 {
+            verdict = .same
+        } else if let interval, !interval.excludesZero() {
+            verdict = .noise
+        } else {
+            verdict = worsening > 0 ? .worse : .better
+        }
+        return Row(metric: metric, base: base, new: new, change: change, verdict: verdict, tolerance: tolerance, interval: range)
     }
 
     /// The terminal table; `colour` marks worse red and better green (only on a terminal).
@@ -139,8 +159,8 @@ public struct Comparison: Sendable {
 
     public var header: [String] {
         isMultiRun
-            ? ["metric", "base (median)", "base runs", "new (median)", "new runs", "change", "verdict"]
-            : ["metric", "base", "new", "change", "verdict"]
+            ? ["metric", "base (median)", "base runs", "new (median)", "new runs", "change", "95% interval", "tolerance", "verdict"]
+            : ["metric", "base", "new", "change", "tolerance", "verdict"]
     }
 }
 
@@ -148,10 +168,12 @@ extension Comparison.Row {
     func cells(spread: Bool) -> [String] {
         let format = { (value: Double?) in value.map { Metrics.format($0, metric: metric) } ?? "-" }
         let range = { (range: ClosedRange<Double>?) in range.map { "\(format($0.lowerBound))…\(format($0.upperBound))" } ?? "-" }
-        let change = self.change.map { ($0 >= 0 ? "+" : "") + Quantities.trimmed($0 * 100, digits: 1) + "%" } ?? "-"
+        let percent = { (share: Double) in (share >= 0 ? "+" : "") + Quantities.trimmed(share * 100, digits: 1) + "%" }
+        let change = self.change.map(percent) ?? "-"
+        let interval = self.interval.map { "\(percent($0.lowerBound))…\(percent($0.upperBound))" } ?? "-"
         let verdict = verdict == .worse ? "WORSE" : verdict.rawValue
         return spread
-            ? [metric, format(base), range(baseRange), format(new), range(newRange), change, verdict]
-            : [metric, format(base), format(new), change, verdict]
+            ? [metric, format(base), range(baseRange), format(new), range(newRange), change, interval, tolerance.description, verdict]
+            : [metric, format(base), format(new), change, tolerance.description, verdict]
     }
 }

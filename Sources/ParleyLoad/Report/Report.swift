@@ -38,6 +38,11 @@ public struct Environment: Codable, Sendable {
     public var eventLoops: Int
     /// True when wss:// certificates were not checked (`--insecure`); absent otherwise.
     public var insecureTLS: Bool? = nil
+    /// The processor's model name (/proc/cpuinfo) and the memory, rounded to GiB: with `cores`,
+    /// what makes two machines comparable (a CI runner's hostname changes every job).
+    public var cpuModel: String? = nil
+    public var memoryGiB: Int? = nil
+    public var parleyVersion: String? = nil
 }
 
 public struct RunReport: Codable, Sendable {
@@ -203,7 +208,11 @@ enum Digest {
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
+    /// The scenario as run: its tolerances are how it is judged, so changing one keeps the
+    /// baselines comparable.
     static func of(_ scenario: Scenario) -> String {
+        var scenario = scenario
+        scenario.compare = nil
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return fnv1a64((try? encoder.encode(scenario)) ?? Data())

@@ -100,6 +100,9 @@ public struct Scenario: Codable, Sendable, Equatable {
     public var attack: Attack?
     /// Metric → condition, e.g. `fanout.p99: "< 50ms"`.
     public var thresholds: [String: String] = [:]
+    /// `compare:` — metric → tolerance for `compare` and `run --baseline` (`fanout.p99: 15%`,
+    /// `connect.p99: ignore`). How a result is judged, not what runs: left out of the digest.
+    public var compare: [String: Tolerance]? = nil
 
     /// `attack:` — a slowloris beside the members.
     public struct Attack: Codable, Sendable, Equatable {

@@ -33,6 +33,7 @@ public struct ScenarioParser {
         try map.allow([
             "name", "description", "target", "clients", "connect", "members", "hello", "ready", "message",
             "phases", "churn", "settle", "sweep", "thresholds", "measurePresence", "slowConsumers", "attack",
+            "compare",
         ])
 
         let name = try map.require("name") { try string($0, $1) }
@@ -110,6 +111,21 @@ public struct ScenarioParser {
             }
             return thresholds
         } ?? [:]
+        scenario.compare = try map.optional("compare") { node, key in
+            let fields = try Fields(try mapping(node, key), path: key, parser: self)
+            var tolerances: [String: Tolerance] = [:]
+            for (metric, value) in fields.entries {
+                guard Metrics.metric(named: metric) != nil else {
+                    throw self.error(value.keyNode, "\(key).\(metric)", "unknown metric (known: \(Metrics.names.joined(separator: ", ")))")
+                }
+                let text = try string(value.node, "\(key).\(metric)")
+                guard let tolerance = Tolerance(text) else {
+                    throw self.error(value.node, "\(key).\(metric)", "expected a tolerance like 15% or ignore, got \"\(text)\"")
+                }
+                tolerances[metric] = tolerance
+            }
+            return tolerances
+        }
 
         try check(scenario, map)
         return scenario

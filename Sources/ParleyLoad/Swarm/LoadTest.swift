@@ -55,6 +55,10 @@ public struct LoadTest: Sendable {
         self.options = options
     }
 
+    /// The digest its reports will carry: known before running, so a baseline of another
+    /// scenario is refused before minutes are spent.
+    public var scenarioDigest: String { Digest.of(scenario) }
+
     /// The thresholds in force: the scenario's, then the command line's.
     public func thresholds() throws -> [Threshold] {
         var thresholds: [Threshold] = []
@@ -156,7 +160,9 @@ extension Environment {
         return Environment(
             cores: System.coreCount, os: "\(text(uts.sysname)) \(text(uts.release))", swift: swift,
             commit: commit, targets: targets, hostname: ProcessInfo.processInfo.hostName, eventLoops: eventLoops,
-            insecureTLS: insecureTLS ? true : nil)
+            insecureTLS: insecureTLS ? true : nil, cpuModel: Machine.cpuModel(),
+            memoryGiB: Int((Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824).rounded()),
+            parleyVersion: ParleyVersion.current)
     }
 }
 
