@@ -104,6 +104,7 @@ let package = Package(
             dependencies: [
                 "ParleyLoad", "ParleyGateway", "ParleyChat", "ParleyProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

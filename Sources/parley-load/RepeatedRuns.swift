@@ -7,7 +7,7 @@ import ParleyLoad
 enum RepeatedRuns {
     static func run(
         scenario path: String, options: RunOptions, clients: Int?, thresholds: [String], times: Int,
-        before: (LoadTest) throws -> Void = { _ in }
+        live: LiveFigures? = nil, before: (LoadTest) throws -> Void = { _ in }
     ) async throws -> [LoadReport] {
         guard times >= 1 else { throw BadInput(description: "--runs must be at least 1") }
         if let clients, clients < 1 { throw BadInput(description: "--clients must be at least 1") }
@@ -15,6 +15,7 @@ enum RepeatedRuns {
         var loadOptions = try options.loadOptions()
         loadOptions.clients = clients
         loadOptions.extraThresholds = try RunOptions.thresholds(thresholds, flag: "--threshold")
+        loadOptions.live = live
         let test = LoadTest(scenario: parsed, source: source, options: loadOptions)
         try before(test)
         let needed = test.scenario.sweepClients?.max() ?? test.scenario.clients

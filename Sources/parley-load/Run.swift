@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOPosix
 import ParleyLoad
 
 struct Run: AsyncParsableCommand {
@@ -37,6 +38,8 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Run the scenario this many times (reports: --out x.json becomes x-1.json, x-2.json, …).") var runs = 1
     @Option(help: "A baseline file (or a single report) to compare the run(s) with; repeatable.") var baseline: [String] = []
     @OptionGroup var gate: GateOptions
+    @Option(help: "Serve the run's live figures in Prometheus text at http://HOST:PORT/metrics while it runs.") var metricsPort: Int?
+    @Option(help: "The address --metrics-port listens on.") var metricsHost = "127.0.0.1"
 
     func run() async throws {
         let baselines: [Baseline]
@@ -47,8 +50,21 @@ struct Run: AsyncParsableCommand {
         }
         var tolerances = Tolerances()
         let metrics = try gate.metrics()
-        let reports = try await RepeatedRuns.run(scenario: scenario, options: options, clients: clients, thresholds: threshold, times: runs) {
-            test in
+        let live = metricsPort.map { _ in LiveFigures() }
+        var server: LiveMetricsServer?
+        if let metricsPort, let live {
+            do {
+                server = try await LiveMetricsServer.start(
+                    host: metricsHost, port: metricsPort, figures: live, group: MultiThreadedEventLoopGroup.singleton)
+            } catch {
+                throw BadInput(description: "--metrics-port \(metricsPort): cannot listen on \(metricsHost):\(metricsPort) (\(error))")
+            }
+            FileHandle.standardError.write(Data("parley-load: live figures at http://\(metricsHost):\(metricsPort)/metrics\n".utf8))
+        }
+        let reports = try await RepeatedRuns.run(
+            scenario: scenario, options: options, clients: clients, thresholds: threshold, times: runs, live: live
+        ) { test in
+            tolerances = try gate.tolerances(scenario: test.scenario.compare ?? [:])
             // Refuse another scenario's or machine's baseline before spending the run's minutes.
             let machine = Machine.current
             try gate.check(baselines.flatMap { baseline -> [String] in
@@ -61,7 +77,6 @@ struct Run: AsyncParsableCommand {
                 }
                 return reasons
             })
-            tolerances = try gate.tolerances(scenario: test.scenario.compare ?? [:])
         }
         for (index, report) in reports.enumerated() {
             print(ReportPrinter.summary(report), terminator: "")
@@ -84,6 +99,8 @@ struct Run: AsyncParsableCommand {
             print(compared.table(colour: isatty(STDOUT_FILENO) != 0), terminator: "")
             comparison = compared
         }
+        // Scrapers see "done" until here; then the port is let go.
+        await server?.stop()
         try gate.publish(reports: reports, comparison: comparison)
         let code = GateOptions.exitCode(reports: reports, comparison: comparison, allowGeneratorBound: options.allowGeneratorBound)
         if code != 0 { throw ExitCode(code) }

@@ -12,7 +12,7 @@ extension LoadRun {
             if now >= instant { return }
             try await Task.sleep(for: .nanoseconds(Int64(min(instant - now, 1_000_000_000))))
             everySecond()
-            if progress != nil { try await reportPhases() }
+            if progress != nil || live != nil { try await reportPhases() }
         }
     }
 
@@ -29,10 +29,12 @@ extension LoadRun {
             delivered += count
             if let histogram { lastSecond.add(histogram) }
         }
+        let (connected, ready) = (connected.load(ordering: .relaxed), readyCount.load(ordering: .relaxed))
+        let (sent, errors) = (sentCount.load(ordering: .relaxed), errors.withLock { $0.values.reduce(0, +) })
         progress?.update(
-            stage: "phases", connected: connected.load(ordering: .relaxed), ready: readyCount.load(ordering: .relaxed),
-            sent: sentCount.load(ordering: .relaxed), errors: errors.withLock { $0.values.reduce(0, +) },
+            stage: "phases", connected: connected, ready: ready, sent: sent, errors: errors,
             delivered: delivered, p99Micros: lastSecond.count > 0 ? lastSecond.histogram.valueAtPercentile(99) : nil)
+        live?.update(stage: "phases", connected: connected, ready: ready, sent: sent, errors: errors, delivered: delivered, lastSecond: lastSecond)
     }
 
     /// After the last phase: wait until deliveries stop arriving (up to 5 s).
@@ -57,8 +59,9 @@ extension LoadRun {
     }
 
     func report(stage: String) {
-        progress?.update(
-            stage: stage, connected: connected.load(ordering: .relaxed), ready: readyCount.load(ordering: .relaxed),
-            sent: sentCount.load(ordering: .relaxed), errors: errors.withLock { $0.values.reduce(0, +) })
+        let (connected, ready) = (connected.load(ordering: .relaxed), readyCount.load(ordering: .relaxed))
+        let (sent, errors) = (sentCount.load(ordering: .relaxed), errors.withLock { $0.values.reduce(0, +) })
+        progress?.update(stage: stage, connected: connected, ready: ready, sent: sent, errors: errors)
+        live?.update(stage: stage, connected: connected, ready: ready, sent: sent, errors: errors)
     }
 }

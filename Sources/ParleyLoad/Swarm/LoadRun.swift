@@ -34,6 +34,8 @@ final class LoadRun: Sendable {
     let targets: [TargetURL]
     let runID: UInt32
     let progress: ProgressLine?
+    /// `run --metrics-port`: the same figures as the progress line, for scrapes.
+    let live: LiveFigures?
     let loops: [any EventLoop]
     let recorders: [LoopBound<LoopRecorder>]
     let clients: [LoopBound<LoopClients>]
@@ -53,7 +55,7 @@ final class LoadRun: Sendable {
 
     init(
         scenario: Scenario, clients: Int, targets: [TargetURL], group: MultiThreadedEventLoopGroup, tls: NIOSSLContext? = nil,
-        progress: ProgressLine?
+        progress: ProgressLine?, live: LiveFigures? = nil
     ) {
         self.scenario = scenario
         self.clientCount = clients
@@ -61,6 +63,8 @@ final class LoadRun: Sendable {
         let runID = UInt32.random(in: 1...UInt32.max)
         self.runID = runID
         self.progress = progress
+        self.live = live
+        live?.startRun(scenario: scenario.name, clients: clients)
         self.loops = Array(group.makeIterator())
         let start = NIODeadline.now().uptimeNanoseconds
         self.runStart = start
@@ -128,6 +132,7 @@ final class LoadRun: Sendable {
             intervals += loopIntervals
         }
         progress?.finish()
+        live?.finishRun()
         return Result(
             clients: clientCount, attempted: nextIndex.load(ordering: .relaxed), connected: connected.load(ordering: .relaxed),
             ready: readyCount.load(ordering: .relaxed), connectErrors: errors.withLock { $0 }, loops: measurements,

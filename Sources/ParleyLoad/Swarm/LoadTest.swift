@@ -28,6 +28,8 @@ public struct LoadTest: Sendable {
         /// programs that embed the harness and already have a group. The caller owns it (and
         /// shuts it down); `eventLoops` is ignored.
         public var eventLoopGroup: MultiThreadedEventLoopGroup?
+        /// Where each run keeps its live figures (`run --metrics-port`); nil for none.
+        public var live: LiveFigures?
 
         public init() {}
     }
@@ -123,7 +125,9 @@ public struct LoadTest: Sendable {
         /// One run of `scenario` (the test's, or a variant of it) with `clients`, judged by `thresholds`.
         public func run(_ scenario: Scenario, clients: Int, label: String, thresholds: [Threshold]) async throws -> RunReport {
             let progress = ProgressLine.forTerminal(label: label, quiet: test.options.quiet)
-            let run = LoadRun(scenario: scenario, clients: clients, targets: targets, group: group, tls: tls, progress: progress)
+            let run = LoadRun(
+                scenario: scenario, clients: clients, targets: targets, group: group, tls: tls, progress: progress,
+                live: test.options.live)
             var report = RunAnalysis.report(try await run.run(), scenario: scenario, bounds: test.options.generatorBounds)
             let verdicts = thresholds.map { $0.verdict(in: report.metrics) }
             report.thresholds = report.generator.map { generator in

@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Regression gating end to end, with the real binaries (docs/LOAD.md, "Gating performance in CI").
+`parley serve` behind a relay (Tests/Gating/relay.py) that holds every chunk from the server for a
+fixed delay; scenarios/ci-gate.yaml, shortened, through the relay:
+
+  * a baseline round trip: `baseline update` (3 runs) written, shown, and `run --runs 3 --baseline`
+    against the same setup passes (exit 0), its JUnit XML valid against Tests/Gating/junit.xsd and
+    its Markdown appended to $GITHUB_STEP_SUMMARY;
+  * a known 30 % slowdown (the relay's delay raised by 30 % of the baseline's fan-out p50) is
+    flagged WORSE by the bootstrap verdict with 3 runs per side: exit 99, a failing JUnit case;
+  * identical setups are not flagged in 10 of 10 trials (fresh baseline and new runs each);
+  * another scenario's baseline is refused before running; bad tolerances name the file, line
+    and key; the live metrics endpoint is scraped during a run.
+
+Run by `make test` (target gating-test) after the release build.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "Benchmarks"))
+sys.path.insert(0, os.path.join(HERE, ".."))
+from checklist import Checklist  # noqa: E402
+from orchestra import LOAD, ROOT, free_port, parley_server, stop, wait_for_port  # noqa: E402
+
+CHECKS = Checklist()
+check = CHECKS.check
+SCENARIO = os.path.join(ROOT, "scenarios", "ci-gate.yaml")
+SCHEMA = os.path.join(HERE, "junit.xsd")
+BASE_DELAY_MS = 5.0
+TRIALS = 10
+
+
+class Relay:
+    def __init__(self, to_port, delay_ms):
+        self.port, self.to_port, self.delay_ms = free_port(), to_port, delay_ms
+
+    def __enter__(self):
+        self.process = subprocess.Popen([sys.executable, os.path.join(HERE, "relay.py"), "--listen", str(self.port),
+                                         "--to", str(self.to_port), "--delay-ms", str(self.delay_ms)])
+        wait_for_port(self.port, self.process, name="relay")
+        return self
+
+    def __exit__(self, *exc):
+        stop(self.process)
+
+
+def load(*arguments, relay=None, env=None, timeout=180):
+    command = [LOAD, *arguments]
+    if relay:
+        command += ["--target", f"ws://127.0.0.1:{relay.port}/ws", "--clients", "100", "--duration", "1500ms", "--quiet"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def valid_junit(path):
+    result = subprocess.run(["xmllint", "--noout", "--schema", SCHEMA, path], capture_output=True, text=True)
+    return result.returncode == 0, result.stderr.strip()
+
+
+def median(values):
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def main():
+    with tempfile.TemporaryDirectory() as directory:
+        def path(name):
+            return os.path.join(directory, name)
+
+        # The schema checker itself must reject what CI systems would (no classname).
+        with open(path("bad.xml"), "w") as f:
+            f.write('<testsuites><testsuite name="x" tests="1"><testcase name="y"/></testsuite></testsuites>')
+        check(not valid_junit(path("bad.xml"))[0], "xmllint rejects a test case without a classname (the schema bites)")
+
+        server_port = free_port()
+        with parley_server(server_port):
+            print("a baseline round trip, same setup on both sides")
+            with Relay(server_port, BASE_DELAY_MS) as relay:
+                made = load("baseline", "update", SCENARIO, "--runs", "3", "--out", path("base.json"), relay=relay)
+                check(made.returncode == 0 and os.path.exists(path("base.json")), f"baseline update wrote 3 runs ({made.returncode}: {made.stderr[-300:]})")
+                shown = load("baseline", "show", path("base.json"))
+                check("3 run(s) of ci-gate" in shown.stdout and "machine:" in shown.stdout, f"baseline show: {shown.stdout.strip()[:200]}")
+                summary = path("summary.md")
+                with open(summary, "w") as f:
+                    f.write("earlier step\n")
+                env = dict(os.environ, GITHUB_STEP_SUMMARY=summary)
+                same = load("run", SCENARIO, "--runs", "3", "--baseline", path("base.json"), "--junit", path("same.xml"),
+                            "--github-summary", relay=relay, env=env)
+                check(same.returncode == 0, f"the same setup passes against its baseline (exit {same.returncode})\n{same.stdout[-1500:]}")
+                ok, problem = valid_junit(path("same.xml"))
+                check(ok, f"its JUnit XML is valid against the schema {problem}")
+                with open(summary) as f:
+                    text = f.read()
+                check(text.startswith("earlier step\n### parley-load: ci-gate") and "| fanout.p50 |" in text,
+                      "its Markdown is appended to $GITHUB_STEP_SUMMARY")
+                refused = load("run", SCENARIO, "--baseline", path("base.json"), "--target", f"ws://127.0.0.1:{relay.port}/ws",
+                               "--clients", "50", "--duration", "1s", "--quiet")
+                check(refused.returncode == 2 and "refusing to compare" in refused.stderr and "digest" in refused.stderr,
+                      f"another scenario's baseline is refused before running: {refused.stderr.strip()[:200]}")
+                bad = load("run", SCENARIO, "--baseline", path("base.json"), "--tolerance", "fanout.p42=5%")
+                check(bad.returncode == 2 and "unknown metric \"fanout.p42\"" in bad.stderr, f"a bad --tolerance: {bad.stderr.strip()[:120]}")
+                with open(SCENARIO) as f:
+                    broken = f.read().replace("connect.p99: ignore", "connect.p99: lenient")
+                with open(path("broken.yaml"), "w") as f:
+                    f.write(broken)
+                line = broken.splitlines().index("  connect.p99: lenient") + 1
+                bad = load("run", path("broken.yaml"))
+                check(bad.returncode == 2 and f"broken.yaml:{line}:" in bad.stderr and "compare.connect.p99" in bad.stderr,
+                      f"a bad tolerance in a scenario names file, line and key: {bad.stderr.strip()[:160]}")
+
+                print("the live endpoint, scraped while a run runs")
+                metrics_port = free_port()
+                scraped = {}
+
+                def scrape():
+                    deadline = time.monotonic() + 20
+                    while time.monotonic() < deadline and "delivered" not in scraped:
+                        try:
+                            body = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=1).read().decode()
+                            match = re.search(r"^parley_load_deliveries_total (\d+)", body, re.M)
+                            if match and int(match.group(1)) > 0 and "parley_load_fanout_seconds{quantile=\"0.99\"}" in body:
+                                scraped["delivered"] = int(match.group(1))
+                                scraped["body"] = body
+                        except OSError:
+                            pass
+                        time.sleep(0.2)
+
+                scraper = threading.Thread(target=scrape)
+                scraper.start()
+                live = load("run", SCENARIO, "--metrics-port", str(metrics_port), relay=relay)
+                scraper.join()
+                check(live.returncode == 0 and scraped.get("delivered", 0) > 0,
+                      f"live figures served during the run: {scraped.get('delivered')} deliveries so far (exit {live.returncode})")
+                body = scraped.get("body", "")
+                check("parley_load_clients_connected 100" in body and "# TYPE parley_load_deliveries_total counter" in body,
+                      "Prometheus text with the connected clients and typed counters")
+
+            with open(path("base.json")) as f:
+                baseline = json.load(f)
+            base_p50 = median([report["runs"][0]["metrics"]["fanout.p50"] for report in baseline["reports"]])
+            extra_ms = 0.3 * base_p50 / 1000
+            print(f"a known 30 % slowdown: the relay's delay {BASE_DELAY_MS} -> {BASE_DELAY_MS + extra_ms:.2f} ms "
+                  f"(30 % of the baseline's fan-out p50, {base_p50 / 1000:.2f} ms)")
+            with Relay(server_port, BASE_DELAY_MS + extra_ms) as relay:
+                slow = load("run", SCENARIO, "--runs", "3", "--baseline", path("base.json"), "--junit", path("slow.xml"), relay=relay)
+            row = next((line for line in slow.stdout.splitlines() if line.strip().startswith("fanout.p50 ")), "")
+            print("  " + row.strip())
+            check(slow.returncode == 99 and row.rstrip().endswith("WORSE"), f"flagged WORSE with 3 runs per side, exit 99 (got {slow.returncode})")
+            change = re.search(r"\+(\d+(?:\.\d+)?)%", row)
+            check(change is not None and 20 <= float(change.group(1)) <= 50, f"the measured slowdown is about 30 %: {change.group(0) if change else row}")
+            ok, problem = valid_junit(path("slow.xml"))
+            with open(path("slow.xml")) as f:
+                junit = f.read()
+            check(ok and '<testcase classname="parley-load.compare" name="fanout.p50"' in junit and 'type="regression"' in junit,
+                  f"the JUnit XML has the failing case and is valid {problem}")
+
+            print(f"identical setups, {TRIALS} trials of 3 runs against a fresh 3-run baseline")
+            flagged = []
+            with Relay(server_port, BASE_DELAY_MS) as relay:
+                for trial in range(TRIALS):
+                    base = path(f"aa-{trial}.json")
+                    made = load("baseline", "update", SCENARIO, "--runs", "3", "--out", base, relay=relay)
+                    again = load("run", SCENARIO, "--runs", "3", "--baseline", base, relay=relay)
+                    worse = [line.split()[0] for line in again.stdout.splitlines() if line.rstrip().endswith("WORSE")]
+                    print(f"  trial {trial + 1}: exit {again.returncode}" + (f", WORSE: {', '.join(worse)}" if worse else ""), flush=True)
+                    if made.returncode != 0 or again.returncode != 0:
+                        flagged.append((trial + 1, again.returncode, worse))
+            check(not flagged, f"not flagged in {TRIALS - len(flagged)} of {TRIALS} trials {flagged}")
+    CHECKS.finish("gating: baselines, tolerances, bootstrap verdicts and CI outputs hold")
+
+
+if __name__ == "__main__":
+    main()
