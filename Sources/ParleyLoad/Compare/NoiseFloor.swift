@@ -34,10 +34,11 @@ public struct NoiseFloor: Sendable {
             changes.sort()
             let change95 = changes.isEmpty ? nil : changes[min(changes.count - 1, Int((Double(changes.count) * 0.95).rounded(.down)))]
             let suggested: Tolerance
-            if let change95 {
+            if let change95, change95 > 0 {
                 // A margin of a quarter, then up to the next 5 %, at least 5 %.
                 suggested = .share(max(0.05, (change95 * 1.25 * 20).rounded(.up) / 20))
             } else {
+                // No A/A change at all (a count, a scheduled rate): the catalogue's own.
                 suggested = Metrics.metric(named: metric)?.defaultTolerance ?? .share(0.1)
             }
             return Row(metric: metric, median: median, range: low...high, change95: change95, suggested: suggested)
