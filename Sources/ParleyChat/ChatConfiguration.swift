@@ -8,6 +8,10 @@ public struct ChatConfiguration: Sendable {
     public var presenceLimit: Int = 1000
     /// How often, at most, `full` clients of a large room get "N members online".
     public var membersOnlineInterval: Duration = .seconds(5)
+    /// Public messages kept for clients that resume (`--history-size`); 0 keeps none.
+    public var historySize: Int = 500
+    /// How long a public message stays resumable (`--history-ttl`).
+    public var historyTTL: Duration = .seconds(600)
 
     public init() {}
 }

@@ -51,7 +51,8 @@ public final class ChatHandler: RouteHandler, ClusterRoom {
         guard let feed = PresenceFeed.parse(queryValue: request.query["members"]) else {
             return .refuse(status: 400, reason: "members must be one of full, delta, none")
         }
-        state.withLock { $0.room.connect(request.connectionID, feed: feed) }
+        let resume = ResumeRequest.parse(since: request.query["since"], epoch: request.query["epoch"])
+        state.withLock { $0.room.connect(request.connectionID, feed: feed, resume: resume) }
         return .accept
     }
 

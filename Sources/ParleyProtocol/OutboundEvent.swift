@@ -14,6 +14,13 @@ public enum OutboundEvent: Sendable, Equatable {
     case left(String)
     case renamed(from: String, to: String)
     case error(ProtocolError)
+    /// A resume is complete: the public messages `from`…`to` were replayed (none when `from` >
+    /// `to`); `epoch` names the history to resume with next time.
+    case resumed(from: UInt64, to: UInt64, epoch: String)
+    /// A resume cannot be complete: `reason` is `epoch` (another history: the room restarted),
+    /// `expired` (the gap is older than the history) or `unavailable` (this gateway keeps none);
+    /// `oldest` is the oldest `seq` still held.
+    case resumeFailed(reason: String, oldest: UInt64, epoch: String)
 
     /// Serializes the event; done once per broadcast, whatever the number of recipients.
     public func encode() -> Payload {
@@ -49,6 +56,22 @@ public enum OutboundEvent: Sendable, Equatable {
             json.string(from)
             json.raw(",\"to\":")
             json.string(to)
+            json.raw("}}")
+        case .resumed(let from, let to, let epoch):
+            json.raw("{\"resumed\":{\"from\":")
+            json.integer(from)
+            json.raw(",\"to\":")
+            json.integer(to)
+            json.raw(",\"epoch\":")
+            json.string(epoch)
+            json.raw("}}")
+        case .resumeFailed(let reason, let oldest, let epoch):
+            json.raw("{\"resumeFailed\":{\"reason\":")
+            json.string(reason)
+            json.raw(",\"oldest\":")
+            json.integer(oldest)
+            json.raw(",\"epoch\":")
+            json.string(epoch)
             json.raw("}}")
         case .error(let error):
             json.raw("{\"error\":{\"code\":")

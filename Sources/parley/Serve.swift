@@ -82,6 +82,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Named members above which join/leave texts and full member lists stop.")
     var presenceLimit = 1000
     @Option(help: "Milliseconds over which membership changes are coalesced.") var presenceWindowMs = 100
+    @Option(help: "Public messages kept for clients that resume with ?since=SEQ&epoch=E (0: none).") var historySize = 500
+    @Option(help: "Seconds a public message stays resumable.") var historyTtl = 600
     @Option(help: "Event loops for sockets; one per core by default.") var eventLoops = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Where the room lives: memory (this process alone) or postgres (a cluster of nodes).")
@@ -117,9 +119,11 @@ struct Serve: AsyncParsableCommand {
             ("--max-connections", maxConnections), ("--inbound-rate", inboundRate),
             ("--outbound-budget", outboundBudget), ("--max-message-chars", maxMessageChars),
             ("--event-loops", eventLoops), ("--dead-node-after", deadNodeAfter), ("--heartbeat-ms", heartbeatMs),
+            ("--history-ttl", historyTtl),
         ] where value <= 0 {
             throw ValidationError("\(name) must be positive, not \(value)")
         }
+        if historySize < 0 { throw ValidationError("--history-size must be 0 or more, not \(historySize)") }
         for address in unlimitedIp + trustedProxy where (try? SocketAddress(ipAddress: address, port: 0)) == nil {
             throw ValidationError("--unlimited-ip and --trusted-proxy take IP addresses, not \"\(address)\"")
         }
@@ -274,6 +278,8 @@ struct Serve: AsyncParsableCommand {
         configuration.maximumMessageScalars = maxMessageChars
         configuration.presenceLimit = presenceLimit
         configuration.presenceWindow = .milliseconds(presenceWindowMs)
+        configuration.historySize = historySize
+        configuration.historyTTL = .seconds(historyTtl)
         return configuration
     }
 }

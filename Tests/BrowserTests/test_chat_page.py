@@ -4,6 +4,8 @@ import re
 
 from playwright.sync_api import expect
 
+from conftest import free_port
+
 expect.set_options(timeout=10_000)
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
@@ -118,8 +120,53 @@ def test_reconnects_after_the_server_restarts_and_sends_the_name_again(server, s
     server.start()
     expect(erin.page.locator("#status-text")).to_have_text("Connected", timeout=20_000)
     expect(erin.page.locator("#members")).to_contain_text("erin (you)")
+    # A restarted single node's history died with it (a new epoch): the page says what it cannot know.
+    expect(erin.page.locator("#log")).to_contain_text("Some messages were missed while you were away")
     send(erin, "back again")
     expect(log_entries(erin).filter(has_text="back again")).to_have_count(1)
+
+
+# Records the page's sockets and, while __hold is set, points new ones at a closed port: the
+# page's own reconnect (with its backoff) is kept out until the test lets it back in.
+HOLDABLE_SOCKETS = """(() => {
+  const Real = window.WebSocket;
+  window.__sockets = [];
+  window.__hold = false;
+  window.WebSocket = class extends Real {
+    constructor(url, protocols) {
+      super(window.__hold ? window.__closedURL : url, protocols);
+      window.__sockets.push(this);
+    }
+  };
+})();"""
+
+
+def test_a_dropped_socket_resumes_and_the_log_continues_without_a_gap(server, sessions):
+    gina, hank = sessions("gina"), sessions("hank")
+    gina.page.add_init_script(HOLDABLE_SOCKETS + f"\nwindow.__closedURL = 'ws://127.0.0.1:{free_port()}/';")
+    join(gina, server, "gina")
+    join(hank, server, "hank")
+    send(hank, "before the drop")
+    expect(log_entries(gina).filter(has_text="before the drop")).to_have_count(1)
+    gina.page.evaluate("() => { window.__hold = true; window.__sockets.at(-1).close(); }")
+    expect(gina.page.locator("#status-text")).to_contain_text("retrying")
+    for index in range(1, 4):
+        send(hank, f"while gina was away {index}")
+    expect(log_entries(hank).filter(has_text="while gina was away 3")).to_have_count(1)
+    expect(log_entries(gina).filter(has_text="while gina was away")).to_have_count(0)
+    gina.page.evaluate("() => { window.__hold = false; }")
+    expect(gina.page.locator("#status-text")).to_have_text("Connected", timeout=20_000)
+    expect(log_entries(gina).filter(has_text="Caught up: 3 messages")).to_have_count(1)
+    for index in range(1, 4):
+        expect(log_entries(gina).filter(has_text=f"while gina was away {index}")).to_have_count(1)
+    send(hank, "after the drop")
+    expect(log_entries(gina).filter(has_text="after the drop")).to_have_count(1)
+    texts = " ".join(log_entries(gina).all_inner_texts())
+    order = [texts.index(marker) for marker in ["before the drop", "away 1", "away 2", "away 3", "after the drop"]]
+    assert order == sorted(order), texts
+    assert log_entries(gina).filter(has_text="before the drop").count() == 1
+    assert gina.console_errors == [] or all("127.0.0.1" in error for error in gina.console_errors), gina.console_errors
+    gina.screenshot("resumed-after-a-dropped-socket")
 
 
 def test_a_message_typed_while_offline_stays_in_the_box(server, sessions):

@@ -13,6 +13,11 @@ public struct Room: Sendable {
     /// Connections whose name is being decided, with the frames they sent meanwhile: those wait,
     /// so that a `sendPublic` right after `setName` is judged after the name.
     private var parked: [ConnectionID: [MessageEvent]] = [:]
+    /// Recent public messages for resumes; nil where this room keeps none (a cluster node: its
+    /// history would belong in the database, which does not hold one yet).
+    private(set) var history: RoomHistory?
+    /// What each connection asked to resume (`?since=&epoch=`), answered after its first name.
+    private var resumes: [ConnectionID: Result<ResumeRequest, ProtocolError>] = [:]
     /// True when a cluster bus decides commands; false when this room decides them itself.
     private let decidedElsewhere: Bool
     private let configuration: ChatConfiguration
@@ -26,15 +31,20 @@ public struct Room: Sendable {
         self.configuration = configuration
         self.decidedElsewhere = decidedByCluster
         self.clockMillis = clockMillis
+        if !decidedByCluster {
+            history = RoomHistory(epoch: RoomHistory.drawEpoch(), capacity: configuration.historySize, ttl: configuration.historyTTL)
+        }
     }
 
     // MARK: connections
 
-    mutating func connect(_ id: ConnectionID, feed: PresenceFeed) {
+    mutating func connect(_ id: ConnectionID, feed: PresenceFeed, resume: Result<ResumeRequest, ProtocolError>? = nil) {
         store.add(id, feed: feed)
+        if let resume { resumes[id] = resume }
     }
 
     mutating func disconnect(_ id: ConnectionID) -> [RoomEffect] {
+        resumes.removeValue(forKey: id)
         let wasClaiming = parked.removeValue(forKey: id) != nil
         guard wasClaiming || store.member(id)?.name != nil else {
             _ = store.remove(id)
@@ -140,8 +150,10 @@ public struct Room: Sendable {
             return presence.record(.left(name.display), by: id, window: configuration.presenceWindow)
         case .publicMessage(let from, let text, let seq, let timestampMillis):
             publicSeq = seq
-            let message = OutboundEvent.publicMessage(from: from, text: text, seq: seq, timestampMillis: timestampMillis)
-            return [.broadcast(message.encode(), to: store.namedIDs)]
+            let payload = OutboundEvent.publicMessage(from: from, text: text, seq: seq, timestampMillis: timestampMillis).encode()
+            let now = clockMillis()
+            history?.record(seq: seq, payload: payload, atMillis: now)
+            return [.broadcast(payload, to: store.namedIDs)]
         case .privateMessage(let to, let from, let text, let timestampMillis):
             guard store.member(to)?.isLocal == true else { return [] }
             let seq = store.nextPrivateSeq(for: to)
@@ -166,7 +178,30 @@ public struct Room: Sendable {
                 // delta's one snapshot, which already holds its own join.
                 effects.append(.post(OutboundEvent.members(store.namedDisplayNames).encode(), to: id))
             }
+            if let resume = resumes.removeValue(forKey: id) { effects += self.resume(id, resume) }
             return effects
+        }
+    }
+
+    /// The messages a member missed, then the marker — in the same turn as its join, so no live
+    /// message can come between them (on a single node the room decides and applies at once).
+    private mutating func resume(_ id: ConnectionID, _ asked: Result<ResumeRequest, ProtocolError>) -> [RoomEffect] {
+        let request: ResumeRequest
+        switch asked {
+        case .failure(let error): return [.error(error, to: id)]
+        case .success(let valid): request = valid
+        }
+        guard history != nil else {
+            return [.post(OutboundEvent.resumeFailed(reason: "unavailable", oldest: publicSeq + 1, epoch: "").encode(), to: id)]
+        }
+        switch history!.replay(since: request.since, epoch: request.epoch, nowMillis: clockMillis()) {
+        case .messages(let payloads, let from, let to):
+            return payloads.map { RoomEffect.post($0, to: id) }
+                + [.post(OutboundEvent.resumed(from: from, to: to, epoch: history!.epoch).encode(), to: id)]
+        case .failed(let reason, let oldest):
+            return [.post(OutboundEvent.resumeFailed(reason: reason, oldest: oldest, epoch: history!.epoch).encode(), to: id)]
+        case .ahead(let last):
+            return [.error(ResumeRequest.ahead(request.since ?? 0, last: last), to: id)]
         }
     }
 

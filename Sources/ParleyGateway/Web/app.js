@@ -31,6 +31,13 @@ connection.addEventListener("message", ({ detail: event }) => {
     log.add({ kind: "private", tag: from ? `private from ${from}:` : "private:", text, time });
   } else if (event.systemMessage !== undefined) {
     log.add({ kind: "system", text: String(event.systemMessage), time });
+  } else if (event.resumed) {
+    const missed = event.resumed.to - event.resumed.from + 1;
+    if (missed > 0) log.add({ kind: "system", text: `Caught up: ${missed} message${missed === 1 ? "" : "s"} sent while you were away.` });
+  } else if (event.resumeFailed) {
+    if (event.resumeFailed.reason !== "unavailable") {
+      log.add({ kind: "system", text: "Some messages were missed while you were away: the server no longer holds them." });
+    }
   } else if (event.error) {
     showError(event.error);
   }

@@ -1,10 +1,19 @@
 // One WebSocket to the gateway, reopened with backoff after a close nobody asked for. The name
-// the user chose is sent again on every reopen, so a reconnect puts them back in the room.
+// the user chose is sent again on every reopen, so a reconnect puts them back in the room; and
+// the socket is opened with where the page stopped (?since=SEQ&epoch=E), so the gateway replays
+// what was missed meanwhile (docs/PROTOCOL.md, "Resume").
 
 /** The gateway's WebSocket URL for a page served by that gateway: wss:// under https. */
 export function gatewayURL(location) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   return `${scheme}//${location.host}/ws`;
+}
+
+/** The URL to open: where the page stopped, or (first visit, or after a failed resume) latest. */
+export function resumeURL(base, lastSeq, epoch) {
+  return epoch && lastSeq !== null
+    ? `${base}?since=${lastSeq}&epoch=${encodeURIComponent(epoch)}`
+    : `${base}?since=latest`;
 }
 
 /** 0.5 s, 1 s, 2 s … up to 15 s, each ±20 % so that a restarted server is not hit all at once. */
@@ -25,6 +34,9 @@ export class ChatConnection extends EventTarget {
   #retryTimer = null;
   #name = null;
   #state = "offline";
+  /** The last public seq shown and the history it belongs to (from the resume markers). */
+  #lastSeq = null;
+  #epoch = null;
 
   constructor(url) {
     super();
@@ -69,7 +81,7 @@ export class ChatConnection extends EventTarget {
     clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
     this.#setState("connecting");
-    const socket = new WebSocket(this.#url);
+    const socket = new WebSocket(resumeURL(this.#url, this.#lastSeq, this.#epoch));
     this.#socket = socket;
     socket.addEventListener("open", () => {
       this.#attempt = 0;
@@ -95,7 +107,24 @@ export class ChatConnection extends EventTarget {
       this.dispatchEvent(new CustomEvent("invalid", { detail: text }));
       return;
     }
+    if (!this.#track(event)) return;
     this.dispatchEvent(new CustomEvent("message", { detail: event }));
+  }
+
+  /** Follows seq and epoch; false for a public message already shown (never shown twice). */
+  #track(event) {
+    if (event.publicMessage !== undefined && typeof event.seq === "number") {
+      if (this.#lastSeq !== null && event.seq <= this.#lastSeq) return false;
+      this.#lastSeq = event.seq;
+    } else if (event.resumed && typeof event.resumed.epoch === "string") {
+      this.#epoch = event.resumed.epoch;
+      if (this.#lastSeq === null && typeof event.resumed.to === "number") this.#lastSeq = event.resumed.to;
+    } else if (event.resumeFailed && typeof event.resumeFailed.epoch === "string") {
+      // Another history (a restart) or one that no longer reaches back: start again from here.
+      this.#epoch = event.resumeFailed.epoch || null;
+      this.#lastSeq = null;
+    }
+    return true;
   }
 
   #setState(state, retryInMs) {

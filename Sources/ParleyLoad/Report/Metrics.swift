@@ -37,7 +37,9 @@ public enum Metrics {
         ("completion", "each message's last recipient", 1, { $0.overall.completion }),
         // A small run's connect latency moved +81 % between identical runs on the CI machine.
         ("connect", "TCP + upgrade + readiness, per client", 4, { $0.connect.latency }),
-        ("send.lag", "how late publishers were against their timetable", 2, { $0.overall.sendLag }),
+        // The harness's own lateness: its health is judged by the run's validity, and between
+        // identical runs its p99 moved 87 % (parley-load noise): not a figure to gate a server on.
+        ("send.lag", "how late publishers were against their timetable", .infinity, { $0.overall.sendLag }),
         ("presence", "when each client first held the complete member list", 1, { $0.presence?.completion }),
     ]
 
@@ -57,7 +59,7 @@ public enum Metrics {
                     Metric(
                         name: "\(family).\(statistic)", unit: .micros, direction: .lowerIsBetter,
                         description: "\(statistic) of \(meaning)",
-                        defaultTolerance: tolerance.map { .share($0 * noise) } ?? .ignore,
+                        defaultTolerance: tolerance.flatMap { noise.isFinite ? .share($0 * noise) : nil } ?? .ignore,
                         read: { run in histogram(run).flatMap { $0.count > 0 ? value($0) : nil } },
                         percentile: rank.map { Percentile(rank: $0, histogram: histogram) }))
             }
