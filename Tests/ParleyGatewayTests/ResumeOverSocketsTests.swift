@@ -1,5 +1,6 @@
 import Foundation
 import ParleyTestSupport
+import Synchronization
 import Testing
 
 @testable import ParleyGateway
@@ -28,11 +29,18 @@ import Testing
             let epoch = try #require(first["epoch"] as? String)
             #expect(first["from"] as? Int == 1 && first["to"] as? Int == 0)
 
-            // alice broadcasts 45 messages at 10 per second throughout.
+            // alice broadcasts 45 messages at 10 per second throughout, and reads her own copies:
+            // a seq she has received was decided by the room before anything that happens after.
             let publishing = Task {
                 for index in 1...45 {
                     try await alice.send(#"{"action":"sendPublic","message":"n\#(index)"}"#)
                     try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            let aliceHeard = Mutex(0)
+            let aliceReading = Task {
+                while aliceHeard.withLock({ $0 }) < 45 {
+                    if let seq = Self.seq(try await alice.next(within: .seconds(10))) { aliceHeard.withLock { $0 = seq } }
                 }
             }
             var seqs: [Int] = []
@@ -40,23 +48,25 @@ import Testing
             await bob.abort()
             try await Task.sleep(for: .seconds(2))
 
+            let decidedWhileAway = aliceHeard.withLock { $0 }
             let back = try await TestClient.connect(port: server.port, path: "/ws?members=none&since=\(seqs.last!)&epoch=\(epoch)")
             try await back.send(#"{"action":"setName","name":"bob"}"#)
             var marker: [String: Any]?
-            var replayed = 0
+            var replayed: [Int] = []
             while marker == nil {
                 let text = try await back.next()
-                if let seq = Self.seq(text) {
-                    seqs.append(seq)
-                    replayed += 1
-                } else {
-                    marker = Self.marker(text)
-                }
+                if let seq = Self.seq(text) { replayed.append(seq) } else { marker = Self.marker(text) }
             }
-            // 2 s away at 10 msg/s: about 20 missed (fewer when the test machine is busy).
-            #expect(replayed >= 5, "\(replayed) replayed")
-            #expect(marker?["from"] as? Int == seqs[8] && marker?["to"] as? Int == seqs.last, "\(String(describing: marker))")
+            // Everything decided before bob came back is in the replay (it was numbered before his
+            // join), and only the replay's range: seqs[7] + 1 … the marker's `to`.
+            #expect(decidedWhileAway > seqs.last!, "messages were sent while bob was away")
+            let to = try #require(marker?["to"] as? Int)
+            #expect(to >= decidedWhileAway, "the replay reaches everything decided while away (\(to) < \(decidedWhileAway))")
+            #expect(marker?["from"] as? Int == seqs.last! + 1)
+            #expect(replayed == Array((seqs.last! + 1)...to), "\(replayed)")
+            seqs += replayed
             try await publishing.value
+            try await aliceReading.value
             while seqs.last! < 45 { if let seq = Self.seq(try await back.next()) { seqs.append(seq) } }
             #expect(seqs == Array(1...45), "every message once, in order: \(seqs)")
             await back.close()
