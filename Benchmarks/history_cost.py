@@ -8,13 +8,7 @@ alternating so a drift of the machine lands on both. Server on core 0, client on
 
 import argparse
 
-from orchestra import free_port, parley_server, probe_client
-
-
-def median(values):
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+from orchestra import free_port, median, parley_server, probe_client
 
 
 def main():

@@ -19,6 +19,13 @@ REFERENCE = os.path.join(ROOT, "Benchmarks", "reference")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def median(values):
+    """The middle value (the mean of the middle two for an even count)."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def free_port(host="127.0.0.1"):
     with socket.socket() as s:
         s.bind((host, 0))

@@ -24,7 +24,7 @@ import threading
 import time
 
 from compare_servers import scenario_yaml
-from orchestra import LOAD, PARLEY, ROOT, Server, free_port, pinned, probe_client
+from orchestra import LOAD, PARLEY, ROOT, Server, free_port, median, pinned, probe_client
 
 
 class HalfOpenAttacker(threading.Thread):
@@ -87,12 +87,6 @@ def run_parley_load(server, members, seconds):
     overall = run["overall"]
     return {"p50": overall["fanout"]["p50"], "p99": overall["fanout"]["p99"], "received": overall["received"],
             "expected": overall["expected"], "validity": run.get("validity", "valid")}
-
-
-def median(values):
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def main():

@@ -19,7 +19,7 @@ import subprocess
 import sys
 
 from compare_servers import run_load
-from orchestra import LOAD, PARLEY, free_port, limit_server, parley_server, probe_client
+from orchestra import LOAD, PARLEY, free_port, limit_server, median, parley_server, probe_client
 
 
 def run_parley_load(server, clients, rate, seconds):
@@ -51,12 +51,6 @@ def measure(clients, rate, seconds, rounds):
                           f"p99 {figures['p99'] / 1000:6.2f} ms  received {figures['received']}/{figures['expected']}  "
                           f"CPU/frame {figures['cpuPerFrameMicros']:.2f} µs", flush=True)
     return results
-
-
-def median(values):
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def table(results):

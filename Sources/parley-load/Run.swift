@@ -66,17 +66,7 @@ struct Run: AsyncParsableCommand {
         ) { test in
             tolerances = try gate.tolerances(scenario: test.scenario.compare ?? [:])
             // Refuse another scenario's or machine's baseline before spending the run's minutes.
-            let machine = Machine.current
-            try gate.check(baselines.flatMap { baseline -> [String] in
-                var reasons: [String] = []
-                if baseline.scenarioDigest != test.scenarioDigest {
-                    reasons.append("\(baseline.scenarioName)'s baseline has digest \(baseline.scenarioDigest), this scenario \(test.scenarioDigest)")
-                }
-                if baseline.machine != machine {
-                    reasons.append("the baseline was measured on \(baseline.machine), this is \(machine)")
-                }
-                return reasons
-            })
+            try gate.check(baselines.flatMap { $0.mismatches(digests: [test.scenarioDigest], machines: [Machine.current]) })
         }
         for (index, report) in reports.enumerated() {
             print(ReportPrinter.summary(report), terminator: "")

@@ -29,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "Benchmarks"))
 sys.path.insert(0, os.path.join(HERE, ".."))
 from checklist import Checklist  # noqa: E402
-from orchestra import LOAD, ROOT, free_port, parley_server, stop, wait_for_port  # noqa: E402
+from orchestra import LOAD, ROOT, free_port, median, parley_server, stop, wait_for_port  # noqa: E402
 
 CHECKS = Checklist()
 check = CHECKS.check
@@ -63,11 +63,6 @@ def load(*arguments, relay=None, env=None, timeout=180):
 def valid_junit(path):
     result = subprocess.run(["xmllint", "--noout", "--schema", SCHEMA, path], capture_output=True, text=True)
     return result.returncode == 0, result.stderr.strip()
-
-
-def median(values):
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2]
 
 
 def main():

@@ -103,7 +103,13 @@ import ParleyProtocol
         clock.advance(8_500)  // now 13.5 s: the first three are past 10 s
         let epoch = try #require(room.history?.epoch)
         #expect(join(&room, since: "1", epoch: epoch).first?.contains(#""reason":"expired","oldest":4"#) == true)
-        #expect(room.history?.entries.count == 1, "trimmed, not only hidden")
+        _ = room.disconnect(bob)
+        _ = room.apply(.left(bob))
+        // Holding 3, a resume gets 4 only: 1-3 aged out even before anything trimmed them.
+        let fromThree = join(&room, since: "3", epoch: epoch)
+        #expect(fromThree.count == 2 && fromThree[0].contains(#""seq":4"#), "\(fromThree)")
+        publish(1, in: &room, clock: clock)  // the next message trims them for good
+        #expect(room.history?.entries.map(\.seq) == [4, 5], "trimmed, not only hidden")
     }
 
     @Test func historyIsBoundedByCount() {

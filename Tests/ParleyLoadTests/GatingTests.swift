@@ -141,6 +141,8 @@ import Testing
         #expect(xml.contains(#"<failure message="WORSE: +510%"#) && xml.contains("tolerance 25%: base 10ms, new 61ms"), "\(xml)")
         #expect(xml.contains(#"<skipped message="ignored (tolerance: ignore)"#))
         #expect(xml.contains(#"<skipped message="not measured on both sides"#))
+        // A control character (from a scenario name or a message) would make the whole file unreadable.
+        #expect(ParleyLoad.xml("tab\tand\u{1}bell<b>") == "tab\tandbell&lt;b&gt;")
     }
 
     @Test func theStepSummaryIsAppendedWhereGitHubSaysAndNowhereElse() throws {

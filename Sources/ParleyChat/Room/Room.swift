@@ -151,8 +151,8 @@ public struct Room: Sendable {
         case .publicMessage(let from, let text, let seq, let timestampMillis):
             publicSeq = seq
             let payload = OutboundEvent.publicMessage(from: from, text: text, seq: seq, timestampMillis: timestampMillis).encode()
-            let now = clockMillis()
-            history?.record(seq: seq, payload: payload, atMillis: now)
+            // Aged by the message's own time: no second clock read per broadcast.
+            history?.record(seq: seq, payload: payload, atMillis: timestampMillis)
             return [.broadcast(payload, to: store.namedIDs)]
         case .privateMessage(let to, let from, let text, let timestampMillis):
             guard store.member(to)?.isLocal == true else { return [] }
@@ -191,15 +191,15 @@ public struct Room: Sendable {
         case .failure(let error): return [.error(error, to: id)]
         case .success(let valid): request = valid
         }
-        guard history != nil else {
+        guard let history else {
             return [.post(OutboundEvent.resumeFailed(reason: "unavailable", oldest: publicSeq + 1, epoch: "").encode(), to: id)]
         }
-        switch history!.replay(since: request.since, epoch: request.epoch, nowMillis: clockMillis()) {
+        switch history.replay(since: request.since, epoch: request.epoch, nowMillis: clockMillis()) {
         case .messages(let payloads, let from, let to):
             return payloads.map { RoomEffect.post($0, to: id) }
-                + [.post(OutboundEvent.resumed(from: from, to: to, epoch: history!.epoch).encode(), to: id)]
+                + [.post(OutboundEvent.resumed(from: from, to: to, epoch: history.epoch).encode(), to: id)]
         case .failed(let reason, let oldest):
-            return [.post(OutboundEvent.resumeFailed(reason: reason, oldest: oldest, epoch: history!.epoch).encode(), to: id)]
+            return [.post(OutboundEvent.resumeFailed(reason: reason, oldest: oldest, epoch: history.epoch).encode(), to: id)]
         case .ahead(let last):
             return [.error(ResumeRequest.ahead(request.since ?? 0, last: last), to: id)]
         }

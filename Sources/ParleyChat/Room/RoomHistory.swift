@@ -50,24 +50,27 @@ struct RoomHistory: Sendable {
         trim(nowMillis: atMillis)
     }
 
-    /// Drops what is older than the ttl.
-    mutating func trim(nowMillis: Int64) {
+    /// Drops what is older than the ttl (on every record: memory stays bounded by the count).
+    private mutating func trim(nowMillis: Int64) {
         while let first = entries.first, nowMillis - first.atMillis > ttlMillis { entries.removeFirst() }
     }
 
-    /// The oldest `seq` a resume can still get.
-    var oldest: UInt64 { entries.first?.seq ?? lastSeq + 1 }
+    /// The oldest `seq` a resume can still get at `nowMillis`: entries past the ttl count as gone
+    /// (they are dropped at the next `record`).
+    func oldest(nowMillis: Int64) -> UInt64 {
+        entries.first { nowMillis - $0.atMillis <= ttlMillis }?.seq ?? lastSeq + 1
+    }
 
     /// What a client that holds everything up to `since` of `epoch` (nil: a first visit, whatever
     /// is held) missed; `since` nil: nothing, only where the room stands.
-    mutating func replay(since: UInt64?, epoch: String?, nowMillis: Int64) -> Replay {
-        trim(nowMillis: nowMillis)
-        guard let since else { return .messages([], from: lastSeq + 1, to: lastSeq) }
+    func replay(since: UInt64?, epoch: String?, nowMillis: Int64) -> Replay {
+        let oldest = oldest(nowMillis: nowMillis)
         if let epoch, epoch != self.epoch { return .failed(reason: "epoch", oldest: oldest) }
+        guard let since else { return .messages([], from: lastSeq + 1, to: lastSeq) }
         if since > lastSeq { return .ahead(last: lastSeq) }
         // Someone who holds `since` misses nothing the history lost when `since + 1` is still held.
         if epoch != nil && since + 1 < oldest { return .failed(reason: "expired", oldest: oldest) }
-        let missed = entries.filter { $0.seq > since }
+        let missed = entries.filter { $0.seq > since && $0.seq >= oldest }
         return .messages(missed.map(\.payload), from: missed.first?.seq ?? since + 1, to: lastSeq)
     }
 }

@@ -166,14 +166,26 @@ public struct Comparison: Sendable {
 
 extension Comparison.Row {
     func cells(spread: Bool) -> [String] {
-        let format = { (value: Double?) in value.map { Metrics.format($0, metric: metric) } ?? "-" }
         let range = { (range: ClosedRange<Double>?) in range.map { "\(format($0.lowerBound))…\(format($0.upperBound))" } ?? "-" }
-        let percent = { (share: Double) in (share >= 0 ? "+" : "") + Quantities.trimmed(share * 100, digits: 1) + "%" }
-        let change = self.change.map(percent) ?? "-"
-        let interval = self.interval.map { "\(percent($0.lowerBound))…\(percent($0.upperBound))" } ?? "-"
+        let change = self.change.map(Self.percent) ?? "-"
+        let interval = self.interval.map { "\(Self.percent($0.lowerBound))…\(Self.percent($0.upperBound))" } ?? "-"
         let verdict = verdict == .worse ? "WORSE" : verdict.rawValue
         return spread
             ? [metric, format(base), range(baseRange), format(new), range(newRange), change, interval, tolerance.description, verdict]
             : [metric, format(base), format(new), change, tolerance.description, verdict]
+    }
+
+    /// The verdict's figures in one line (JUnit messages, the step summary): "+31% (95% interval
+    /// +18%…+44%), tolerance 15%: base 10ms, new 13.1ms".
+    public var figures: String {
+        var text = change.map(Self.percent) ?? "no relative change"
+        if let interval { text += " (95% interval \(Self.percent(interval.lowerBound))…\(Self.percent(interval.upperBound)))" }
+        return text + ", tolerance \(tolerance): base \(format(base)), new \(format(new))"
+    }
+
+    private func format(_ value: Double?) -> String { value.map { Metrics.format($0, metric: metric) } ?? "-" }
+
+    private static func percent(_ share: Double) -> String {
+        (share >= 0 ? "+" : "") + Quantities.trimmed(share * 100, digits: 1) + "%"
     }
 }

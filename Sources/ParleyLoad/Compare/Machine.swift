@@ -2,7 +2,7 @@ import Foundation
 
 /// What makes two machines comparable for timings: the processor model, its cores and the
 /// memory — not the hostname, which an ephemeral CI runner changes every job.
-public struct Machine: Codable, Sendable, Equatable, CustomStringConvertible {
+public struct Machine: Codable, Sendable, Hashable, CustomStringConvertible {
     public var cpuModel: String
     public var cores: Int
     public var memoryGiB: Int

@@ -133,20 +133,3 @@ public struct LineChart: Sendable {
 
     private func f(_ value: Double) -> String { Quantities.trimmed(value, digits: 1) }
 }
-
-/// Text for XML and HTML: the five characters that matter, escaped.
-func xml(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for character in text {
-        switch character {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&#39;"
-        default: out.append(character)
-        }
-    }
-    return out
-}

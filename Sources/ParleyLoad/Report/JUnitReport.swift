@@ -70,22 +70,22 @@ public enum JUnitReport {
             let suiteFailures = members.filter { if case .failed = $0.outcome { true } else { false } }.count
             let skipped = members.filter { if case .skipped = $0.outcome { true } else { false } }.count
             lines.append(
-                #"  <testsuite name="\#(escape(name))" tests="\#(members.count)" failures="\#(suiteFailures)" errors="0" skipped="\#(skipped)" time="0" timestamp="\#(stamp)">"#
+                #"  <testsuite name="\#(ParleyLoad.xml(name))" tests="\#(members.count)" failures="\#(suiteFailures)" errors="0" skipped="\#(skipped)" time="0" timestamp="\#(stamp)">"#
             )
             for member in members {
-                let open = #"    <testcase classname="parley-load.\#(escape(name.prefix { $0 != ":" }))" name="\#(escape(member.name))" time="0""#
+                let open = #"    <testcase classname="parley-load.\#(ParleyLoad.xml(name.prefix { $0 != ":" }))" name="\#(ParleyLoad.xml(member.name))" time="0""#
                 switch member.outcome {
                 case .passed:
                     lines.append(open + ">")
-                    lines.append("      <system-out>\(escape(member.detail))</system-out>")
+                    lines.append("      <system-out>\(ParleyLoad.xml(member.detail))</system-out>")
                     lines.append("    </testcase>")
                 case .failed(let message):
                     lines.append(open + ">")
-                    lines.append(#"      <failure message="\#(escape(message))" type="\#(name.hasPrefix("compare") ? "regression" : "threshold")">\#(escape(message))</failure>"#)
+                    lines.append(#"      <failure message="\#(ParleyLoad.xml(message))" type="\#(name.hasPrefix("compare") ? "regression" : "threshold")">\#(ParleyLoad.xml(message))</failure>"#)
                     lines.append("    </testcase>")
                 case .skipped(let message):
                     lines.append(open + ">")
-                    lines.append(#"      <skipped message="\#(escape(message))"/>"#)
+                    lines.append(#"      <skipped message="\#(ParleyLoad.xml(message))"/>"#)
                     lines.append("    </testcase>")
                 }
             }
@@ -93,35 +93,5 @@ public enum JUnitReport {
         }
         lines.append("</testsuites>")
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    static func escape(_ text: some StringProtocol) -> String {
-        var escaped = ""
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&apos;"
-            default:
-                // XML 1.0 has no place for most control characters.
-                if let ascii = character.asciiValue, ascii < 0x20, ascii != 0x09, ascii != 0x0A, ascii != 0x0D { continue }
-                escaped.append(character)
-            }
-        }
-        return escaped
-    }
-}
-
-extension Comparison.Row {
-    /// The verdict's figures in one line: "+31% (95% interval +18%…+44%), tolerance 15%: base
-    /// 10ms, new 13.1ms".
-    public var figures: String {
-        let format = { (value: Double?) in value.map { Metrics.format($0, metric: metric) } ?? "-" }
-        let percent = { (share: Double) in (share >= 0 ? "+" : "") + Quantities.trimmed(share * 100, digits: 1) + "%" }
-        var text = change.map(percent) ?? "no relative change"
-        if let interval { text += " (95% interval \(percent(interval.lowerBound))…\(percent(interval.upperBound)))" }
-        return text + ", tolerance \(tolerance): base \(format(base)), new \(format(new))"
     }
 }
