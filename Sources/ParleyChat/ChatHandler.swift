@@ -85,6 +85,10 @@ public final class ChatHandler: RouteHandler, ClusterRoom {
 
     public func applyLocally(_ command: RoomCommand) { change { $0.applyLocally(command) } }
 
+    public func finishResume(_ id: ConnectionID, with history: HistorySnapshot?) {
+        change { $0.finishResume(id, with: history) }
+    }
+
     // MARK: the effect runner
 
     /// Changes the room under the lock; whoever finds nobody draining performs the queue.

@@ -26,6 +26,9 @@ public protocol ClusterRoom: AnyObject, Sendable {
     /// Applies a public message to this node's members only: the database is unreachable and the
     /// local members keep talking meanwhile.
     func applyLocally(_ command: RoomCommand)
+    /// The answer to a `.resume` command: what the cluster's history holds after the member's
+    /// `since` (nil: the history could not be read).
+    func finishResume(_ id: ConnectionID, with history: HistorySnapshot?)
 }
 
 /// What a node asks of the cluster.
@@ -36,11 +39,13 @@ public enum RoomCommand: Sendable, Equatable {
     case leave(ConnectionID)
     case publicMessage(sender: ConnectionID, from: ChatName, text: String, timestampMillis: Int64)
     case privateMessage(sender: ConnectionID, to: ConnectionID, from: ChatName, text: String, timestampMillis: Int64)
+    /// `id` joined and asks for the public messages it missed: read the cluster's history.
+    case resume(ConnectionID, ResumeRequest)
 
     /// The connection that asked: a refusal goes back to it.
     public var requester: ConnectionID {
         switch self {
-        case .claim(let id, _), .leave(let id): id
+        case .claim(let id, _), .leave(let id), .resume(let id, _): id
         case .publicMessage(let sender, _, _, _), .privateMessage(let sender, _, _, _, _): sender
         }
     }

@@ -40,7 +40,24 @@ enum ClusterSchema {
                 body text NOT NULL,
                 created_at timestamptz NOT NULL DEFAULT now())
             """,
-        ]
+        ],
+        // 2: the room's history for resumes: recent public messages by seq, written in the
+        // statement that numbers them; the epoch names this history's lifetime, drawn once here
+        // (64 random bits), so it survives node and database restarts and changes only with a
+        // new database.
+        [
+            "ALTER TABLE parley_room ADD COLUMN epoch text",
+            "UPDATE parley_room SET epoch = substr(md5(random()::text || clock_timestamp()::text), 1, 16)",
+            "ALTER TABLE parley_room ALTER COLUMN epoch SET NOT NULL",
+            """
+            CREATE TABLE parley_history (
+                seq bigint PRIMARY KEY,
+                sender text NOT NULL,
+                body text NOT NULL,
+                ts bigint NOT NULL,
+                at timestamptz NOT NULL DEFAULT now())
+            """,
+        ],
     ]
 
     static var latestVersion: Int { migrations.count }

@@ -13,6 +13,10 @@ public struct ClusterSettings: Sendable {
     public var commandGrace: Duration = .seconds(2)
     /// Reconnection backoff: 100 ms doubling up to this.
     public var maximumBackoff: Duration = .seconds(5)
+    /// The history kept in the database for resumes (`--history-size`, `--history-ttl`): this
+    /// node trims to them on its heartbeat and reads no more than `historySize` back.
+    public var historySize: Int = 500
+    public var historyTTL: Duration = .seconds(600)
 
     public init(url: PostgresURL, nodeName: String) {
         self.url = url

@@ -48,17 +48,42 @@ enum RoomSQL {
             """
     }
 
+    /// Numbers the message, keeps it in the history and announces it, in one statement: what a
+    /// resume reads is exactly what was announced.
     static func publicMessage(from: String, text: String, timestampMillis: Int64) -> PostgresQuery {
         if needsPayloadTable(from, text) {
             return """
                 WITH r AS (UPDATE parley_room SET event_seq = event_seq + 1, public_seq = public_seq + 1 WHERE id = 1 RETURNING public_seq),
+                h AS (INSERT INTO parley_history (seq, sender, body, ts) SELECT public_seq, \(from), \(text), \(timestampMillis) FROM r),
                 p AS (INSERT INTO parley_payloads (body) VALUES (\(text)) RETURNING id)
                 SELECT pg_notify('parley_room', json_build_object('k', 'public', 's', r.public_seq, 'from', \(from)::text, 'p', p.id, 'ts', \(timestampMillis)::bigint)::text) FROM r, p
                 """
         }
         return """
-            WITH r AS (UPDATE parley_room SET event_seq = event_seq + 1, public_seq = public_seq + 1 WHERE id = 1 RETURNING public_seq)
+            WITH r AS (UPDATE parley_room SET event_seq = event_seq + 1, public_seq = public_seq + 1 WHERE id = 1 RETURNING public_seq),
+            h AS (INSERT INTO parley_history (seq, sender, body, ts) SELECT public_seq, \(from), \(text), \(timestampMillis) FROM r)
             SELECT pg_notify('parley_room', json_build_object('k', 'public', 's', r.public_seq, 'from', \(from)::text, 'text', \(text)::text, 'ts', \(timestampMillis)::bigint)::text) FROM r
+            """
+    }
+
+    /// The epoch, the last `seq` and the kept messages after `since` (the newest `keep` at most),
+    /// read in one snapshot: always one row, whose message columns are null when none is kept.
+    static func history(after since: UInt64, keep: Int) -> PostgresQuery {
+        let since = Int64(clamping: since)
+        let keep = Int64(keep)
+        return """
+            SELECT r.epoch, r.public_seq, h.seq, h.sender, h.body, h.ts FROM parley_room r
+            LEFT JOIN parley_history h ON h.seq > \(since) AND h.seq > r.public_seq - \(keep)
+            WHERE r.id = 1 ORDER BY h.seq
+            """
+    }
+
+    /// Bounds the history by count and age (the heartbeat runs it).
+    static func trimHistory(keep: Int, olderThanSeconds seconds: Double) -> PostgresQuery {
+        let keep = Int64(keep)
+        return """
+            DELETE FROM parley_history
+            WHERE seq <= (SELECT public_seq FROM parley_room WHERE id = 1) - \(keep) OR at < now() - make_interval(secs => \(seconds))
             """
     }
 

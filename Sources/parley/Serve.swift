@@ -231,6 +231,8 @@ struct Serve: AsyncParsableCommand {
         var settings = ClusterSettings(url: try PostgresURL(postgresURL), nodeName: nodeID ?? "\(host):\(port)")
         settings.deadNodeAfter = .seconds(deadNodeAfter)
         settings.heartbeatInterval = .milliseconds(heartbeatMs)
+        settings.historySize = historySize
+        settings.historyTTL = .seconds(historyTtl)
         do {
             return try await PostgresClusterBus.join(settings, logger: logger)
         } catch {

@@ -140,15 +140,9 @@ import ParleyProtocol
         #expect(ahead.count == 1 && ahead[0].contains("since 99 is ahead of the room's last seq"), "\(ahead)")
     }
 
-    @Test func clientsThatDoNotAskGetNothingNewAndAClusterNodeSaysItKeepsNoHistory() {
+    @Test func clientsThatDoNotAskGetNothingNew() {
         var room = started()
         publish(2, in: &room)
         #expect(join(&room, since: nil, epoch: nil).isEmpty)
-        var node = Room(store: MemoryConnectionStore(), configuration: ChatConfiguration(), decidedByCluster: true, clockMillis: { 0 })
-        node.connect(bob, feed: .none, resume: ResumeRequest.parse(since: "3", epoch: "ab"))
-        _ = node.receive(Self.event(bob, #"{"action":"setName","name":"bob"}"#))
-        let effects = node.apply(.named(bob, try! ChatName(validating: "bob")))
-        let posts = effects.compactMap { if case .post(let payload, _) = $0 { payload.text } else { nil } }
-        #expect(posts == [#"{"resumeFailed":{"reason":"unavailable","oldest":1,"epoch":""}}"#])
     }
 }

@@ -23,6 +23,9 @@ enum InProcessDecider {
             return .event(.publicMessage(from: from.display, text: text, seq: lastSeq + 1, timestampMillis: timestampMillis))
         case .privateMessage(_, let to, let from, let text, let timestampMillis):
             return .event(.privateMessage(to: to, from: from.display, text: text, timestampMillis: timestampMillis))
+        case .resume:
+            // A single node answers from its own history without a command; never submitted.
+            return .refused(ProtocolError(.unavailable, "this gateway reads no shared history", action: ActionName.connect))
         }
     }
 }

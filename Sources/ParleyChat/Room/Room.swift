@@ -13,11 +13,19 @@ public struct Room: Sendable {
     /// Connections whose name is being decided, with the frames they sent meanwhile: those wait,
     /// so that a `sendPublic` right after `setName` is judged after the name.
     private var parked: [ConnectionID: [MessageEvent]] = [:]
-    /// Recent public messages for resumes; nil where this room keeps none (a cluster node: its
-    /// history would belong in the database, which does not hold one yet).
+    /// Recent public messages for resumes; nil on a cluster node, whose history is the database's
+    /// (read with a `.resume` command).
     private(set) var history: RoomHistory?
     /// What each connection asked to resume (`?since=&epoch=`), answered after its first name.
     private var resumes: [ConnectionID: Result<ResumeRequest, ProtocolError>] = [:]
+    /// Cluster members whose history is being read, with what they asked and the live public
+    /// messages held back for them meanwhile: posted after the replay, so none comes before it.
+    private var catchingUp: [ConnectionID: CatchingUp] = [:]
+
+    private struct CatchingUp: Sendable {
+        let request: ResumeRequest
+        var held: [(seq: UInt64, payload: Payload)] = []
+    }
     /// True when a cluster bus decides commands; false when this room decides them itself.
     private let decidedElsewhere: Bool
     private let configuration: ChatConfiguration
@@ -45,6 +53,7 @@ public struct Room: Sendable {
 
     mutating func disconnect(_ id: ConnectionID) -> [RoomEffect] {
         resumes.removeValue(forKey: id)
+        catchingUp.removeValue(forKey: id)
         let wasClaiming = parked.removeValue(forKey: id) != nil
         guard wasClaiming || store.member(id)?.name != nil else {
             _ = store.remove(id)
@@ -153,7 +162,10 @@ public struct Room: Sendable {
             let payload = OutboundEvent.publicMessage(from: from, text: text, seq: seq, timestampMillis: timestampMillis).encode()
             // Aged by the message's own time: no second clock read per broadcast.
             history?.record(seq: seq, payload: payload, atMillis: timestampMillis)
-            return [.broadcast(payload, to: store.namedIDs)]
+            if catchingUp.isEmpty { return [.broadcast(payload, to: store.namedIDs)] }
+            // Rare (while a history read is out): only then does a broadcast pay for a filter.
+            for id in catchingUp.keys { catchingUp[id]!.held.append((seq, payload)) }
+            return [.postToEach(payload, to: store.namedIDs.filter { catchingUp[$0] == nil })]
         case .privateMessage(let to, let from, let text, let timestampMillis):
             guard store.member(to)?.isLocal == true else { return [] }
             let seq = store.nextPrivateSeq(for: to)
@@ -183,8 +195,10 @@ public struct Room: Sendable {
         }
     }
 
-    /// The messages a member missed, then the marker — in the same turn as its join, so no live
-    /// message can come between them (on a single node the room decides and applies at once).
+    /// The messages a member missed, then the marker. On a single node, in the same turn as its
+    /// join, so no live message can come between them (the room decides and applies at once); on
+    /// a cluster node the history is the database's: read with a `.resume` command while the
+    /// live messages wait for this member (`finishResume`).
     private mutating func resume(_ id: ConnectionID, _ asked: Result<ResumeRequest, ProtocolError>) -> [RoomEffect] {
         let request: ResumeRequest
         switch asked {
@@ -192,16 +206,41 @@ public struct Room: Sendable {
         case .success(let valid): request = valid
         }
         guard let history else {
-            return [.post(OutboundEvent.resumeFailed(reason: "unavailable", oldest: publicSeq + 1, epoch: "").encode(), to: id)]
+            catchingUp[id] = CatchingUp(request: request)
+            return submit(.resume(id, request))
         }
+        return answer(request, to: id, from: history).effects
+    }
+
+    /// What the cluster's history held for a member catching up (nil: it could not be read), then
+    /// the live messages held back meanwhile that the replay did not cover.
+    public mutating func finishResume(_ id: ConnectionID, with snapshot: HistorySnapshot?) -> [RoomEffect] {
+        guard let waiting = catchingUp.removeValue(forKey: id), store.member(id)?.isLocal == true else { return [] }
+        var effects: [RoomEffect]
+        var replayedThrough: UInt64 = 0
+        if let snapshot {
+            let history = RoomHistory(snapshot, capacity: configuration.historySize, ttl: configuration.historyTTL)
+            (effects, replayedThrough) = answer(waiting.request, to: id, from: history)
+        } else {
+            effects = [.post(OutboundEvent.resumeFailed(reason: "unavailable", oldest: publicSeq + 1, epoch: "").encode(), to: id)]
+        }
+        for message in waiting.held where message.seq > replayedThrough { effects.append(.post(message.payload, to: id)) }
+        return effects
+    }
+
+    /// The replay and its marker from `history`, and the last `seq` a successful answer covers
+    /// (0 when it failed: every live message after it is still owed).
+    private func answer(_ request: ResumeRequest, to id: ConnectionID, from history: RoomHistory)
+        -> (effects: [RoomEffect], through: UInt64)
+    {
         switch history.replay(since: request.since, epoch: request.epoch, nowMillis: clockMillis()) {
         case .messages(let payloads, let from, let to):
-            return payloads.map { RoomEffect.post($0, to: id) }
-                + [.post(OutboundEvent.resumed(from: from, to: to, epoch: history.epoch).encode(), to: id)]
+            let marker = OutboundEvent.resumed(from: from, to: to, epoch: history.epoch).encode()
+            return (payloads.map { RoomEffect.post($0, to: id) } + [.post(marker, to: id)], to)
         case .failed(let reason, let oldest):
-            return [.post(OutboundEvent.resumeFailed(reason: reason, oldest: oldest, epoch: history.epoch).encode(), to: id)]
+            return ([.post(OutboundEvent.resumeFailed(reason: reason, oldest: oldest, epoch: history.epoch).encode(), to: id)], 0)
         case .ahead(let last):
-            return [.error(ResumeRequest.ahead(request.since ?? 0, last: last), to: id)]
+            return ([.error(ResumeRequest.ahead(request.since ?? 0, last: last), to: id)], 0)
         }
     }
 
@@ -209,6 +248,7 @@ public struct Room: Sendable {
     /// the frames parked behind it.
     public mutating func refuse(_ command: RoomCommand, because error: ProtocolError) -> [RoomEffect] {
         let id = command.requester
+        if case .resume = command { return finishResume(id, with: nil) }
         var effects: [RoomEffect] = [.error(error, to: id)]
         guard case .claim = command else { return effects }
         for parkedEvent in parked.removeValue(forKey: id) ?? [] { effects += receive(parkedEvent) }

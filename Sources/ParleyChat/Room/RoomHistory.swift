@@ -50,6 +50,24 @@ struct RoomHistory: Sendable {
         trim(nowMillis: atMillis)
     }
 
+    /// The room's last `seq` is `seq` although no message after the last recorded one is held
+    /// (the cluster's history: the newest were trimmed, or none is kept).
+    mutating func advance(to seq: UInt64) {
+        lastSeq = max(lastSeq, seq)
+    }
+
+    /// The cluster's history as one read saw it, as this node would hold it.
+    init(_ snapshot: HistorySnapshot, capacity: Int, ttl: Duration) {
+        self.init(epoch: snapshot.epoch, capacity: capacity, ttl: ttl)
+        for message in snapshot.messages {
+            let payload = OutboundEvent.publicMessage(
+                from: message.from, text: message.text, seq: message.seq, timestampMillis: message.timestampMillis
+            ).encode()
+            record(seq: message.seq, payload: payload, atMillis: message.timestampMillis)
+        }
+        advance(to: snapshot.lastSeq)
+    }
+
     /// Drops what is older than the ttl (on every record: memory stays bounded by the count).
     private mutating func trim(nowMillis: Int64) {
         while let first = entries.first, nowMillis - first.atMillis > ttlMillis { entries.removeFirst() }

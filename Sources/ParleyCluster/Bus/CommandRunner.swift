@@ -23,7 +23,11 @@ struct CommandRunner: Sendable {
                 continue
             }
             do {
-                try await connection.run(statement(for: command), logger: logger)
+                if case .resume(let id, let request) = command {
+                    room.finishResume(id, with: try await readHistory(after: request.since ?? 0, on: connection))
+                } else {
+                    try await connection.run(statement(for: command), logger: logger)
+                }
             } catch let error as PSQLError where error.sqlState == PSQLError.uniqueViolation {
                 if case .claim(_, let name) = command {
                     room.refuse(command, because: ProtocolError(.nameTaken, "\"\(name.display)\" is taken", action: ActionName.setName))
@@ -40,8 +44,33 @@ struct CommandRunner: Sendable {
         link.markCommandsDone()
     }
 
+    /// The history after `since` for a member catching up: read on this connection, in command
+    /// order, so it sees every message this node numbered before the member's join.
+    private func readHistory(after since: UInt64, on connection: PostgresConnection) async throws -> HistorySnapshot {
+        let query = RoomSQL.history(after: since, keep: settings.historySize)
+        let logger = logger
+        return try await connection.untilClosed {
+            var epoch = ""
+            var lastSeq: UInt64 = 0
+            var messages: [HistorySnapshot.Message] = []
+            let rows = try await connection.query(query, logger: logger)
+            for try await (roomEpoch, publicSeq, seq, from, text, timestamp)
+                in rows.decode((String, Int64, Int64?, String?, String?, Int64?).self)
+            {
+                epoch = roomEpoch
+                lastSeq = UInt64(max(0, publicSeq))
+                if let seq, let from, let text, let timestamp {
+                    messages.append(HistorySnapshot.Message(seq: UInt64(seq), from: from, text: text, timestampMillis: timestamp))
+                }
+            }
+            return HistorySnapshot(epoch: epoch, lastSeq: lastSeq, messages: messages)
+        }
+    }
+
     private func statement(for command: RoomCommand) -> PostgresQuery {
         switch command {
+        case .resume:
+            preconditionFailure("a resume is a read (readHistory), not a statement")
         case .claim(let id, let name):
             RoomSQL.claim(id, name: name, node: settings.nodeName)
         case .leave(let id):
@@ -57,7 +86,7 @@ struct CommandRunner: Sendable {
         switch command {
         case .publicMessage:
             room.applyLocally(command)
-        case .claim, .privateMessage:
+        case .claim, .privateMessage, .resume:
             room.refuse(command, because: Self.unavailable(for: command))
         case .leave:
             break
@@ -68,6 +97,7 @@ struct CommandRunner: Sendable {
         let action =
             switch command {
             case .claim: ActionName.setName
+            case .resume: ActionName.connect
             case .publicMessage: ActionName.sendPublic
             case .privateMessage: ActionName.sendPrivate
             case .leave: ActionName.disconnect

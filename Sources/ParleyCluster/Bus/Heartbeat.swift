@@ -28,6 +28,9 @@ struct Heartbeat: Sendable {
                     link.note("heartbeat", "reaping dead nodes")
                     try await reapDeadNodes(on: connection)
                 }
+                link.note("heartbeat", "trimming the history")
+                try await connection.run(
+                    RoomSQL.trimHistory(keep: settings.historySize, olderThanSeconds: settings.historyTTL.seconds), logger: logger)
                 if beats % 60 == 0 {
                     try await connection.run(
                         "DELETE FROM parley_payloads WHERE created_at < now() - interval '5 minutes'", logger: logger)
@@ -57,8 +60,7 @@ struct Heartbeat: Sendable {
     }
 
     private func reapDeadNodes(on connection: PostgresConnection) async throws {
-        let seconds = Double(settings.deadNodeAfter.components.seconds)
-            + Double(settings.deadNodeAfter.components.attoseconds) / 1e18
+        let seconds = settings.deadNodeAfter.seconds
         let node = settings.nodeName
         let dead = try await connection.column(
             String.self,

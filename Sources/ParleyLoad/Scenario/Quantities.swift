@@ -1,3 +1,6 @@
+import Foundation
+import ParleyProtocol
+
 /// Durations (`30s`, `2m`, `500ms`, `1h`) and rates (`50/s`, `600/m`) as people write them in
 /// scenario files and thresholds.
 public enum Quantities {
@@ -49,17 +52,3 @@ public enum Quantities {
         return text
     }
 }
-
-extension Duration {
-    var seconds: Double {
-        let (whole, fraction) = components
-        return Double(whole) + Double(fraction) / 1e18
-    }
-
-    var nanoseconds: Int64 {
-        let (whole, fraction) = components
-        return whole * 1_000_000_000 + fraction / 1_000_000_000
-    }
-}
-
-import Foundation

@@ -17,7 +17,7 @@ struct ClusterNode: Sendable {
     var port: Int { running.port }
 
     static func start(
-        _ postgres: TestPostgres, name: String, deadNodeAfter: Duration = .seconds(2)
+        _ postgres: TestPostgres, name: String, deadNodeAfter: Duration = .seconds(2), historySize: Int = 500
     ) async throws -> ClusterNode {
         var logger = Logger(label: "node-\(name)")
         logger.logLevel = .warning
@@ -25,13 +25,17 @@ struct ClusterNode: Sendable {
         settings.heartbeatInterval = .milliseconds(200)
         settings.deadNodeAfter = deadNodeAfter
         settings.maximumBackoff = .milliseconds(400)
+        settings.historySize = historySize
+        var chat = ChatConfiguration()
+        chat.historySize = historySize
         let bus = try await PostgresClusterBus.join(settings, logger: logger)
         var configuration = GatewayConfiguration.forLoadTesting()
         configuration.eventLoopCount = 1
         configuration.nodeTag = bus.tag
         let made = Mutex<ChatHandler?>(nil)
         let running = try await RunningGateway.start(configuration: configuration, logger: logger) { connections, scheduler in
-            let handler = ChatHandler(connections: connections, scheduler: scheduler, logger: logger, bus: bus)
+            let handler = ChatHandler(
+                connections: connections, scheduler: scheduler, configuration: chat, logger: logger, bus: bus)
             made.withLock { $0 = handler }
             return handler
         }
@@ -107,8 +111,9 @@ struct ClusterNode: Sendable {
     }
 
     /// A client that has sent `setName` (feed `none` unless asked: no presence to read past).
-    func client(named name: String, feed: String = "none") async throws -> TestClient {
-        let client = try await TestClient.connect(port: port, path: "/ws?members=\(feed)")
+    /// `resume`: the query that asks to resume ("since=3&epoch=…"), if any.
+    func client(named name: String, feed: String = "none", resume: String? = nil) async throws -> TestClient {
+        let client = try await TestClient.connect(port: port, path: "/ws?members=\(feed)" + (resume.map { "&" + $0 } ?? ""))
         try await client.send(#"{"action":"setName","name":"\#(name)"}"#)
         return client
     }
@@ -116,14 +121,14 @@ struct ClusterNode: Sendable {
 
 /// Starts `count` nodes (a, b, c, …), runs `body`, and always stops them.
 func withCluster(
-    _ postgres: TestPostgres, nodes count: Int, deadNodeAfter: Duration = .seconds(2),
+    _ postgres: TestPostgres, nodes count: Int, deadNodeAfter: Duration = .seconds(2), historySize: Int = 500,
     _ body: ([ClusterNode]) async throws -> Void
 ) async throws {
     var nodes: [ClusterNode] = []
     do {
         for index in 0..<count {
             let name = String(UnicodeScalar(UInt8(97 + index)))
-            nodes.append(try await ClusterNode.start(postgres, name: name, deadNodeAfter: deadNodeAfter))
+            nodes.append(try await ClusterNode.start(postgres, name: name, deadNodeAfter: deadNodeAfter, historySize: historySize))
         }
         try await body(nodes)
     } catch {

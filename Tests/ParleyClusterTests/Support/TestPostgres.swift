@@ -46,6 +46,14 @@ final class TestPostgres: Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// One value from `sql`, as psql prints it unaligned (for assertions on the tables).
+    func value(_ sql: String) async throws -> String {
+        let result = try await Spawn.run(
+            "\(Self.binaries)/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", "postgres", "-tAc", sql])
+        guard result.status == 0 else { throw Failed(description: "psql \(sql) failed (\(result.status)): \(result.output)") }
+        return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     private func asOwner(_ tool: String, _ arguments: [String]) async throws {
         let path = "\(Self.binaries)/\(tool)"
         if Self.asRoot {

@@ -1,0 +1,116 @@
+import Testing
+
+@testable import ParleyChat
+import ParleyProtocol
+
+/// Resume on a cluster node's room value: the history is the database's, read with a `.resume`
+/// command after the member's join; live public messages decided meanwhile wait for that member
+/// and follow the replay — none before it, none twice, none lost.
+@Suite struct ClusterResumeTests {
+    private static func id(_ serial: UInt64) -> ConnectionID { ConnectionID(loopIndex: 0, serial: serial) }
+    private let alice = id(1)
+    private let bob = id(2)
+    private let epoch = "00c0ffee00c0ffee"
+
+    private static func event(_ id: ConnectionID, _ json: String) -> MessageEvent {
+        MessageEvent(connectionID: id, selection: RouteSelection.select(Array(json.utf8), routeKeys: ActionName.chatRoutes), overRate: false)
+    }
+
+    private static func message(_ seq: UInt64) -> RoomEvent {
+        .publicMessage(from: "alice", text: "m\(seq)", seq: seq, timestampMillis: 1_000 + Int64(seq))
+    }
+
+    private static func snapshot(epoch: String, last: UInt64, holding seqs: ClosedRange<UInt64>?) -> HistorySnapshot {
+        let messages = (seqs.map(Array.init) ?? []).map {
+            HistorySnapshot.Message(seq: $0, from: "alice", text: "m\($0)", timestampMillis: 1_000 + Int64($0))
+        }
+        return HistorySnapshot(epoch: epoch, lastSeq: last, messages: messages)
+    }
+
+    /// Who got a payload in these effects, and what (seq, or the marker's text).
+    private static func received(by id: ConnectionID, _ effects: [RoomEffect]) -> [String] {
+        effects.compactMap { effect in
+            switch effect {
+            case .post(let payload, let to) where to == id: label(payload)
+            case .broadcast(let payload, let ids) where ids.contains(id): label(payload)
+            case .postToEach(let payload, let ids) where ids.contains(id): label(payload)
+            case .error(let error, let to) where to == id: "error \(error.code.rawValue)"
+            default: nil
+            }
+        }
+    }
+
+    private static func label(_ payload: Payload) -> String {
+        let text = payload.text
+        if let range = text.range(of: #""seq":"#) {
+            return "seq " + text[range.upperBound...].prefix { $0.isNumber }
+        }
+        return text
+    }
+
+    /// A cluster room with alice named, and bob connected asking to resume; bob's join applied.
+    private func bobJoined(since: String, epoch: String?) -> (Room, [RoomEffect]) {
+        var room = Room(store: MemoryConnectionStore(), configuration: ChatConfiguration(), decidedByCluster: true, clockMillis: { 2_000 })
+        room.connect(alice, feed: .none)
+        _ = room.apply(.named(alice, try! ChatName(validating: "alice")))
+        room.connect(bob, feed: .none, resume: ResumeRequest.parse(since: since, epoch: epoch))
+        let asked = room.receive(Self.event(bob, #"{"action":"setName","name":"bob"}"#))
+        #expect(asked.count == 1, "the name goes to the cluster: \(asked)")
+        let joined = room.apply(.named(bob, try! ChatName(validating: "bob")))
+        return (room, joined)
+    }
+
+    @Test func theJoinAsksTheClusterHistoryAndLiveMessagesWaitBehindTheReplay() throws {
+        var (room, joined) = bobJoined(since: "2", epoch: epoch)
+        let asks = joined.compactMap { effect -> RoomCommand? in
+            if case .submit(let command) = effect { return command }
+            return nil
+        }
+        #expect(asks == [.resume(bob, ResumeRequest(since: 2, epoch: epoch))])
+        // Decided while the history is read: alice gets them, bob's wait.
+        let six = room.apply(Self.message(6))
+        let seven = room.apply(Self.message(7))
+        #expect(Self.received(by: alice, six + seven) == ["seq 6", "seq 7"])
+        #expect(Self.received(by: bob, six + seven).isEmpty)
+        // The read saw up to 6: 6 comes once (replayed), 7 after the marker.
+        let finished = room.finishResume(bob, with: Self.snapshot(epoch: epoch, last: 6, holding: 1...6))
+        #expect(
+            Self.received(by: bob, finished) == [
+                "seq 3", "seq 4", "seq 5", "seq 6", #"{"resumed":{"from":3,"to":6,"epoch":"\#(epoch)"}}"#, "seq 7",
+            ])
+        // Caught up: the next goes to both as one broadcast.
+        let eight = room.apply(Self.message(8))
+        #expect(Self.received(by: bob, eight) == ["seq 8"] && Self.received(by: alice, eight) == ["seq 8"])
+        guard case .broadcast = eight.first else { Issue.record("back to the plain fan-out: \(eight)"); return }
+    }
+
+    @Test func aFailedReadOrAnotherEpochSaysSoAndStillDeliversWhatWasHeld() {
+        var (room, _) = bobJoined(since: "2", epoch: epoch)
+        _ = room.apply(Self.message(6))
+        let unavailable = room.refuse(.resume(bob, ResumeRequest(since: 2, epoch: epoch)), because: ProtocolError(.unavailable, "down", action: ActionName.connect))
+        #expect(Self.received(by: bob, unavailable) == [#"{"resumeFailed":{"reason":"unavailable","oldest":7,"epoch":""}}"#, "seq 6"])
+
+        var (other, _) = bobJoined(since: "2", epoch: epoch)
+        _ = other.apply(Self.message(6))
+        let finished = other.finishResume(bob, with: Self.snapshot(epoch: "ffff0000ffff0000", last: 6, holding: 1...6))
+        #expect(Self.received(by: bob, finished) == [#"{"resumeFailed":{"reason":"epoch","oldest":1,"epoch":"ffff0000ffff0000"}}"#, "seq 6"])
+    }
+
+    @Test func aGapOlderThanTheClusterHistoryExpiresAndAFutureSinceIsAnError() {
+        var (room, _) = bobJoined(since: "2", epoch: epoch)
+        let expired = room.finishResume(bob, with: Self.snapshot(epoch: epoch, last: 9, holding: 5...9))
+        #expect(Self.received(by: bob, expired) == [#"{"resumeFailed":{"reason":"expired","oldest":5,"epoch":"\#(epoch)"}}"#])
+
+        var (ahead, _) = bobJoined(since: "40", epoch: epoch)
+        let error = ahead.finishResume(bob, with: Self.snapshot(epoch: epoch, last: 9, holding: nil))
+        #expect(Self.received(by: bob, error) == ["error invalid_field"])
+        // Still a member: the next message reaches bob.
+        #expect(Self.received(by: bob, ahead.apply(Self.message(10))) == ["seq 10"])
+    }
+
+    @Test func aMemberWhoLeftWhileTheHistoryWasReadGetsNothing() {
+        var (room, _) = bobJoined(since: "0", epoch: nil)
+        _ = room.disconnect(bob)
+        #expect(room.finishResume(bob, with: Self.snapshot(epoch: epoch, last: 3, holding: 1...3)).isEmpty)
+    }
+}
