@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PORT ?= 8080
 
-.PHONY: gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check front-door-test run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
+.PHONY: gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check front-door-test reconnect-storm run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
 
 build:
 	$(SWIFT) build
@@ -139,6 +139,11 @@ cluster: release postgres
 SWEEP_NODES ?= 1,2,4,8
 cluster-sweep: release postgres
 	python3 Benchmarks/cluster.py sweep --nodes $(SWEEP_NODES)
+
+# scenarios/reconnect-storm.yaml against 4 nodes with one killed mid-run: every member that came
+# back must have missed nothing (resume.gaps == 0). out/reconnect-storm.{json,html}.
+reconnect-storm: release postgres
+	python3 Benchmarks/cluster.py storm
 
 # The main job: the default scenario (1,000 clients, under a minute) against a gateway embedded
 # in the load process, in release mode. Prints the summary; writes the JSON report.

@@ -7,6 +7,9 @@ its own loopback address (127.0.0.11, .12, ...) as if on separate hosts.
     cluster.py sweep --nodes 1,2,4,8  the same parley-load workload against 1 node with the memory
                                       store, then 1, 2, 4, 8 nodes over PostgreSQL; one report
                                       with the scaling curve (make cluster-sweep)
+    cluster.py storm                  scenarios/reconnect-storm.yaml against 4 nodes, one of them
+                                      killed (SIGKILL) mid-run: its members and the dropped 20 %
+                                      come back on other nodes and resume (make reconnect-storm)
 
 PostgreSQL runs from its binaries (PG_BIN, default /usr/lib/postgresql/15/bin) in a temporary
 directory on a free loopback port, fsync off; initdb runs as the `postgres` user when this runs
@@ -229,6 +232,25 @@ def write_sweep(rows, args):
     print(f"report: {args.out}/cluster-sweep.{{txt,json,html}} (every step's run overlaid), runs in {args.out}/cluster-sweep/")
 
 
+def storm(args):
+    """The reconnect storm against 4 nodes, with node `--kill` killed `--kill-at` seconds into
+    the phases (estimated from the connect rate: parley-load connects, settles, then starts)."""
+    require_binaries()
+    postgres, nodes = start_cluster(4)
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    try:
+        load = subprocess.Popen([LOAD, "run", args.scenario, "--out", args.out, "--html", args.out.replace(".json", ".html")])
+        # 1,000 clients at 500/s, half a second's settle, then the phases.
+        time.sleep(1000 / 500 + 0.5 + args.kill_at)
+        victim = nodes[args.kill - 1]
+        print(f"\ncluster.py: killing node {victim.host} (SIGKILL) about {args.kill_at:g} s into the phases", flush=True)
+        victim.process.kill()
+        status = load.wait(timeout=300)
+    finally:
+        stop_cluster(postgres, nodes)
+    sys.exit(status)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -241,8 +263,15 @@ def main():
     sweep_parser.add_argument("--publishers", type=int, default=10)
     sweep_parser.add_argument("--seconds", type=int, default=20)
     sweep_parser.add_argument("--out", default=os.path.join(ROOT, "out"))
+    storm_parser = commands.add_parser("storm", help="the reconnect storm with a node killed mid-run")
+    storm_parser.add_argument("--scenario", default=os.path.join(ROOT, "scenarios", "reconnect-storm.yaml"))
+    storm_parser.add_argument("--kill", type=int, default=2, help="which node (1-4) to kill")
+    storm_parser.add_argument("--kill-at", type=float, default=14, help="seconds into the phases")
+    storm_parser.add_argument("--out", default=os.path.join(ROOT, "out", "reconnect-storm.json"))
     args = parser.parse_args()
-    if args.command == "run":
+    if args.command == "storm":
+        storm(args)
+    elif args.command == "run":
         if not 1 <= args.nodes <= 200:
             sys.exit("cluster.py: --nodes must be 1..200")
         run(args)

@@ -7,7 +7,9 @@ import Testing
 @Suite struct MetricCatalogueTests {
     @Test func everyMetricIsNamedOnceWithAUnitAndAMeaning() {
         #expect(Set(Metrics.names).count == Metrics.names.count)
-        #expect(Metrics.names.count == 5 * 6 + 13)
+        // Six latency families × six statistics, and the figures read whole (resume.* among them).
+        #expect(Metrics.names.count == 6 * 6 + 17)
+        #expect(Metrics.unit(of: "resume.latency.p99") == .micros && Metrics.unit(of: "resume.gaps") == .count)
         for metric in Metrics.catalogue { #expect(!metric.description.isEmpty, "\(metric.name) says what it means") }
         #expect(Metrics.unit(of: "send.lag.p999") == .micros)
         #expect(Metrics.unit(of: "process.rss") == .bytes)

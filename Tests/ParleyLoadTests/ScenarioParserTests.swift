@@ -105,6 +105,19 @@ import Testing
         #expect(failure(minimal + "\nmembers: some\n")?.key == "members")
     }
 
+    @Test func reconnectIsReadWithItsRules() throws {
+        let scenario = try parse(minimal + "\nreconnect: { drop: 20%, at: 1s, away: 500ms }\n")
+        #expect(scenario.reconnect == Scenario.Reconnect(drop: 0.2, at: .seconds(1), away: .milliseconds(500), resume: true))
+        #expect(try parse(minimal + "\nreconnect: { resume: false }\n").reconnect?.resume == false)
+        #expect(failure(minimal + "\nreconnect: { drop: 20% }\n")?.key == "reconnect.at")
+        let share = failure(minimal + "\nreconnect: { drop: 120%, at: 1s }\n")
+        #expect(share?.key == "reconnect.drop" && share?.message.contains("share like 20%") == true)
+        let late = failure(minimal + "\nreconnect: { drop: 0.1, at: 5s }\n")
+        #expect(late?.key == "reconnect.at" && late?.message.contains("past the phases' end") == true, "\(String(describing: late))")
+        #expect(failure(minimal + "\nreconnect: { drop: 0.1, at: 1s, often: yes }\n")?.key == "reconnect.often")
+        #expect(failure(minimal + "\nhello: ~\nreconnect: { drop: 0.1, at: 1s }\n")?.message.contains("resume is for public chat") == true)
+    }
+
     @Test func missingRequiredKey() throws {
         let error = try #require(failure("name: t\nphases:\n  - { name: a, duration: 1s, publishers: 1, rate: 5/s }\n"))
         #expect(error.key == "clients")

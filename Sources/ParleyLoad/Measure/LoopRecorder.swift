@@ -41,6 +41,9 @@ final class LoopRecorder {
     private(set) var presenceComplete = LatencyHistogram()
     /// How late this loop ran its lag probe over the phases (`LoopLagProbe`).
     private(set) var loopLag = LatencyHistogram()
+    /// Clients that came back (`reconnect:`): what each resume ended with, how long from the
+    /// dial to its marker, what the replays delivered and what came twice.
+    private(set) var resume = ResumeTally()
 
     init(runID: UInt32, runStart: UInt64) {
         self.runID = runID
@@ -86,16 +89,25 @@ final class LoopRecorder {
     }
 
     /// One token seen by `client` at `now`.
-    func recordDelivery(_ token: ProbeToken, client: LoadClient, now: UInt64) {
+    func recordDelivery(_ token: ProbeToken, client: LoadClient, now: UInt64, replayed: Bool = false) {
         // Another run's token (a second harness on the same server) is not this run's to count.
         guard token.run == runID, let clock else { return }
         let phase = clock.phase(of: token.scheduledNanos)
         guard client.markSeen(token.seq) else {
             duplicates[phase] += 1
+            if (client.resume?.reconnects ?? 0) > 0 { resume.duplicates += 1 }
             return
         }
         guard client.wasMember(at: token.scheduledNanos, publisher: Int(token.publisher)) else {
             unexpected[phase] += 1
+            return
+        }
+        if replayed {
+            received[phase] += 1
+            resume.replayed += 1
+            let second = Int((now &- runStart) / 1_000_000_000)
+            if second >= seconds.count { seconds += Array(repeating: Second(), count: second + 1 - seconds.count) }
+            seconds[second].deliveries += 1
             return
         }
         let latency = now > token.scheduledNanos ? now - token.scheduledNanos : 0
@@ -115,13 +127,24 @@ final class LoopRecorder {
         seconds[second].latency.record(micros: latency / 1000)
     }
 
+    func recordResume(_ outcome: String, micros: UInt64) {
+        resume.outcomes[outcome, default: 0] += 1
+        resume.latency.record(micros: micros)
+    }
+
+    func recordReconnect(dropped: Bool) {
+        if dropped { resume.dropped += 1 } else { resume.serverClosed += 1 }
+    }
+
+    func recordDialFailure() { resume.dialFailures += 1 }
+
     /// A copy of what was measured, to carry off the loop.
     func snapshot() -> LoopMeasurements {
         LoopMeasurements(
             fanout: fanout, sendLag: sendLag, received: received, duplicates: duplicates, unexpected: unexpected,
             perMessageCount: perMessageCount, perMessageLast: perMessageLast, seconds: seconds,
             sent: sent, connect: connect, framesReceived: framesReceived, bytesReceived: bytesReceived,
-            presenceComplete: presenceComplete, loopLag: loopLag)
+            presenceComplete: presenceComplete, loopLag: loopLag, resume: resume)
     }
 }
 
@@ -141,4 +164,30 @@ struct LoopMeasurements: Sendable {
     var bytesReceived: Int
     var presenceComplete: LatencyHistogram
     var loopLag: LatencyHistogram
+    var resume: ResumeTally
+}
+
+/// One loop's count of reconnects and resumes; merged across loops into a `ResumeReport`.
+struct ResumeTally: Sendable {
+    var dropped = 0
+    var serverClosed = 0
+    var dialFailures = 0
+    /// "resumed", "failed: epoch", "error", … → clients.
+    var outcomes: [String: Int] = [:]
+    var latency = LatencyHistogram()
+    var replayed = 0
+    var duplicates = 0
+    /// Messages the room delivered that a client which came back was due and never got.
+    var gaps = 0
+
+    mutating func add(_ other: ResumeTally) {
+        dropped += other.dropped
+        serverClosed += other.serverClosed
+        dialFailures += other.dialFailures
+        outcomes.merge(other.outcomes, uniquingKeysWith: +)
+        latency.add(other.latency)
+        replayed += other.replayed
+        duplicates += other.duplicates
+        gaps += other.gaps
+    }
 }

@@ -32,7 +32,9 @@ public enum HTMLReport {
             let run = entry.report.runs[index]
             guard !run.series.isEmpty else { continue }
             body += "<section><h2>Over time — \(xml(entry.label)), \(xml(entry.report.label(ofRun: index)))</h2>"
-            body += latencyOverTime(run).svg() + loadOverTime(run).svg() + "</section>"
+            body += latencyOverTime(run).svg() + loadOverTime(run).svg()
+            if let resume = run.resume { body += resumeSummary(resume, scenario: entry.report.scenario) }
+            body += "</section>"
         }
         for entry in entries where entry.report.runs.count > 1 && entry.report.capacity == nil {
             body += "<section><h2>Scaling — \(xml(entry.label))</h2>"
@@ -92,6 +94,25 @@ public enum HTMLReport {
             out += "</ul>"
         }
         return out + "</section>"
+    }
+
+    /// Under the time course: when the drop came, how the clients came back, and whether any
+    /// missed a message (in red) or got one twice.
+    static func resumeSummary(_ resume: ResumeReport, scenario: Scenario) -> String {
+        var out = "<h3>Reconnects and resume</h3><dl>"
+        if let reconnect = scenario.reconnect, reconnect.drop > 0, let at = reconnect.at {
+            out += "<dt>drop</dt><dd>\(Quantities.trimmed(reconnect.drop * 100, digits: 1)) % of members at \(Quantities.formatMicros(at.seconds * 1e6)), back after \(Quantities.formatMicros(reconnect.away.seconds * 1e6))\(reconnect.resume ? ", resuming" : ", without resume")</dd>"
+        }
+        out += "<dt>reconnects</dt><dd>\(resume.dropped) dropped, \(resume.serverClosed) closed by the server\(resume.dialFailures > 0 ? ", \(resume.dialFailures) dials failed first" : "")</dd>"
+        let outcomes = resume.outcomes.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        out += "<dt>answers</dt><dd>\(xml(outcomes.isEmpty ? "none" : outcomes))</dd>"
+        if resume.latency.count > 0 {
+            out += "<dt>caught up</dt><dd>p50 \(Quantities.formatMicros(resume.latency.p50)), p99 \(Quantities.formatMicros(resume.latency.p99)), last \(Quantities.formatMicros(resume.latency.max)) after the dial</dd>"
+        }
+        out += "<dt>gaps</dt><dd\(resume.gaps > 0 ? " class=\"warning\"" : "")>\(resume.gaps) messages missed by clients that came back</dd>"
+        out += "<dt>duplicates</dt><dd\(resume.duplicates > 0 ? " class=\"warning\"" : "")>\(resume.duplicates)</dd>"
+        out += "<dt>replayed</dt><dd>\(resume.replayed) deliveries (received; not in the fan-out latency)</dd></dl>"
+        return out
     }
 
     /// In red when the generator was the bottleneck of any run, with the evidence; a quiet line

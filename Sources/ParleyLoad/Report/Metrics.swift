@@ -41,6 +41,8 @@ public enum Metrics {
         // identical runs its p99 moved 87 % (parley-load noise): not a figure to gate a server on.
         ("send.lag", "how late publishers were against their timetable", nil, { $0.overall.sendLag }),
         ("presence", "when each client first held the complete member list", 1, { $0.presence?.completion }),
+        // A reconnect's dial, name and replay: connect-like, and as noisy.
+        ("resume.latency", "a reconnect, from its dial until its resume marker", 4, { $0.resume?.latency }),
     ]
 
     /// Default tolerances of a latency's statistics at noise 1: the tail moves more than the
@@ -95,6 +97,20 @@ public enum Metrics {
             $0.presence.map { Double($0.complete) }
         })
         metric("received.bytes", .bytes, .lowerIsBetter, .ignore, "payload bytes all clients received", { Double($0.bytesReceived) })
+        metric("resume.gaps", .count, .lowerIsBetter, .share(0), "messages the room delivered that a client which came back never got", {
+            $0.resume.map { Double($0.gaps) }
+        })
+        metric("resume.duplicates", .count, .lowerIsBetter, .share(0), "the same message twice at a client that came back", {
+            $0.resume.map { Double($0.duplicates) }
+        })
+        metric("resume.failed", .count, .lowerIsBetter, .share(0), "reconnects whose resume did not succeed (another epoch, expired, an error, never answered)", {
+            $0.resume.map { report in
+                Double(report.dropped + report.serverClosed - (report.outcomes["resumed"] ?? 0))
+            }
+        })
+        metric("resume.reconnects", .count, .lowerIsBetter, .ignore, "connections that closed and came back (dropped by the harness or closed by the server)", {
+            $0.resume.map { Double($0.dropped + $0.serverClosed) }
+        })
         metric("slow.closed", .count, .lowerIsBetter, .ignore, "slow consumers the server closed (as many as the scenario made slow is right)", {
             $0.slowConsumers.map { Double($0.closedByServer) }
         })

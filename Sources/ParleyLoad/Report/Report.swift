@@ -61,6 +61,8 @@ public struct RunReport: Codable, Sendable {
     public var slowConsumers: SlowConsumerReport? = nil
     /// The slowloris beside the members (`attack`), and what the server did to it.
     public var attack: AttackReport? = nil
+    /// Clients that came back (`reconnect`): how they resumed, what they missed or got twice.
+    public var resume: ResumeReport? = nil
     /// Metric name → value, the names thresholds and `compare` use.
     public var metrics: [String: Double]
     public var thresholds: [ThresholdVerdict]
@@ -68,6 +70,26 @@ public struct RunReport: Codable, Sendable {
     /// why). Absent in reports written before the generator watched itself.
     public var validity: GeneratorHealth.Validity? = nil
     public var generator: GeneratorHealth? = nil
+}
+
+/// Reconnects and resumes over a run (docs/LOAD.md, "Reconnects and resume").
+public struct ResumeReport: Codable, Sendable {
+    /// Connections the harness dropped, and those the server closed (a node killed).
+    public var dropped: Int
+    public var serverClosed: Int
+    /// Dials that failed (a dead node's address) before another target took the client.
+    public var dialFailures: Int
+    /// How each reconnect ended: "resumed", "failed: epoch", "failed: expired", "error", …
+    public var outcomes: [String: Int]
+    /// Messages the room delivered that a client which came back was due and never received:
+    /// 0 when resume works within the history.
+    public var gaps: Int
+    /// The same message twice at a client that came back.
+    public var duplicates: Int
+    /// Deliveries that arrived as a resume's replay (counted as received, not as fan-out latency).
+    public var replayed: Int
+    /// From a reconnect's dial until its marker: connect, name, replay.
+    public var latency: HistogramReport
 }
 
 public struct PresenceReport: Codable, Sendable {

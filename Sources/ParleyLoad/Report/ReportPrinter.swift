@@ -28,6 +28,7 @@ public enum ReportPrinter {
                 out += "  attack: \(attack.halfOpen) half-open sockets, \(attack.opened) opened in all, the server closed "
                 out += "\(attack.closedByServer), \(attack.heldAtEnd) held at the end\(attack.failedToOpen > 0 ? ", \(attack.failedToOpen) failed to open" : "")\n"
             }
+            if let resume = run.resume { out += resumeLine(resume) }
             if let slow = run.slowConsumers {
                 out += "  slow consumers: \(slow.count) stopped reading (\(slow.joined) joined); the server closed \(slow.closedByServer)\n"
             }
@@ -85,5 +86,18 @@ public enum ReportPrinter {
                 return index == 0 ? cell + pad : pad + cell
             }.joined(separator: "  ")
         }.joined(separator: "\n") + "\n"
+    }
+
+    /// Reconnects, how they resumed, and what the clients that came back missed or got twice.
+    static func resumeLine(_ resume: ResumeReport) -> String {
+        let outcomes = resume.outcomes.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        var out = "  reconnects: \(resume.dropped) dropped, \(resume.serverClosed) closed by the server"
+        out += resume.dialFailures > 0 ? " (\(resume.dialFailures) dials failed first)" : ""
+        out += "; \(outcomes.isEmpty ? "none answered" : outcomes)"
+        if resume.latency.count > 0 {
+            out += "; caught up p50 \(Quantities.formatMicros(resume.latency.p50)), p99 \(Quantities.formatMicros(resume.latency.p99))"
+        }
+        out += "\n  resume: \(resume.gaps) gaps, \(resume.duplicates) duplicates, \(resume.replayed) deliveries replayed\n"
+        return out
     }
 }

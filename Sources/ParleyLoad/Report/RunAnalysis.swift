@@ -117,6 +117,13 @@ enum RunAnalysis {
             metrics: [:], thresholds: [])
         run.slowConsumers = result.slowConsumers
         run.attack = result.attack
+        if scenario.reconnect != nil {
+            var tally = ResumeTally()
+            for loop in result.loops { tally.add(loop.resume) }
+            run.resume = ResumeReport(
+                dropped: tally.dropped, serverClosed: tally.serverClosed, dialFailures: tally.dialFailures, outcomes: tally.outcomes,
+                gaps: tally.gaps, duplicates: tally.duplicates, replayed: tally.replayed, latency: HistogramReport(tally.latency))
+        }
         var loopLag = LatencyHistogram()
         for loop in result.loops { loopLag.add(loop.loopLag) }
         let generator = GeneratorHealth(

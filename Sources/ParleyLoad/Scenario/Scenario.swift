@@ -67,6 +67,28 @@ public struct Scenario: Codable, Sendable, Equatable {
         public var rate: Double
     }
 
+    /// `reconnect:` — clients that lose their connection come back and resume where they stopped
+    /// (docs/LOAD.md, "Reconnects and resume"): a share dropped at once by the harness, and any
+    /// member the server closes (a node killed).
+    public struct Reconnect: Codable, Sendable, Equatable {
+        /// The share of members (0…1, publishers excepted) the harness drops at once at `at`.
+        public var drop: Double = 0
+        /// When, from the start of the phases.
+        public var at: Duration?
+        /// How long a dropped client stays away before it reconnects.
+        public var away: Duration = .seconds(2)
+        /// Reconnect with `?since=&epoch=` (false: a plain reconnect, which misses what was sent
+        /// meanwhile — the comparison that shows what resume is for).
+        public var resume = true
+
+        public init(drop: Double = 0, at: Duration? = nil, away: Duration = .seconds(2), resume: Bool = true) {
+            self.drop = drop
+            self.at = at
+            self.away = away
+            self.resume = resume
+        }
+    }
+
     public struct Ready: Codable, Sendable, Equatable {
         /// Sent after `hello`; the client is a member once a frame containing `expect` arrives.
         public var send: String
@@ -104,6 +126,9 @@ public struct Scenario: Codable, Sendable, Equatable {
     /// `connect.p99: ignore`). How a result is judged, not what runs: left out of the digest.
     public var compare: [String: Tolerance]? = nil
 
+    /// `reconnect:` — drops and server closes answered by reconnecting and resuming; nil: a client
+    /// the server closes is an error, as ever.
+    public var reconnect: Reconnect?
     /// `attack:` — a slowloris beside the members.
     public struct Attack: Codable, Sendable, Equatable {
         /// Sockets that send half a request line and wait (reopened when closed).

@@ -35,6 +35,16 @@ extension ScenarioParser {
         return rate
     }
 
+    /// A share written as a percentage (`20%`) or a fraction (`0.2`), 0…1.
+    func share(_ node: Node, _ key: String) throws -> Double {
+        let text = try string(node, key).trimmingCharacters(in: .whitespaces)
+        let value = text.hasSuffix("%") ? Double(text.dropLast()).map { $0 / 100 } : Double(text)
+        guard let value, value >= 0, value <= 1 else {
+            throw error(node, key, "expected a share like 20% or 0.2 (0 to 100 %), got \"\(text)\"")
+        }
+        return value
+    }
+
     func mapping(_ node: Node, _ key: String) throws -> Node.Mapping {
         guard let mapping = node.mapping else { throw error(node, key, "expected a mapping of keys") }
         return mapping

@@ -33,7 +33,7 @@ public struct ScenarioParser {
         try map.allow([
             "name", "description", "target", "clients", "connect", "members", "hello", "ready", "message",
             "phases", "churn", "settle", "sweep", "thresholds", "measurePresence", "slowConsumers", "attack",
-            "compare",
+            "compare", "reconnect",
         ])
 
         let name = try map.require("name") { try string($0, $1) }
@@ -83,6 +83,7 @@ public struct ScenarioParser {
             }
             return attack
         }
+        scenario.reconnect = try map.optional("reconnect", reconnect)
         if let measure = try map.optional("measurePresence", { node, key -> Bool in
             guard let value = node.bool else { throw self.error(node, key, "expected true or false") }
             return value
@@ -251,6 +252,25 @@ public struct ScenarioParser {
     }
 
     /// Checks across sections.
+    private func reconnect(_ node: Node, _ key: String) throws -> Scenario.Reconnect {
+        let fields = try Fields(try mapping(node, key), path: key, parser: self)
+        try fields.allow(["drop", "at", "away", "resume"])
+        var reconnect = Scenario.Reconnect()
+        if let drop = try fields.optional("drop", share) { reconnect.drop = drop }
+        reconnect.at = try fields.optional("at", duration)
+        if let away = try fields.optional("away", duration) { reconnect.away = away }
+        if let resume = try fields.optional("resume", { node, key -> Bool in
+            guard let value = node.bool else { throw self.error(node, key, "expected true or false") }
+            return value
+        }) {
+            reconnect.resume = resume
+        }
+        if reconnect.drop > 0 && reconnect.at == nil {
+            throw error(node, "\(key).at", "a drop needs a time: at: 10s (from the start of the phases)")
+        }
+        return reconnect
+    }
+
     private func check(_ scenario: Scenario, _ map: Fields) throws {
         var names = Set<String>()
         for (index, phase) in scenario.phases.enumerated() where !names.insert(phase.name).inserted {
@@ -264,6 +284,14 @@ public struct ScenarioParser {
         }
         if scenario.measurePresence && !["full", "delta"].contains(scenario.members ?? "") {
             throw error(map.node("measurePresence")!, "measurePresence", "needs members: full or delta (a none feed gets no member lists)")
+        }
+        if let reconnect = scenario.reconnect {
+            if scenario.message.kind != .public || scenario.hello == nil {
+                throw error(map.node("reconnect")!, "reconnect", "resume is for public chat: needs message.kind public and a hello (a name)")
+            }
+            if let at = reconnect.at, at >= scenario.totalDuration {
+                throw error(map.node("reconnect")!, "reconnect.at", "\(Quantities.formatMicros(at.seconds * 1e6)) is past the phases' end (\(Quantities.formatMicros(scenario.totalDuration.seconds * 1e6)))")
+            }
         }
         if scenario.message.kind == .private && scenario.hello == nil {
             throw error(map.node("message") ?? map.node("hello")!, "message.kind", "private messages need named clients (a hello)")

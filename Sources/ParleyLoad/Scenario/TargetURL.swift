@@ -23,5 +23,17 @@ public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
         self.uri = uri
     }
 
+    private init(host: String, port: Int, uri: String, isSecure: Bool) {
+        self.host = host
+        self.port = port
+        self.uri = uri
+        self.isSecure = isSecure
+    }
+
+    /// The same target with `query` (already encoded) added to the request URI's query.
+    public func adding(query: String) -> TargetURL {
+        TargetURL(host: host, port: port, uri: uri + (uri.contains("?") ? "&" : "?") + query, isSecure: isSecure)
+    }
+
     public var description: String { "\(isSecure ? "wss" : "ws")://\(host):\(port)\(uri)" }
 }

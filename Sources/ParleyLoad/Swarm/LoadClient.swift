@@ -19,6 +19,11 @@ final class LoadClient {
     var settled = false
     /// For presence storms: the member count that makes the list complete (nil: not watching).
     var awaitedMembers: Int?
+    /// With `reconnect:` in the scenario: where this client stands, to come back from.
+    var resume: ResumePoint?
+    /// Called when a resume marker (or an error) ends catching up: what it said, and since when
+    /// the client had been catching up.
+    var onCaughtUp: ((LoadClient, _ outcome: String, _ since: UInt64) -> Void)?
     private var seen: [UInt64] = []
 
     init(index: Int, recorder: LoopRecorder, senderReceives: Bool) {
@@ -55,6 +60,35 @@ final class LoadClient {
         if seen[word] & bit != 0 { return false }
         seen[word] |= bit
         return true
+    }
+
+    func hasSeen(_ seq: UInt64) -> Bool {
+        let word = Int(seq >> 6)
+        return word < seen.count && seen[word] & (UInt64(1) << (seq & 63)) != 0
+    }
+
+    /// What a frame says about the room's position (only for clients that may come back).
+    func observe(_ position: RoomPosition, at now: UInt64) {
+        guard var point = resume else { return }
+        let outcome: String?
+        switch position {
+        case .message(let seq):
+            point.lastSeq = Swift.max(point.lastSeq, seq)
+            outcome = nil
+        case .resumed(let to, let epoch):
+            point.lastSeq = Swift.max(point.lastSeq, to)
+            point.epoch = epoch
+            outcome = "resumed"
+        case .resumeFailed(let reason, let epoch):
+            point.epoch = epoch.isEmpty ? point.epoch : epoch
+            outcome = "failed: \(reason)"
+        case .error:
+            outcome = point.isCatchingUp ? "error" : nil
+        }
+        let since = point.catchingUpSince
+        if outcome != nil { point.catchingUpSince = nil }
+        resume = point
+        if let outcome, let since { onCaughtUp?(self, outcome, since) }
     }
 
     var interval: MembershipInterval? {
@@ -107,12 +141,16 @@ final class LoadClientHandler: ChannelInboundHandler {
         }
         // A frame may carry one message's token more than once (Parley's public event
         // repeats the text in "publicMessage" and "text"): that is one delivery.
+        // What arrives before a resume's marker is its replay: counted as delivered, but not as
+        // fan-out latency (it waited out the client's absence, not the server).
+        let replayed = client.resume?.isCatchingUp == true
         var lastInFrame: ProbeToken?
         ProbeToken.scan(bytes) { token in
             guard token != lastInFrame else { return }
             lastInFrame = token
-            client.recorder.recordDelivery(token, client: client, now: now)
+            client.recorder.recordDelivery(token, client: client, now: now, replayed: replayed)
         }
+        if client.resume != nil, let position = RoomPosition.read(bytes) { client.observe(position, at: now) }
         if let expectation = client.readyExpectation, contains(bytes, expectation) {
             client.becomeReady(at: now)
         }

@@ -29,7 +29,9 @@ extension LoadRun {
     func startClient(_ index: Int, due: UInt64) {
         let loopIndex = index % loops.count
         let loop = loops[loopIndex]
-        let target = targets[index % targets.count]
+        let reconnects = scenario.reconnect != nil
+        // A client that may come back learns the history's epoch from its first answer.
+        let target = reconnects ? targets[index % targets.count].adding(query: "since=latest") : targets[index % targets.count]
         let sources = scenario.connect.sources
         let source = sources.isEmpty ? nil : sources[index % sources.count]
         let recorder = recorders[loopIndex]
@@ -40,6 +42,13 @@ extension LoadRun {
         loop.execute { [self] in
             let client = LoadClient(index: index, recorder: recorder.value, senderReceives: senderReceives)
             if scenario.measurePresence { client.awaitedMembers = clientCount }
+            if reconnects {
+                client.resume = ResumePoint()
+                client.onCaughtUp = { [self] client, outcome, since in
+                    recorder.value.recordResume(outcome, micros: (NIODeadline.now().uptimeNanoseconds &- since) / 1000)
+                    membership.add(client.index)
+                }
+            }
             owned.value.byIndex[index] = client
             client.onReady = { [self] client in
                 readyCount.add(1, ordering: .relaxed)
@@ -48,6 +57,10 @@ extension LoadRun {
             }
             client.onClosed = { [self] client, expected in
                 membership.remove(client.index)
+                if client.resume != nil, client.readyAt != nil, client.leftAt == nil, !tearingDown.load(ordering: .relaxed) {
+                    comeBack(client, loopIndex: loopIndex)
+                    return
+                }
                 if !expected && !tearingDown.load(ordering: .relaxed) {
                     countError(client.readyAt == nil ? "closed before ready" : "closed by server")
                     if client.readyAt == nil { settle(client) }

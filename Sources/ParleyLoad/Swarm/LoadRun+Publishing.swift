@@ -34,7 +34,9 @@ extension LoadRun {
 
     /// Sends one message; runs on the publisher's loop.
     func publish(from client: LoadClient, scheduled: UInt64) {
-        guard let channel = client.channel, client.leftAt == nil else { return }
+        // Away or catching up after a reconnect: nothing is sent (a message sent before the name
+        // is back would be refused, and counted lost).
+        guard let channel = client.channel, client.leftAt == nil, client.resume?.isCatchingUp != true else { return }
         let seq = nextSeq.wrappingAdd(1, ordering: .relaxed).oldValue
         let recipient = scenario.message.kind == .private ? membership.random() : nil
         if scenario.message.kind == .private && recipient == nil { return }

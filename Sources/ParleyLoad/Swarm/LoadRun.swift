@@ -104,6 +104,7 @@ final class LoadRun: Sendable {
         var loopCPUAtPhases = [try await loopCPUSeconds()]
         var connectedBySecond: [Int] = []
         let churn = startChurn(clock: clock)
+        let drops = startDrops(clock: clock)
 
         for (index, phase) in scenario.phases.enumerated() {
             startPublishers(phase: phase, phaseIndex: index, start: clock.boundaries[index])
@@ -112,6 +113,7 @@ final class LoadRun: Sendable {
             loopCPUAtPhases.append(try await loopCPUSeconds())
         }
         churn?.cancel()
+        drops?.cancel()
         try await drain()
         let slowReport = slow?.finish()
         let attackReport = attack?.finish()
@@ -130,6 +132,14 @@ final class LoadRun: Sendable {
             }.get()
             measurements.append(snapshot)
             intervals += loopIntervals
+        }
+        if scenario.reconnect != nil {
+            var delivered = Set<UInt64>()
+            for loop in measurements {
+                for (seq, count) in loop.perMessageCount.enumerated() where count > 0 { delivered.insert(UInt64(seq)) }
+            }
+            let gaps = try await countGaps(sent: measurements.flatMap(\.sent), delivered: delivered)
+            for (index, count) in gaps.enumerated() { measurements[index].resume.gaps += count }
         }
         progress?.finish()
         live?.finishRun()

@@ -30,6 +30,8 @@ final class Membership: Sendable {
 
     var count: Int { state.withLock { $0.members.count } }
 
+    var all: [Int] { state.withLock { $0.members } }
+
     func random(excluding excluded: Set<Int> = []) -> Int? {
         state.withLock { state in
             guard !state.members.isEmpty else { return nil }
