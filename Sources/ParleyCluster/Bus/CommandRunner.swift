@@ -76,7 +76,7 @@ struct CommandRunner: Sendable {
         case .leave(let id):
             RoomSQL.leave(id)
         case .publicMessage(_, let from, let text, let timestampMillis):
-            RoomSQL.publicMessage(from: from.display, text: text, timestampMillis: timestampMillis)
+            RoomSQL.publicMessage(from: from.display, text: text, timestampMillis: timestampMillis, keepHistory: settings.historySize > 0)
         case .privateMessage(_, let to, let from, let text, let timestampMillis):
             RoomSQL.privateMessage(to: to, from: from.display, text: text, timestampMillis: timestampMillis)
         }
