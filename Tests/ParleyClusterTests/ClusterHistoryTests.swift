@@ -4,20 +4,16 @@ import Testing
 
 /// The cluster's history in PostgreSQL: a client that comes back on any node resumes where it
 /// stopped, under an epoch that survives node and database restarts, with nothing lost or doubled
-/// while messages keep coming; the history stays bounded.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct ClusterHistoryTests {
-    func json(_ text: String) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-    }
-
+/// while messages keep coming; the history stays bounded. (Part of the serialized cluster suite.)
+extension ClusterTests {
     /// The `resumed` (or `resumeFailed`) marker's fields, reading past nothing else.
-    func marker(_ client: TestClient, _ key: String = "resumed") async throws -> [String: Any] {
+    private func marker(_ client: TestClient, _ key: String = "resumed") async throws -> [String: Any] {
         let event = try json(try await client.next())
         return try #require(event[key] as? [String: Any], "expected \(key), got \(event)")
     }
 
     /// The message's seq (-1: not a message).
-    func seq(_ text: String) -> Int {
+    private func seq(_ text: String) -> Int {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["seq"] as? Int ?? -1
     }
 
@@ -37,7 +33,9 @@ import Testing
                 await bob.close()
 
                 // Back on the other node, holding 3: 4…10 in order, then the marker.
-                let back = try await nodes[0].client(named: "bob", resume: "since=3&epoch=\(epoch)")
+                // A new name each time: the old one is released when its leave is decided, which for
+                // a leave sent just before the database stops is only once it is back.
+                let back = try await nodes[0].client(named: "bob2", resume: "since=3&epoch=\(epoch)")
                 let replay = try await back.next(7)
                 #expect(replay.map(seq) == Array(4...10))
                 #expect(try json(replay[0])["text"] as? String == "m4")
@@ -51,7 +49,7 @@ import Testing
                 try await postgres.startServer()
                 for node in nodes { try await node.waitUntilConnected() }
                 let late = try await ClusterNode.start(postgres, name: "c", deadNodeAfter: .seconds(10))
-                let again = try await late.client(named: "bob", resume: "since=8&epoch=\(epoch)")
+                let again = try await late.client(named: "bob3", resume: "since=8&epoch=\(epoch)")
                 #expect(try await again.next(2).map(seq) == [9, 10])
                 #expect(try await marker(again)["epoch"] as? String == epoch)
                 // Another epoch (say, a wiped database): the client is told, not silently misled.
