@@ -84,6 +84,30 @@ import ParleyProtocol
         guard case .broadcast = eight.first else { Issue.record("back to the plain fan-out: \(eight)"); return }
     }
 
+    @Test func aReadAheadOfThisNodesNotificationsIsNotPostedTwice() {
+        // The command connection's read saw up to 8 while this node has applied only 5: the
+        // notifications of 6–8 arrive after the replay, and are for alice only.
+        var (room, _) = bobJoined(since: "2", epoch: epoch)
+        _ = room.apply(Self.message(5))
+        let finished = room.finishResume(bob, with: Self.snapshot(epoch: epoch, last: 8, holding: 1...8))
+        #expect(Self.received(by: bob, finished).count == 7, "3…8 and the marker, 5 once")
+        let late = [6, 7, 8].flatMap { room.apply(Self.message(UInt64($0))) }
+        #expect(Self.received(by: alice, late) == ["seq 6", "seq 7", "seq 8"])
+        #expect(Self.received(by: bob, late).isEmpty)
+        let nine = room.apply(Self.message(9))
+        #expect(Self.received(by: bob, nine) == ["seq 9"])
+        guard case .broadcast = nine.first else { Issue.record("back to the plain fan-out: \(nine)"); return }
+    }
+
+    @Test func aFirstVisitGetsEveryLiveMessageAfterItsJoin() {
+        // since=latest replays nothing: what was held, and what arrives late, is all owed.
+        var (room, _) = bobJoined(since: "latest", epoch: nil)
+        _ = room.apply(Self.message(5))
+        let finished = room.finishResume(bob, with: Self.snapshot(epoch: epoch, last: 6, holding: 1...6))
+        #expect(Self.received(by: bob, finished) == [#"{"resumed":{"from":7,"to":6,"epoch":"\#(epoch)"}}"#, "seq 5"])
+        #expect(Self.received(by: bob, room.apply(Self.message(6))) == ["seq 6"])
+    }
+
     @Test func aFailedReadOrAnotherEpochSaysSoAndStillDeliversWhatWasHeld() {
         var (room, _) = bobJoined(since: "2", epoch: epoch)
         _ = room.apply(Self.message(6))

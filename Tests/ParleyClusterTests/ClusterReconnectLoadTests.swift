@@ -26,7 +26,8 @@ extension ClusterTests {
                 let run = report.runs[0]
                 let resume = try #require(run.resume)
                 #expect(resume.dropped == 9, "20 % of 45: \(resume)")
-                #expect(resume.serverClosed >= 10, "node c held a third of the members: \(resume)")
+                // Node c held 15 of the 45; at most the 9 dropped were among them.
+                #expect(resume.serverClosed >= 6, "node c's members came back: \(resume)")
                 #expect(resume.outcomes == ["resumed": resume.dropped + resume.serverClosed], "\(resume.outcomes)")
                 #expect(resume.gaps == 0 && resume.duplicates == 0, "\(resume)")
                 // Two seconds away at 10 msg/s: about 20 replayed to each dropped member.

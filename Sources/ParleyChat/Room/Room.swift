@@ -22,6 +22,11 @@ public struct Room: Sendable {
     /// messages held back for them meanwhile: posted after the replay, so none comes before it.
     private var catchingUp: [ConnectionID: CatchingUp] = [:]
 
+    /// Members whose replay reached past the last `seq` this node has applied (the history read
+    /// ran ahead of the notifications): live messages up to that `seq` were in the replay and are
+    /// not posted to them again.
+    private var replayedAhead: [ConnectionID: UInt64] = [:]
+
     private struct CatchingUp: Sendable {
         let request: ResumeRequest
         var held: [(seq: UInt64, payload: Payload)] = []
@@ -54,6 +59,7 @@ public struct Room: Sendable {
     mutating func disconnect(_ id: ConnectionID) -> [RoomEffect] {
         resumes.removeValue(forKey: id)
         catchingUp.removeValue(forKey: id)
+        replayedAhead.removeValue(forKey: id)
         let wasClaiming = parked.removeValue(forKey: id) != nil
         guard wasClaiming || store.member(id)?.name != nil else {
             _ = store.remove(id)
@@ -162,10 +168,13 @@ public struct Room: Sendable {
             let payload = OutboundEvent.publicMessage(from: from, text: text, seq: seq, timestampMillis: timestampMillis).encode()
             // Aged by the message's own time: no second clock read per broadcast.
             history?.record(seq: seq, payload: payload, atMillis: timestampMillis)
-            if catchingUp.isEmpty { return [.broadcast(payload, to: store.namedIDs)] }
-            // Rare (while a history read is out): only then does a broadcast pay for a filter.
+            if catchingUp.isEmpty && replayedAhead.isEmpty { return [.broadcast(payload, to: store.namedIDs)] }
+            // Rare (around a cluster resume): only then does a broadcast pay for a filter.
             for id in catchingUp.keys { catchingUp[id]!.held.append((seq, payload)) }
-            return [.postToEach(payload, to: store.namedIDs.filter { catchingUp[$0] == nil })]
+            let recipients = store.namedIDs.filter { catchingUp[$0] == nil && (replayedAhead[$0] ?? 0) < seq }
+            // Notifications come in seq order: past a member's replay, nothing more is skipped.
+            if !replayedAhead.isEmpty { replayedAhead = replayedAhead.filter { $0.value > seq } }
+            return [.postToEach(payload, to: recipients)]
         case .privateMessage(let to, let from, let text, let timestampMillis):
             guard store.member(to)?.isLocal == true else { return [] }
             let seq = store.nextPrivateSeq(for: to)
@@ -225,18 +234,20 @@ public struct Room: Sendable {
             effects = [.post(OutboundEvent.resumeFailed(reason: "unavailable", oldest: publicSeq + 1, epoch: "").encode(), to: id)]
         }
         for message in waiting.held where message.seq > replayedThrough { effects.append(.post(message.payload, to: id)) }
+        if replayedThrough > publicSeq { replayedAhead[id] = replayedThrough }
         return effects
     }
 
-    /// The replay and its marker from `history`, and the last `seq` a successful answer covers
-    /// (0 when it failed: every live message after it is still owed).
+    /// The replay and its marker from `history`, and the last `seq` the client holds after it (0
+    /// when it failed, or for `since=latest`, which replays nothing: every live message after the
+    /// join is still owed).
     private func answer(_ request: ResumeRequest, to id: ConnectionID, from history: RoomHistory)
         -> (effects: [RoomEffect], through: UInt64)
     {
         switch history.replay(since: request.since, epoch: request.epoch, nowMillis: clockMillis()) {
         case .messages(let payloads, let from, let to):
             let marker = OutboundEvent.resumed(from: from, to: to, epoch: history.epoch).encode()
-            return (payloads.map { RoomEffect.post($0, to: id) } + [.post(marker, to: id)], to)
+            return (payloads.map { RoomEffect.post($0, to: id) } + [.post(marker, to: id)], request.since == nil ? 0 : to)
         case .failed(let reason, let oldest):
             return ([.post(OutboundEvent.resumeFailed(reason: reason, oldest: oldest, epoch: history.epoch).encode(), to: id)], 0)
         case .ahead(let last):
