@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PORT ?= 8080
 
-.PHONY: gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check front-door-test reconnect-storm run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
+.PHONY: gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check front-door-test reconnect-storm lab-test run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
 
 build:
 	$(SWIFT) build
@@ -25,6 +25,7 @@ test: self-contained postgres
 	$(MAKE) harness-self-check
 	$(MAKE) front-door-test
 	$(MAKE) gating-test
+	$(MAKE) lab-test
 
 # Nothing in the repository may read a path outside it, or cite a document it lacks; the
 # checker first proves on planted offences that it catches them.
@@ -139,6 +140,12 @@ cluster: release postgres
 SWEEP_NODES ?= 1,2,4,8
 cluster-sweep: release postgres
 	python3 Benchmarks/cluster.py sweep --nodes $(SWEEP_NODES)
+
+# The scaling lab's simulated hosts (Benchmarks/lab.py: network namespaces on a bridge of their
+# own, 169.254.0.0/16, CPU budgets by cgroup): they reach each other and nothing else, a budget
+# throttles, and a lab stopped by exit, Ctrl-C or SIGKILL leaves nothing behind. Needs root.
+lab-test:
+	@if [ "$$(id -u)" = 0 ]; then python3 Benchmarks/lab.py self-test; else echo "lab-test: skipped — network namespaces need root"; fi
 
 # scenarios/reconnect-storm.yaml against 4 nodes with one killed mid-run: every member that came
 # back must have missed nothing (resume.gaps == 0). out/reconnect-storm.{json,html}.
