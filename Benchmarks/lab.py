@@ -333,6 +333,8 @@ def main():
             print(lab.describe(), flush=True)
             print("Ctrl-C removes it.", flush=True)
             try:
+                # Set, not inherited: a shell starts background jobs with SIGINT ignored.
+                signal.signal(signal.SIGINT, signal.default_int_handler)
                 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
                 while True:
                     time.sleep(1)
