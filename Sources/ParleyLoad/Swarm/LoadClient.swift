@@ -68,7 +68,7 @@ final class LoadClient {
     }
 
     /// What a frame says about the room's position (only for clients that may come back).
-    func observe(_ position: RoomPosition, at now: UInt64) {
+    func observe(_ position: RoomPosition) {
         guard var point = resume else { return }
         let outcome: String?
         switch position {
@@ -150,7 +150,7 @@ final class LoadClientHandler: ChannelInboundHandler {
             lastInFrame = token
             client.recorder.recordDelivery(token, client: client, now: now, replayed: replayed)
         }
-        if client.resume != nil, let position = RoomPosition.read(bytes) { client.observe(position, at: now) }
+        if client.resume != nil, let position = RoomPosition.read(bytes) { client.observe(position) }
         if let expectation = client.readyExpectation, contains(bytes, expectation) {
             client.becomeReady(at: now)
         }
