@@ -11,7 +11,8 @@ this machine's kernel lacks it, which `up` detects and says.
     lab.py exec node1 -- parley serve --host 169.254.77.2 ...           run a command on a host
     lab.py check                                                          list what a lab left (exit 1 if any)
     lab.py clean                                                          remove it
-    lab.py self-test                                                      build, prove, crash, prove it is gone
+
+Tests/Lab/lab_test.py (make lab-test) proves it: isolation, budgets, and nothing left behind.
 
 Everything is removed on exit, on Ctrl-C and when the lab process dies by any means: a watchdog
 process holds a pipe from it and tears the lab down when the pipe closes. Needs root.
@@ -32,6 +33,7 @@ CGROUP_V2 = "/sys/fs/cgroup"
 # a 10 ms period a 0.2-core budget would stall it for most of a period; 100 ms lets the burst
 # through and throttles over the longer run (measured: p99 12.5 ms with 100 ms, 39 ms with 10 ms).
 PERIOD_US = 100_000
+LAB_SCRIPT = os.path.abspath(__file__)
 
 
 def run(*command, check=True, quiet=True):
@@ -228,83 +230,6 @@ def start_watchdog():
     return write_end
 
 
-def self_test():
-    """The lab's own proof, run by `make lab-test`: hosts reach each other and only each other,
-    a budget throttles, and a lab whose process is killed leaves nothing behind."""
-    failures = []
-
-    def check(condition, message):
-        print(f"  {'ok  ' if condition else 'FAIL'}  {message}", flush=True)
-        if not condition:
-            failures.append(message)
-
-    if leftovers():
-        sys.exit(f"lab.py self-test: a lab is already up: {leftovers()}")
-    with Lab(["a", "b"], cpu={"b": 0.2}) as lab:
-        print(lab.describe())
-        server = lab.popen("a", [sys.executable, "-c", ECHO_SERVER, lab.address["a"]], stdout=subprocess.PIPE, text=True)
-        server.stdout.readline()
-        # While a listens: the machine itself cannot reach it, b can. (On a sandboxed machine an
-        # outbound proxy may answer the machine's attempt; what matters is that a never does.)
-        outside = subprocess.run([sys.executable, "-c", ECHO_CLIENT, lab.address["a"]], capture_output=True, text=True, timeout=20)
-        check("echo:" not in outside.stdout, "the machine itself cannot reach a lab host (the lab is not on its network)")
-        reply = subprocess.run(lab.command("b", [sys.executable, "-c", ECHO_CLIENT, lab.address["a"]]),
-                               capture_output=True, text=True, timeout=20)
-        check(reply.stdout.strip() == "echo: hello from b", f"b reaches a across the bridge ({reply.stdout.strip() or reply.stderr.strip()[-200:]})")
-        server.kill()
-        server.wait()
-        routes = run("ip", "-4", "addr", "show").stdout
-        check(SUBNET not in routes, "no lab address or interface in the machine's own namespace")
-        # 1 s of a busy loop under a 0.2-core budget: about 0.2 s of CPU.
-        busy = subprocess.run(lab.command("b", [sys.executable, "-c", BUSY_LOOP]), capture_output=True, text=True, timeout=30)
-        cpu = float(busy.stdout.strip() or "nan")
-        check(0.1 <= cpu <= 0.35, f"a 0.2-core budget held a busy second to {cpu:.2f} CPU s")
-    check(leftovers() == [], f"a lab that exits leaves nothing ({leftovers()})")
-
-    # Ctrl-C, and a lab whose process is killed outright (its watchdog removes it).
-    for how, stop in [("Ctrl-C (SIGINT)", signal.SIGINT), ("SIGKILL", signal.SIGKILL)]:
-        lab_process = subprocess.Popen([sys.executable, os.path.abspath(__file__), "up", "x", "y", "--cpu", "y=0.5"],
-                                       stdout=subprocess.PIPE, text=True)
-        while "Ctrl-C" not in (lab_process.stdout.readline() or "Ctrl-C"):
-            pass
-        check(len(namespaces()) == 3 and leftovers()[-1].endswith(PREFIX), f"a lab is up ({leftovers()})")
-        lab_process.send_signal(stop)
-        lab_process.wait()
-        deadline = time.monotonic() + 10
-        while leftovers() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        check(leftovers() == [], f"a lab stopped with {how} leaves nothing ({leftovers()})")
-    if failures:
-        sys.exit(f"lab.py self-test: {len(failures)} failed")
-    print("lab: hosts, isolation, CPU budgets and teardown hold")
-
-
-ECHO_SERVER = """
-import socket, sys
-server = socket.socket()
-server.bind((sys.argv[1], 7007))
-server.listen()
-print("listening", flush=True)
-connection, _ = server.accept()
-connection.sendall(b"echo: " + connection.recv(100))
-"""
-
-ECHO_CLIENT = """
-import socket, sys
-client = socket.create_connection((sys.argv[1], 7007), timeout=2)
-client.sendall(b"hello from b")
-print(client.recv(100).decode())
-"""
-
-BUSY_LOOP = """
-import time
-start = time.monotonic()
-while time.monotonic() - start < 1.0:
-    pass
-print(time.process_time())
-"""
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -316,7 +241,6 @@ def main():
     run_on.add_argument("argv", nargs=argparse.REMAINDER)
     commands.add_parser("check", help="list what a lab left behind; exit 1 if anything")
     commands.add_parser("clean", help="remove whatever a lab left")
-    commands.add_parser("self-test", help="prove the lab works and leaves nothing behind")
     args = parser.parse_args()
 
     if args.command == "up":
@@ -354,11 +278,9 @@ def main():
         found = leftovers()
         print("\n".join(found) if found else "nothing left")
         sys.exit(1 if found else 0)
-    elif args.command == "clean":
+    else:
         clean()
         print("removed" if not leftovers() else f"still there: {leftovers()}")
-    else:
-        self_test()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,3 @@
-import Logging
 import ParleyChat
 import ParleyGateway
 import ParleyLoad
@@ -8,13 +7,10 @@ import Testing
 /// one of them while the members that read get everything.
 @Suite(.timeLimit(.minutes(2))) struct SlowConsumerTests {
     @Test func theServerClosesEverySlowConsumerAndMembersLoseNothing() async throws {
-        var configuration = GatewayConfiguration.forLoadTesting()
-        configuration.eventLoopCount = 1
-        configuration.outboundBudgetBytes = 16 * 1024
-        configuration.socketSendBufferBytes = 4096
-        var logger = Logger(label: "slow-test")
-        logger.logLevel = .critical
-        let gateway = try await RunningGateway.start(configuration: configuration, logger: logger) { connections, scheduler in
+        let gateway = try await HarnessTarget.start(configure: {
+            $0.outboundBudgetBytes = 16 * 1024
+            $0.socketSendBufferBytes = 4096
+        }) { connections, scheduler in
             ChatHandler(connections: connections, scheduler: scheduler)
         }
         var scenario = Scenario(name: "slow", clients: 20, phases: [.init(name: "steady", duration: .seconds(2), publishers: 2, rate: 50)])

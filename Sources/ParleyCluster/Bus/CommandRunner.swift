@@ -23,11 +23,7 @@ struct CommandRunner: Sendable {
                 continue
             }
             do {
-                if case .resume(let id, let request) = command {
-                    room.finishResume(id, with: try await readHistory(after: request.since ?? 0, on: connection))
-                } else {
-                    try await connection.run(statement(for: command), logger: logger)
-                }
+                try await perform(command, on: connection, room: room)
             } catch let error as PSQLError where error.sqlState == PSQLError.uniqueViolation {
                 if case .claim(_, let name) = command {
                     room.refuse(command, because: ProtocolError(.nameTaken, "\"\(name.display)\" is taken", action: ActionName.setName))
@@ -67,18 +63,23 @@ struct CommandRunner: Sendable {
         }
     }
 
-    private func statement(for command: RoomCommand) -> PostgresQuery {
+    /// One command on the database: a statement, or for a resume the history read and handed back.
+    private func perform(_ command: RoomCommand, on connection: PostgresConnection, room: any ClusterRoom) async throws {
         switch command {
-        case .resume:
-            preconditionFailure("a resume is a read (readHistory), not a statement")
         case .claim(let id, let name):
-            RoomSQL.claim(id, name: name, node: settings.nodeName)
+            try await connection.run(RoomSQL.claim(id, name: name, node: settings.nodeName), logger: logger)
         case .leave(let id):
-            RoomSQL.leave(id)
+            try await connection.run(RoomSQL.leave(id), logger: logger)
         case .publicMessage(_, let from, let text, let timestampMillis):
-            RoomSQL.publicMessage(from: from.display, text: text, timestampMillis: timestampMillis, keepHistory: settings.historySize > 0)
+            let statement = RoomSQL.publicMessage(
+                from: from.display, text: text, timestampMillis: timestampMillis, keepHistory: settings.historySize > 0)
+            try await connection.run(statement, logger: logger)
         case .privateMessage(_, let to, let from, let text, let timestampMillis):
-            RoomSQL.privateMessage(to: to, from: from.display, text: text, timestampMillis: timestampMillis)
+            try await connection.run(
+                RoomSQL.privateMessage(to: to, from: from.display, text: text, timestampMillis: timestampMillis), logger: logger)
+        case .resume(let id, let request):
+            // since=latest replays nothing: the read only needs where the room stands.
+            room.finishResume(id, with: try await readHistory(after: request.since ?? .max, on: connection))
         }
     }
 

@@ -104,8 +104,7 @@ public enum HTMLReport {
             out += "<dt>drop</dt><dd>\(Quantities.trimmed(reconnect.drop * 100, digits: 1)) % of members at \(Quantities.formatMicros(at.seconds * 1e6)), back after \(Quantities.formatMicros(reconnect.away.seconds * 1e6))\(reconnect.resume ? ", resuming" : ", without resume")</dd>"
         }
         out += "<dt>reconnects</dt><dd>\(resume.dropped) dropped, \(resume.serverClosed) closed by the server\(resume.dialFailures > 0 ? ", \(resume.dialFailures) dials failed first" : "")</dd>"
-        let outcomes = resume.outcomes.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-        out += "<dt>answers</dt><dd>\(xml(outcomes.isEmpty ? "none" : outcomes))</dd>"
+        out += "<dt>answers</dt><dd>\(xml(resume.outcomesText))</dd>"
         if resume.latency.count > 0 {
             out += "<dt>caught up</dt><dd>p50 \(Quantities.formatMicros(resume.latency.p50)), p99 \(Quantities.formatMicros(resume.latency.p99)), last \(Quantities.formatMicros(resume.latency.max)) after the dial</dd>"
         }

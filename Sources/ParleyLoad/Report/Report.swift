@@ -90,6 +90,12 @@ public struct ResumeReport: Codable, Sendable {
     public var replayed: Int
     /// From a reconnect's dial until its marker: connect, name, replay.
     public var latency: HistogramReport
+
+    /// "444 resumed, 2 failed: epoch" — or "none answered".
+    public var outcomesText: String {
+        let text = outcomes.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        return text.isEmpty ? "none answered" : text
+    }
 }
 
 public struct PresenceReport: Codable, Sendable {

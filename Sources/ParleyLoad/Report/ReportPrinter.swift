@@ -90,10 +90,9 @@ public enum ReportPrinter {
 
     /// Reconnects, how they resumed, and what the clients that came back missed or got twice.
     static func resumeLine(_ resume: ResumeReport) -> String {
-        let outcomes = resume.outcomes.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
         var out = "  reconnects: \(resume.dropped) dropped, \(resume.serverClosed) closed by the server"
         out += resume.dialFailures > 0 ? " (\(resume.dialFailures) dials failed first)" : ""
-        out += "; \(outcomes.isEmpty ? "none answered" : outcomes)"
+        out += "; \(resume.outcomesText)"
         if resume.latency.count > 0 {
             out += "; caught up p50 \(Quantities.formatMicros(resume.latency.p50)), p99 \(Quantities.formatMicros(resume.latency.p99))"
         }

@@ -67,28 +67,28 @@ final class LoadClient {
         return word < seen.count && seen[word] & (UInt64(1) << (seq & 63)) != 0
     }
 
-    /// What a frame says about the room's position (only for clients that may come back).
+    /// What a frame says about the room's position (only for clients that may come back). A
+    /// public message's `seq` is written in place: one per delivered frame, no copy of the point.
     func observe(_ position: RoomPosition) {
-        guard var point = resume else { return }
+        guard resume != nil else { return }
         let outcome: String?
         switch position {
         case .message(let seq):
-            point.lastSeq = Swift.max(point.lastSeq, seq)
-            outcome = nil
+            if seq > resume!.lastSeq { resume!.lastSeq = seq }
+            return
         case .resumed(let to, let epoch):
-            point.lastSeq = Swift.max(point.lastSeq, to)
-            point.epoch = epoch
+            resume!.lastSeq = Swift.max(resume!.lastSeq, to)
+            resume!.epoch = epoch
             outcome = "resumed"
         case .resumeFailed(let reason, let epoch):
-            point.epoch = epoch.isEmpty ? point.epoch : epoch
+            if !epoch.isEmpty { resume!.epoch = epoch }
             outcome = "failed: \(reason)"
         case .error:
-            outcome = point.isCatchingUp ? "error" : nil
+            outcome = resume!.isCatchingUp ? "error" : nil
         }
-        let since = point.catchingUpSince
-        if outcome != nil { point.catchingUpSince = nil }
-        resume = point
-        if let outcome, let since { onCaughtUp?(self, outcome, since) }
+        guard let outcome, let since = resume!.catchingUpSince else { return }
+        resume!.catchingUpSince = nil
+        onCaughtUp?(self, outcome, since)
     }
 
     var interval: MembershipInterval? {
