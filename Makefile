@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PORT ?= 8080
 
-.PHONY: gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check front-door-test reconnect-storm lab-test run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
+.PHONY: gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check front-door-test reconnect-storm lab-test agents-test run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
 
 build:
 	$(SWIFT) build
@@ -25,6 +25,7 @@ test: self-contained postgres
 	$(MAKE) harness-self-check
 	$(MAKE) front-door-test
 	$(MAKE) gating-test
+	$(MAKE) agents-test
 	$(MAKE) lab-test
 
 # Nothing in the repository may read a path outside it, or cite a document it lacks; the
@@ -144,6 +145,13 @@ cluster-sweep: release postgres
 # The scaling lab's simulated hosts (Benchmarks/lab.py: network namespaces on a bridge of their
 # own, 169.254.0.0/16, CPU budgets by cgroup): they reach each other and nothing else, a budget
 # throttles, and a lab stopped by exit, Ctrl-C or SIGKILL leaves nothing behind. Needs root.
+# Distributed parley-load with the real binaries on loopback: 2 agents and 1 agent agree
+# (counts equal, p50/p99 within AGENTS_MARGIN), a killed agent exits 4 naming it, a stopped one
+# is called stalled, and an agent answers garbage, a wrong version and a second coordinator.
+AGENTS_MARGIN ?= 1.5
+agents-test: release
+	AGENTS_MARGIN=$(AGENTS_MARGIN) python3 Tests/Agents/agents_test.py
+
 lab-test:
 	@if [ "$$(id -u)" != 0 ]; then echo "lab-test: skipped — network namespaces need root"; exit 0; fi; \
 	  command -v ip >/dev/null && command -v tc >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q iproute2; }; \

@@ -10,6 +10,8 @@ enum LoadExit {
     /// Thresholds failed on a run whose figures the generator polluted: not a verdict on the
     /// server (docs/LOAD.md, "Is the generator keeping up?").
     static let invalidRun: Int32 = 3
+    /// A load agent failed, closed or went silent mid-run (`--agents`): no verdict at all.
+    static let agentLost: Int32 = 4
     static let badInput: Int32 = 2
     static let other: Int32 = 1
 }
@@ -26,11 +28,12 @@ struct ParleyLoadCommand: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 every threshold held; 99 a threshold or compare tolerance failed;
             3 thresholds failed on a run where parley-load itself was the bottleneck
-            (GENERATOR-BOUND: rerun with more --threads or load machines);
+            (GENERATOR-BOUND: rerun with more --threads or load machines); 4 a load agent
+            (--agents) failed, closed or went silent, and the run has no result;
             2 bad scenario or arguments (the message names the file, line and key); 1 other.
             """,
         version: ParleyVersion.current,
-        subcommands: [Run.self, Capacity.self, Compare.self, Report.self, BaselineCommand.self, Noise.self]
+        subcommands: [Run.self, Capacity.self, Compare.self, Report.self, BaselineCommand.self, Noise.self, Agent.self]
     )
 
     /// Maps argument errors to exit 2 (ArgumentParser's own is 64) and everything else to 1.
@@ -48,6 +51,9 @@ struct ParleyLoadCommand: AsyncParsableCommand {
         } catch let error as BadInput {
             FileHandle.standardError.write(Data("parley-load: \(error)\n".utf8))
             Foundation.exit(LoadExit.badInput)
+        } catch let error as AgentFailure {
+            FileHandle.standardError.write(Data("parley-load: \(error)\n".utf8))
+            Foundation.exit(LoadExit.agentLost)
         } catch let exit as ExitCode {
             Foundation.exit(exit.rawValue)
         } catch {

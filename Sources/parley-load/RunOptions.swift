@@ -26,6 +26,9 @@ struct RunOptions: ParsableArguments {
     var maxGeneratorCpu = "90%"
     @Flag(help: "Judge thresholds even on a generator-bound run (by default they fail, saying why).")
     var allowGeneratorBound = false
+    @Option(
+        help: "Split every run over these load agents (HOST:PORT,HOST:PORT; each running `parley-load agent --listen`); their figures are merged exactly.")
+    var agents: String?
 
     func loadOptions() throws -> LoadTest.Options {
         var options = LoadTest.Options()
@@ -35,6 +38,15 @@ struct RunOptions: ParsableArguments {
         options.tlsCAFile = ca
         options.tlsInsecure = insecure
         options.allowGeneratorBound = allowGeneratorBound
+        if let agents {
+            let list = agents.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !list.isEmpty else { throw BadInput(description: "--agents: expected HOST:PORT[,HOST:PORT…], got \"\(agents)\"") }
+            for address in list where !address.contains(":") {
+                throw BadInput(description: "--agents: \"\(address)\" is not HOST:PORT")
+            }
+            guard Set(list).count == list.count else { throw BadInput(description: "--agents: an agent is listed twice") }
+            options.agents = list
+        }
         guard let lag = Quantities.duration(maxLoopLag), lag > .zero else {
             throw BadInput(description: "--max-loop-lag: expected a duration like 20ms, got \"\(maxLoopLag)\"")
         }

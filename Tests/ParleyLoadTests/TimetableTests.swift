@@ -4,8 +4,8 @@ import Testing
 @Suite struct TimetableTests {
     @Test func constantRateIsEvenlySpacedAndStaggered() {
         let phase = Scenario.Phase(name: "p", duration: .seconds(1), publishers: 2, rate: 10, rampTo: nil)
-        let first = Timetable(start: 1_000, phase: phase, publisher: 0)
-        let second = Timetable(start: 1_000, phase: phase, publisher: 1)
+        let first = Timetable(start: 1_000, phase: phase, slot: 0, of: phase.publishers)
+        let second = Timetable(start: 1_000, phase: phase, slot: 1, of: phase.publishers)
         #expect(first.due(0) == 1_000)
         #expect(first.due(1) == 1_000 + 100_000_000)
         #expect(second.due(0) == 1_000 + 50_000_000, "the second publisher is half an interval later")
@@ -15,7 +15,7 @@ import Testing
 
     @Test func rampSendsTheAverageRate() {
         let phase = Scenario.Phase(name: "p", duration: .seconds(10), publishers: 1, rate: 5, rampTo: 50)
-        let timetable = Timetable(start: 0, phase: phase, publisher: 0)
+        let timetable = Timetable(start: 0, phase: phase, slot: 0, of: phase.publishers)
         let count = (0..<1000).compactMap(timetable.due).count
         #expect(abs(count - 275) <= 1, "(5 + 50) / 2 × 10 s = 275, got \(count)")
         let gaps = (0..<3).map { timetable.due($0 + 1)! - timetable.due($0)! }

@@ -2,7 +2,7 @@ import Histogram
 
 /// An HdrHistogram of microseconds (3 significant digits, 1 µs to 1 hour); values past the top
 /// are clamped and counted, never dropped.
-struct LatencyHistogram: Sendable {
+struct LatencyHistogram: Sendable, Codable {
     static let highest: UInt64 = 3_600_000_000
     private(set) var histogram: Histogram<UInt64>
     private(set) var clamped = 0

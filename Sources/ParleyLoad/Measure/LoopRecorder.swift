@@ -5,7 +5,7 @@ import ParleyProtocol
 /// Everything measured on one event loop, touched only on that loop: no locks on the receive
 /// path. Merged across loops once the run is over.
 final class LoopRecorder {
-    struct Sent: Sendable {
+    struct Sent: Sendable, Codable {
         let seq: UInt64
         let scheduled: UInt64
         let publisher: Int
@@ -13,7 +13,7 @@ final class LoopRecorder {
         let recipient: Int?
     }
 
-    struct Second: Sendable {
+    struct Second: Sendable, Codable {
         var deliveries = 0
         var latency = LatencyHistogram(significantDigits: .two)
     }
@@ -45,9 +45,13 @@ final class LoopRecorder {
     /// dial to its marker, what the replays delivered and what came twice.
     private(set) var resume = ResumeTally()
 
-    init(runID: UInt32, runStart: UInt64) {
+    /// Tokens carry common time in a run split over agents: local = token − shift (0 otherwise).
+    let tokenShift: UInt64
+
+    init(runID: UInt32, runStart: UInt64, tokenShift: UInt64 = 0) {
         self.runID = runID
         self.runStart = runStart
+        self.tokenShift = tokenShift
     }
 
     var totalReceived: Int { received.reduce(0, +) }
@@ -92,13 +96,14 @@ final class LoopRecorder {
     func recordDelivery(_ token: ProbeToken, client: LoadClient, now: UInt64, replayed: Bool = false) {
         // Another run's token (a second harness on the same server) is not this run's to count.
         guard token.run == runID, let clock else { return }
-        let phase = clock.phase(of: token.scheduledNanos)
+        let scheduled = token.scheduledNanos &- tokenShift
+        let phase = clock.phase(of: scheduled)
         guard client.markSeen(token.seq) else {
             duplicates[phase] += 1
             if (client.resume?.reconnects ?? 0) > 0 { resume.duplicates += 1 }
             return
         }
-        guard client.wasMember(at: token.scheduledNanos, publisher: Int(token.publisher)) else {
+        guard client.wasMember(at: scheduled, publisher: Int(token.publisher)) else {
             unexpected[phase] += 1
             return
         }
@@ -110,7 +115,7 @@ final class LoopRecorder {
             seconds[second].deliveries += 1
             return
         }
-        let latency = now > token.scheduledNanos ? now - token.scheduledNanos : 0
+        let latency = now > scheduled ? now - scheduled : 0
         fanout[phase].record(micros: latency / 1000)
         received[phase] += 1
         let seq = Int(token.seq)
@@ -149,7 +154,7 @@ final class LoopRecorder {
 }
 
 /// One loop's measurements, off the loop.
-struct LoopMeasurements: Sendable {
+struct LoopMeasurements: Sendable, Codable {
     var fanout: [LatencyHistogram]
     var sendLag: [LatencyHistogram]
     var received: [Int]

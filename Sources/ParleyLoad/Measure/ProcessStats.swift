@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// The load process's own CPU and memory, so that a saturated harness is visible in its report.
-struct ProcessSample: Sendable {
+struct ProcessSample: Sendable, Codable {
     let wall: UInt64  // uptime ns
     let cpuSeconds: Double
     let rssBytes: Int

@@ -1,5 +1,5 @@
 /// One loop's count of reconnects and resumes; merged across loops into a `ResumeReport`.
-struct ResumeTally: Sendable {
+struct ResumeTally: Sendable, Codable {
     var dropped = 0
     var serverClosed = 0
     var dialFailures = 0

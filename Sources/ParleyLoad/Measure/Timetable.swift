@@ -9,12 +9,13 @@ struct Timetable: Sendable {
     /// 0..<1: this publisher's share of the first interval.
     let phaseOffset: Double
 
-    init(start: UInt64, phase: Scenario.Phase, publisher: Int) {
+    /// Publisher `slot` of the phase's `slots` (all of the run's publishers, over every agent).
+    init(start: UInt64, phase: Scenario.Phase, slot: Int, of slots: Int) {
         self.start = start
         self.duration = phase.duration.seconds
         self.startRate = phase.rate
         self.endRate = phase.rampTo ?? phase.rate
-        self.phaseOffset = phase.publishers > 0 ? Double(publisher) / Double(phase.publishers) : 0
+        self.phaseOffset = slots > 0 ? Double(slot) / Double(slots) : 0
     }
 
     /// The due time (uptime ns) of message `k` (0-based), or nil when it falls past the phase.
@@ -37,7 +38,7 @@ struct Timetable: Sendable {
 }
 
 /// Which phase a scheduled instant belongs to.
-struct PhaseClock: Sendable {
+struct PhaseClock: Sendable, Codable {
     /// Start of each phase, then the end of the last, in uptime ns.
     let boundaries: [UInt64]
 
@@ -58,4 +59,8 @@ struct PhaseClock: Sendable {
         while index + 1 < boundaries.count - 1 && instant >= boundaries[index + 1] { index += 1 }
         return index
     }
+}
+
+extension PhaseClock {
+    init(boundaries: [UInt64]) { self.boundaries = boundaries }
 }

@@ -34,6 +34,7 @@ public enum HTMLReport {
             body += "<section><h2>Over time — \(xml(entry.label)), \(xml(entry.report.label(ofRun: index)))</h2>"
             body += latencyOverTime(run).svg() + loadOverTime(run).svg()
             if let resume = run.resume { body += resumeSummary(resume, scenario: entry.report.scenario) }
+            if let agents = run.agents { body += agentTable(agents) }
             body += "</section>"
         }
         for entry in entries where entry.report.runs.count > 1 && entry.report.capacity == nil {

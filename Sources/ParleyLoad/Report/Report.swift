@@ -70,6 +70,9 @@ public struct RunReport: Codable, Sendable {
     /// why). Absent in reports written before the generator watched itself.
     public var validity: GeneratorHealth.Validity? = nil
     public var generator: GeneratorHealth? = nil
+    /// A run split over load agents (`run --agents`): each agent's part. The figures above are
+    /// the merged ones.
+    public var agents: [AgentReport]? = nil
 }
 
 /// Reconnects and resumes over a run (docs/LOAD.md, "Reconnects and resume").

@@ -24,6 +24,7 @@ public enum ReportPrinter {
                 out += ", \(run.framesReceived) frames received (\(Metrics.format(Double(run.bytesReceived), metric: "received.bytes")))\n"
             }
             if let generator = run.generator { out += generatorLine(generator) }
+            if let agents = run.agents { out += agentTable(agents) }
             if let attack = run.attack {
                 out += "  attack: \(attack.halfOpen) half-open sockets, \(attack.opened) opened in all, the server closed "
                 out += "\(attack.closedByServer), \(attack.heldAtEnd) held at the end\(attack.failedToOpen > 0 ? ", \(attack.failedToOpen) failed to open" : "")\n"
@@ -86,6 +87,21 @@ public enum ReportPrinter {
                 return index == 0 ? cell + pad : pad + cell
             }.joined(separator: "  ")
         }.joined(separator: "\n") + "\n"
+    }
+
+    /// A split run's agents: each one's part, its own view of the fan-out, its clock's error.
+    static func agentTable(_ agents: [AgentReport]) -> String {
+        var rows = [["agent", "clients", "publishers", "sent", "received", "fanout p50", "p99", "clock offset", "± error", "generator"]]
+        for agent in agents {
+            rows.append([
+                agent.address, "\(agent.clients)", "\(agent.publishers)", "\(agent.messagesSent)", "\(agent.received)",
+                agent.fanoutP50Micros.map(Quantities.formatMicros) ?? "-", agent.fanoutP99Micros.map(Quantities.formatMicros) ?? "-",
+                (agent.clockOffsetMicros < 0 ? "-" : "") + Quantities.formatMicros(abs(agent.clockOffsetMicros)),
+                Quantities.formatMicros(agent.clockErrorMicros),
+                agent.validity == .valid ? "kept up" : "GENERATOR-BOUND",
+            ])
+        }
+        return "  load agents (merged above; deliveries timed across agents carry the clock error):\n" + align(rows)
     }
 
     /// Reconnects, how they resumed, and what the clients that came back missed or got twice.

@@ -4,7 +4,8 @@ import Foundation
 /// message was due to deliver from who was a member when it was due, and the metrics by name.
 enum RunAnalysis {
     static func report(
-        _ result: LoadRun.Result, scenario: Scenario, bounds: GeneratorHealth.Bounds = .init()
+        _ result: LoadRun.Result, scenario: Scenario, bounds: GeneratorHealth.Bounds = .init(),
+        usableCores: Int = UsableCores.count
     ) -> RunReport {
         let phaseCount = result.clock.phaseCount
         var fanout = Array(repeating: LatencyHistogram(), count: phaseCount)
@@ -127,7 +128,7 @@ enum RunAnalysis {
         var loopLag = LatencyHistogram()
         for loop in result.loops { loopLag.add(loop.loopLag) }
         let generator = GeneratorHealth(
-            loopLag: loopLag, loopBusy: busiestPhaseLoopBusy(result), usableCores: UsableCores.count,
+            loopLag: loopLag, loopBusy: busiestPhaseLoopBusy(result), usableCores: usableCores,
             sendLag: overall.sendLag, bounds: bounds)
         run.generator = generator
         run.validity = generator.validity

@@ -96,7 +96,7 @@ final class LoadClient {
     }
 }
 
-struct MembershipInterval: Sendable {
+struct MembershipInterval: Sendable, Codable {
     let client: Int
     let readyAt: UInt64
     let leftAt: UInt64?

@@ -12,12 +12,14 @@ extension LoadRun {
     func connectAll() async throws {
         let start = NIODeadline.now().uptimeNanoseconds
         let interval = 1e9 / scenario.connect.rate
-        for index in 0..<clientCount {
-            let due = start + UInt64(Double(index) * interval)
+        let base = share?.clientBase ?? 0
+        for offset in 0..<clientCount {
+            let index = base + offset
+            let due = start + UInt64(Double(offset) * interval)
             let now = NIODeadline.now().uptimeNanoseconds
             if due > now + 1_000_000 { try await Task.sleep(for: .nanoseconds(Int64(due - now))) }
             startClient(index, due: due)
-            if index % 256 == 0 { report(stage: "connect") }
+            if offset % 256 == 0 { report(stage: "connect") }
         }
         let deadline = ContinuousClock.now + scenario.connect.timeout + .seconds(5)
         while settled.load(ordering: .relaxed) < clientCount && ContinuousClock.now < deadline {
@@ -41,7 +43,7 @@ extension LoadRun {
         let hello = scenario.hello
         loop.execute { [self] in
             let client = LoadClient(index: index, recorder: recorder.value, senderReceives: senderReceives)
-            if scenario.measurePresence { client.awaitedMembers = clientCount }
+            if scenario.measurePresence { client.awaitedMembers = share?.totalClients ?? clientCount }
             if reconnects {
                 client.resume = ResumePoint()
                 client.onCaughtUp = { [self] client, outcome, since in

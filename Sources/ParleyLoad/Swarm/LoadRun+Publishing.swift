@@ -11,17 +11,20 @@ extension LoadRun {
     /// Runs each publisher's timetable on its own loop. A late loop sends every message that is
     /// due, each with its own scheduled time: lateness shows as latency and send lag.
     func startPublishers(phase: Scenario.Phase, phaseIndex: Int, start: UInt64) {
-        let chosen = membership.lowest(phase.publishers)
+        let wanted = share?.publishers[phaseIndex] ?? phase.publishers
+        let chosen = membership.lowest(wanted)
         publishers.withLock { $0 = Set(chosen) }
-        if chosen.count < phase.publishers {
-            countError("publishers short: \(chosen.count) of \(phase.publishers) in \(phase.name)")
+        if chosen.count < wanted {
+            countError("publishers short: \(chosen.count) of \(wanted) in \(phase.name)")
         }
+        let slotBase = share?.publisherSlotBase[phaseIndex] ?? 0
+        let slots = share?.totalPublishers[phaseIndex] ?? phase.publishers
         for (slot, publisher) in chosen.enumerated() {
             let loopIndex = publisher % loops.count
             let loop = loops[loopIndex]
             let owned = clients[loopIndex]
             let recorder = recorders[loopIndex]
-            let timetable = Timetable(start: start, phase: phase, publisher: slot)
+            let timetable = Timetable(start: start, phase: phase, slot: slotBase + slot, of: slots)
             loop.execute { [self] in
                 guard let client = owned.value.byIndex[publisher] else { return }
                 let task = PublisherTask(
@@ -37,10 +40,11 @@ extension LoadRun {
         // Away or catching up after a reconnect: nothing is sent (a message sent before the name
         // is back would be refused, and counted lost).
         guard let channel = client.channel, client.leftAt == nil, client.resume?.isCatchingUp != true else { return }
-        let seq = nextSeq.wrappingAdd(1, ordering: .relaxed).oldValue
+        let counted = nextSeq.wrappingAdd(1, ordering: .relaxed).oldValue
+        let seq = share?.seq(counted) ?? counted
         let recipient = scenario.message.kind == .private ? membership.random() : nil
         if scenario.message.kind == .private && recipient == nil { return }
-        let token = ProbeToken(run: runID, publisher: UInt32(client.index), seq: seq, scheduledNanos: scheduled)
+        let token = ProbeToken(run: runID, publisher: UInt32(client.index), seq: seq, scheduledNanos: share?.common(scheduled) ?? scheduled)
         let data = factory.frame(token: token, recipient: recipient, allocator: channel.allocator)
         channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: data), promise: nil)
         let now = NIODeadline.now().uptimeNanoseconds

@@ -11,7 +11,7 @@ import Synchronization
 /// Its parts, one file each: connecting (`LoadRun+Connecting`), publishers and churn
 /// (`LoadRun+Publishing`), progress and the drain (`LoadRun+Progress`).
 final class LoadRun: Sendable {
-    struct Result: Sendable {
+    struct Result: Sendable, Codable {
         let clients: Int
         let attempted: Int
         let connected: Int
@@ -42,6 +42,12 @@ final class LoadRun: Sendable {
     let connector: ClientConnector
     let factory: MessageFactory
     let runStart: UInt64
+    /// This process's part of a run split over agents (`run --agents`); nil for a whole run.
+    let share: RunShare?
+    /// A split run's agents start their phases together: this waits for the coordinator's word
+    /// (given how many clients connected) and answers the local instant the phases start at.
+    /// Nil: start as soon as settled.
+    let startGate: (@Sendable (Int) async throws -> UInt64)?
     let membership = Membership()
     let publishers = Mutex<Set<Int>>([])
     let errors = Mutex<[String: Int]>([:])
@@ -55,24 +61,29 @@ final class LoadRun: Sendable {
 
     init(
         scenario: Scenario, clients: Int, targets: [TargetURL], group: MultiThreadedEventLoopGroup, tls: NIOSSLContext? = nil,
-        progress: ProgressLine?, live: LiveFigures? = nil
+        progress: ProgressLine?, live: LiveFigures? = nil, share: RunShare? = nil,
+        startGate: (@Sendable (Int) async throws -> UInt64)? = nil
     ) {
+        self.share = share
+        self.startGate = startGate
         self.scenario = scenario
         self.clientCount = clients
         self.targets = targets
-        let runID = UInt32.random(in: 1...UInt32.max)
+        let runID = share?.runID ?? UInt32.random(in: 1...UInt32.max)
         self.runID = runID
         self.progress = progress
         self.live = live
         live?.startRun(scenario: scenario.name, clients: clients)
         self.loops = Array(group.makeIterator())
-        let start = NIODeadline.now().uptimeNanoseconds
+        let start = share.map { $0.local($0.commonRunStart) } ?? NIODeadline.now().uptimeNanoseconds
         self.runStart = start
-        self.recorders = loops.map { LoopBound(LoopRecorder(runID: runID, runStart: start), eventLoop: $0) }
+        self.recorders = loops.map {
+            LoopBound(LoopRecorder(runID: runID, runStart: start, tokenShift: share?.shift ?? 0), eventLoop: $0)
+        }
         self.clients = loops.map { LoopBound(LoopClients(), eventLoop: $0) }
         self.connector = ClientConnector(group: group, timeout: .nanoseconds(scenario.connect.timeout.nanoseconds), tls: tls)
         self.factory = MessageFactory(scenario: scenario)
-        self.nextIndex = Atomic(clients)
+        self.nextIndex = Atomic((share?.clientBase ?? 0) + clients)
     }
 
     /// Each loop's own CPU time so far, read on the loop.
@@ -91,7 +102,7 @@ final class LoadRun: Sendable {
         slow?.start(connector: connector, targets: targets, loops: loops, hello: scenario.hello)
         try await Task.sleep(for: scenario.settle)
 
-        let phaseStart = NIODeadline.now().uptimeNanoseconds + 20_000_000
+        let phaseStart = try await startGate?(connected.load(ordering: .relaxed)) ?? NIODeadline.now().uptimeNanoseconds + 20_000_000
         let clock = PhaseClock(start: phaseStart, phases: scenario.phases)
         for (index, loop) in loops.enumerated() {
             let recorder = recorders[index]
@@ -144,7 +155,7 @@ final class LoadRun: Sendable {
         progress?.finish()
         live?.finishRun()
         return Result(
-            clients: clientCount, attempted: nextIndex.load(ordering: .relaxed), connected: connected.load(ordering: .relaxed),
+            clients: clientCount, attempted: nextIndex.load(ordering: .relaxed) - (share?.clientBase ?? 0), connected: connected.load(ordering: .relaxed),
             ready: readyCount.load(ordering: .relaxed), connectErrors: errors.withLock { $0 }, loops: measurements,
             intervals: intervals, clock: clock, runStart: runStart, processAtPhases: processAtPhases,
             loopCPUAtPhases: loopCPUAtPhases,

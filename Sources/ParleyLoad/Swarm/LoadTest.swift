@@ -30,6 +30,9 @@ public struct LoadTest: Sendable {
         public var eventLoopGroup: MultiThreadedEventLoopGroup?
         /// Where each run keeps its live figures (`run --metrics-port`); nil for none.
         public var live: LiveFigures?
+        /// Load agents (host:port) to split every run over (`run --agents`); empty: this process
+        /// runs the clients itself.
+        public var agents: [String] = []
 
         public init() {}
     }
@@ -103,12 +106,28 @@ public struct LoadTest: Sendable {
         let tls = resolved.contains(where: \.isSecure) ? try makeTLSContext() : nil
         let ownsGroup = options.eventLoopGroup == nil
         let group = options.eventLoopGroup ?? MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoops))
-        let harness = Harness(test: self, targets: resolved, group: group, tls: tls, startedAt: Date())
+        var coordinator: Coordinator?
+        if !options.agents.isEmpty {
+            let quiet = options.quiet
+            do {
+                coordinator = try await Coordinator.connect(to: options.agents, group: group) { line in
+                    if !quiet { FileHandle.standardError.write(Data("agents: \(line)\n".utf8)) }
+                }
+            } catch {
+                if ownsGroup { try? await group.shutdownGracefully() }
+                throw error
+            }
+        }
+        let harness = Harness(
+            test: self, targets: resolved, targetTexts: resolved.map(\.description), group: group, tls: tls,
+            startedAt: Date(), coordinator: coordinator)
         do {
             let result = try await body(harness)
+            coordinator?.close()
             if ownsGroup { try? await group.shutdownGracefully() }
             return result
         } catch {
+            coordinator?.close()
             if ownsGroup { try? await group.shutdownGracefully() }
             throw error
         }
@@ -118,22 +137,60 @@ public struct LoadTest: Sendable {
     public struct Harness: Sendable {
         let test: LoadTest
         let targets: [TargetURL]
+        /// The targets as agents are told them.
+        let targetTexts: [String]
         let group: MultiThreadedEventLoopGroup
         let tls: NIOSSLContext?
         let startedAt: Date
+        /// Set when runs are split over load agents.
+        let coordinator: Coordinator?
 
         /// One run of `scenario` (the test's, or a variant of it) with `clients`, judged by `thresholds`.
         public func run(_ scenario: Scenario, clients: Int, label: String, thresholds: [Threshold]) async throws -> RunReport {
-            let progress = ProgressLine.forTerminal(label: label, quiet: test.options.quiet)
-            let run = LoadRun(
-                scenario: scenario, clients: clients, targets: targets, group: group, tls: tls, progress: progress,
-                live: test.options.live)
-            var report = RunAnalysis.report(try await run.run(), scenario: scenario, bounds: test.options.generatorBounds)
+            var report: RunReport
+            if let coordinator {
+                let (merged, agents) = try await coordinator.run(scenario, clients: clients, targets: targetTexts, label: label)
+                report = RunAnalysis.report(merged, scenario: scenario, bounds: test.options.generatorBounds)
+                report.agents = agents
+                // Whether the generator kept up is each agent's own question (its loops, its
+                // cores): the run is generator-bound when any agent was.
+                let bound = agents.first { $0.validity == .generatorBound }
+                if var generator = report.generator {
+                    generator.validity = bound == nil ? .valid : .generatorBound
+                    generator.reasons = agents.filter { $0.validity == .generatorBound }.flatMap { agent in
+                        agent.reasons.map { "agent \(agent.address): \($0)" }
+                    }
+                    report.generator = generator
+                    report.validity = generator.validity
+                    report.metrics = Metrics.values(of: report)
+                }
+            } else {
+                let progress = ProgressLine.forTerminal(label: label, quiet: test.options.quiet)
+                let run = LoadRun(
+                    scenario: scenario, clients: clients, targets: targets, group: group, tls: tls, progress: progress,
+                    live: test.options.live)
+                report = RunAnalysis.report(try await run.run(), scenario: scenario, bounds: test.options.generatorBounds)
+            }
             let verdicts = thresholds.map { $0.verdict(in: report.metrics) }
             report.thresholds = report.generator.map { generator in
                 verdicts.map { generator.judge($0, allowGeneratorBound: test.options.allowGeneratorBound) }
             } ?? verdicts
             return report
+        }
+
+        /// An agent's share of a coordinator's run: its clients only, phases started when
+        /// `startGate` answers. The result stays raw (local time): the coordinator analyses the
+        /// merge of every agent's.
+        func runShare(
+            _ scenario: Scenario, share: RunShare, startGate: @escaping @Sendable (Int) async throws -> UInt64
+        ) async throws -> LoadRun.Result {
+            var mine = scenario
+            // Arrivals keep the scenario's total rate: each agent connects its part of it.
+            mine.connect.rate = scenario.connect.rate * Double(max(share.clients, 1)) / Double(max(share.totalClients, 1))
+            let run = LoadRun(
+                scenario: mine, clients: share.clients, targets: targets, group: group, tls: tls, progress: nil, share: share,
+                startGate: startGate)
+            return try await run.run()
         }
 
         public func report(runs: [RunReport], thresholds: [ThresholdVerdict]) -> LoadReport {
