@@ -34,6 +34,8 @@ struct Capacity: AsyncParsableCommand {
     @Option(help: "Stop bisecting when the first failure is within this of the capacity, e.g. 10% or 0.1.")
     var precision = "10%"
     @Option(help: "Exit 99 unless the capacity is at least this (for CI).") var require: Double?
+    @Option(help: "Wait this long between steps, e.g. 5s (a cluster frees the last step's members through its database).")
+    var pause: String?
     @OptionGroup var options: RunOptions
 
     func run() async throws {
@@ -51,6 +53,12 @@ struct Capacity: AsyncParsableCommand {
         guard factor > 1 else { throw BadInput(description: "--factor must be more than 1, got \(factor)") }
         settings.factor = factor
         settings.precision = try Self.fraction(precision)
+        if let pause {
+            guard let value = Quantities.duration(pause), value >= .zero else {
+                throw BadInput(description: "--pause: expected a duration like 5s, got \"\(pause)\"")
+            }
+            settings.pause = value
+        }
         if let start, start <= 0 { throw BadInput(description: "--start must be positive") }
         if vary == .rate && CapacitySearch.offeredRate(test.scenario) <= 0 {
             throw BadInput(description: "\(scenario): no phase publishes, so there is no rate to vary")

@@ -33,7 +33,7 @@ struct ParleyLoadCommand: AsyncParsableCommand {
             2 bad scenario or arguments (the message names the file, line and key); 1 other.
             """,
         version: ParleyVersion.current,
-        subcommands: [Run.self, Capacity.self, Compare.self, Report.self, BaselineCommand.self, Noise.self, Agent.self]
+        subcommands: [Run.self, Capacity.self, Compare.self, Report.self, BaselineCommand.self, Noise.self, Agent.self, Scale.self]
     )
 
     /// Maps argument errors to exit 2 (ArgumentParser's own is 64) and everything else to 1.

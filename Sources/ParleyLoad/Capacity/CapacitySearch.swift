@@ -19,6 +19,10 @@ public struct CapacitySearch: Sendable {
         public var maximum: Double?
         public var factor = 2.0
         public var precision = 0.1
+        /// A wait between steps: a cluster releases the last step's members (and their names,
+        /// which the next step's clients take again) through its database, which takes a while
+        /// on a node with a small CPU budget.
+        public var pause: Duration = .zero
 
         public init() {}
     }
@@ -57,6 +61,7 @@ public struct CapacitySearch: Sendable {
             var record: [CapacityStep] = []
             var generatorLimit: Double?
             while generatorLimit == nil, let value = steps.next {
+                if !record.isEmpty && settings.pause > .zero { try await Task.sleep(for: settings.pause) }
                 let (scenario, clients) = variant(at: value)
                 let run = try await harness.run(
                     scenario, clients: clients, label: "\(test.scenario.name) step \(record.count + 1): \(describe(value))",

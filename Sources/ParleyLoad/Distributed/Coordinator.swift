@@ -45,7 +45,8 @@ public final class Coordinator: Sendable {
 
     /// One run of `clients` split over the agents.
     func run(
-        _ scenario: Scenario, clients: Int, targets: [String], label: String, silence: Duration = .seconds(15)
+        _ scenario: Scenario, clients: Int, targets: [String], label: String, bounds: GeneratorHealth.Bounds,
+        silence: Duration = .seconds(15)
     ) async throws -> (LoadRun.Result, [AgentReport]) {
         if let what = Self.unsupported(in: scenario) {
             throw ReportError("--agents: \(what) run in one process only (drop --agents for this scenario)")
@@ -91,7 +92,7 @@ public final class Coordinator: Sendable {
             return result
         }
         let reports = zip(links.indices, results).map { index, result in
-            agentReport(result, scenario: scenario, link: links[index], share: shares[index], clock: clocks[index])
+            agentReport(result, scenario: scenario, link: links[index], share: shares[index], clock: clocks[index], bounds: bounds)
         }
         return (LoadRun.Result.merged(results), reports)
     }
@@ -112,11 +113,12 @@ public final class Coordinator: Sendable {
     }
 
     func agentReport(
-        _ result: LoadRun.Result, scenario: Scenario, link: AgentLink, share: RunShare, clock: ClockEstimate
+        _ result: LoadRun.Result, scenario: Scenario, link: AgentLink, share: RunShare, clock: ClockEstimate,
+        bounds: GeneratorHealth.Bounds
     ) -> AgentReport {
         var fanout = LatencyHistogram()
         for loop in result.loops { for phase in loop.fanout { fanout.add(phase) } }
-        let own = RunAnalysis.report(result, scenario: scenario, usableCores: link.cores)
+        let own = RunAnalysis.report(result, scenario: scenario, bounds: bounds, usableCores: link.cores)
         let generator = own.generator
         return AgentReport(
             address: link.address, clients: share.clients, publishers: share.publishers.max() ?? 0, connected: result.connected,

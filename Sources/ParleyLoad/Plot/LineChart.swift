@@ -5,11 +5,14 @@ public struct LineChart: Sendable {
         public var name: String
         public var points: [(x: Double, y: Double)]
         public var colour: String
+        /// Drawn dashed: a reference (linear scaling), not a measurement.
+        public var dashed = false
 
-        public init(name: String, points: [(x: Double, y: Double)], colour: String) {
+        public init(name: String, points: [(x: Double, y: Double)], colour: String, dashed: Bool = false) {
             self.name = name
             self.points = points
             self.colour = colour
+            self.dashed = dashed
         }
     }
 
@@ -118,7 +121,7 @@ public struct LineChart: Sendable {
         }
         for (index, line) in series.enumerated() {
             let points = line.points.map { "\(f(x($0.x))),\(f(y($0.y)))" }.joined(separator: " ")
-            out += #"<polyline points="\#(points)" fill="none" stroke="\#(line.colour)" stroke-width="2" class="series"><title>\#(xml(line.name))</title></polyline>"#
+            out += #"<polyline points="\#(points)" fill="none" stroke="\#(line.colour)" stroke-width="2"\#(line.dashed ? #" stroke-dasharray="6 4""# : "") class="series"><title>\#(xml(line.name))</title></polyline>"#
             let legendY = top + 14 + Double(index) * 16
             out += #"<line x1="\#(f(width - right + 8))" x2="\#(f(width - right + 24))" y1="\#(f(legendY - 4))" y2="\#(f(legendY - 4))" stroke="\#(line.colour)" stroke-width="3"/>"#
             // The legend column is narrow: a long name keeps its end (where runs differ), whole in the tooltip.

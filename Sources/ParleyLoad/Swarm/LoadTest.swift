@@ -149,7 +149,8 @@ public struct LoadTest: Sendable {
         public func run(_ scenario: Scenario, clients: Int, label: String, thresholds: [Threshold]) async throws -> RunReport {
             var report: RunReport
             if let coordinator {
-                let (merged, agents) = try await coordinator.run(scenario, clients: clients, targets: targetTexts, label: label)
+                let (merged, agents) = try await coordinator.run(
+                    scenario, clients: clients, targets: targetTexts, label: label, bounds: test.options.generatorBounds)
                 report = RunAnalysis.report(merged, scenario: scenario, bounds: test.options.generatorBounds)
                 report.agents = agents
                 // Whether the generator kept up is each agent's own question (its loops, its

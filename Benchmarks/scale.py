@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Capacity per node count in the scaling lab (Benchmarks/lab.py): does a Parley cluster carry
+more as nodes are added, and how much more? `make scale` runs it; needs root.
+
+For each node count N it builds nothing new but starts, inside the lab's hosts:
+  pg        a throwaway PostgreSQL (the bus and the shared state; no CPU budget),
+  n1..nN    `parley serve --store postgres`, each host with the same CPU budget (--cpu, default
+            0.15 core, period 100 ms),
+  a1..aK    `parley-load agent` (no budget): the load, split by a coordinator on a1,
+then `parley-load capacity SCENARIO --agents ... --target <every node>` finds the most members
+the cluster holds within the scenario's SLOs. `parley-load scale` turns the capacities into the
+table, the efficiency capacity(N) / (N x capacity(1)), the Universal Scalability Law fit and the
+HTML curve, and judges --threshold (e.g. 'scale.efficiency@4 >= 0.8'; exit 99 when one fails).
+
+    scale.py                                  1, 2, 4 nodes, 2 agents (make scale)
+    scale.py --nodes 1,2 --agents 1 --quick   the small lab of make test (Tests/Lab/scale_test.py)
+
+Everything the lab started is stopped, and the lab removed, however this ends.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from lab import Lab  # noqa: E402
+from orchestra import ROOT, stop  # noqa: E402
+
+PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
+BUILD = os.environ.get("PARLEY_BUILD", os.path.join(ROOT, ".build", "release"))
+PARLEY = os.path.join(BUILD, "parley")
+LOAD = os.path.join(BUILD, "parley-load")
+NODE_PORT, AGENT_PORT, PG_PORT = 8080, 7070, 5432
+
+
+def log(line):
+    print(f"scale: {line}", flush=True)
+
+
+class LabPostgres:
+    """PostgreSQL on the lab's pg host: initdb outside (no network needed), the server inside."""
+
+    def __init__(self, lab, host="pg"):
+        self.lab, self.host = lab, host
+        self.directory = tempfile.mkdtemp(prefix="parley-scale-pg-")
+        self.data = os.path.join(self.directory, "data")
+        self.url = f"postgres://postgres@{lab.address[host]}:{PG_PORT}/postgres"
+
+    def _owner(self, argv):
+        argv = [os.path.join(PG_BIN, argv[0])] + argv[1:]
+        return ["runuser", "-u", "postgres", "--"] + argv
+
+    def start(self):
+        shutil.chown(self.directory, "postgres")
+        subprocess.run(self._owner(["initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]),
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        # initdb trusts loopback only; the nodes connect from their lab addresses.
+        with open(os.path.join(self.data, "pg_hba.conf"), "a") as hba:
+            hba.write("host all all 169.254.0.0/16 trust\n")
+        options = (f"-p {PG_PORT} -k {self.directory} -c listen_addresses={self.lab.address[self.host]} -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        subprocess.run(self.lab.command(self.host, self._owner(
+            ["pg_ctl", "-D", self.data, "-o", options, "-l", os.path.join(self.directory, "log"), "-w", "start"])),
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+    def stop(self):
+        subprocess.run(self._owner(["pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop"]),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def start_node(lab, host, index, postgres_url, logs):
+    address = lab.address[host]
+    command = [PARLEY, "serve", "--host", address, "--port", str(NODE_PORT), "--log-level", "warning",
+               "--max-connections", "19000", "--connect-rate", "100000", "--inbound-rate", "100000",
+               # every member comes from one of a few agent addresses
+               "--max-connections-per-ip", "19000", "--connect-rate-per-ip", "100000", "--max-pending-upgrades", "500",
+               "--store", "postgres", "--postgres-url", postgres_url, "--node-id", f"node-{index + 1}"]
+    process = lab.popen(host, command, stdout=subprocess.PIPE, stderr=logs, text=True)
+    line = process.stdout.readline()
+    if "parley listening" not in line:
+        stop(process)
+        raise SystemExit(f"scale: node {host} did not start: {line.strip()}")
+    return process
+
+
+def start_agent(lab, host, threads, logs):
+    address = lab.address[host]
+    process = lab.popen(host, [LOAD, "agent", "--listen", f"{address}:{AGENT_PORT}", "--threads", str(threads)],
+                        stdout=logs, stderr=logs)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        probe = subprocess.run(lab.command(host, ["python3", "-c", f"import socket; socket.create_connection(('{address}', {AGENT_PORT}), 1)"]),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if probe.returncode == 0:
+            return process
+        time.sleep(0.2)
+    stop(process)
+    raise SystemExit(f"scale: the agent on {host} did not start")
+
+
+def capacity_at(lab, count, args, agents, out):
+    """One node count: PostgreSQL, the nodes, the search; everything stopped afterwards."""
+    postgres = LabPostgres(lab)
+    nodes, logs = [], open(os.path.join(args.out, f"nodes-{count}.log"), "w")
+    try:
+        postgres.start()
+        for index in range(count):
+            nodes.append(start_node(lab, f"n{index + 1}", index, postgres.url, logs))
+        targets = [f"ws://{lab.address[f'n{index + 1}']}:{NODE_PORT}/ws" for index in range(count)]
+        command = [LOAD, "capacity", args.scenario, "--agents", ",".join(f"{lab.address[a]}:{AGENT_PORT}" for a in agents),
+                   "--start", str(args.start * count), "--max", str(args.max * count), "--precision", args.precision,
+                   "--pause", args.pause, "--max-loop-lag", args.max_loop_lag, "--out", out]
+        for target in targets:
+            command += ["--target", target]
+        if args.duration:
+            command += ["--duration", args.duration]
+        log(f"{count} node{'s' if count > 1 else ''}: {' '.join(command[1:])}")
+        started = time.monotonic()
+        result = subprocess.run(lab.command(agents[0], command), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in result.stdout.splitlines():
+            if line.startswith(("capacity", "  step", "step", "parley-load:", "agents:")) or "step " in line[:40]:
+                print("    " + line, flush=True)
+        log(f"{count} node{'s' if count > 1 else ''}: exit {result.returncode} after {time.monotonic() - started:.0f} s")
+        if result.returncode not in (0, 99) or not os.path.exists(out):
+            print(result.stdout[-3000:])
+            raise SystemExit(f"scale: the capacity search at {count} nodes failed (exit {result.returncode})")
+    finally:
+        for node in nodes:
+            stop(node, timeout=10)
+        postgres.stop()
+        logs.close()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--nodes", default="1,2,4", help="node counts, e.g. 1,2,4,8")
+    parser.add_argument("--agents", type=int, default=2, help="load agents (hosts a1..aK)")
+    parser.add_argument("--agent-threads", type=int, default=1, help="event loops per agent")
+    parser.add_argument("--cpu", type=float, default=0.15, help="CPU budget per node host, in cores")
+    parser.add_argument("--scenario", default=os.path.join(ROOT, "scenarios", "scale.yaml"))
+    parser.add_argument("--start", type=int, default=250, help="first step, members per node")
+    parser.add_argument("--max", type=int, default=4000, help="highest step, members per node")
+    parser.add_argument("--precision", default="10%")
+    parser.add_argument("--pause", default="5s", help="between steps: the cluster frees the last step's members")
+    # The agents share this machine's cores with every node and PostgreSQL: their timers run
+    # late by a few ms whenever the nodes burst. A quarter of the 100 ms SLO still tells a
+    # generator that cannot keep up from one that was merely scheduled late.
+    parser.add_argument("--max-loop-lag", default="25ms", help="the agents' generator-bound bound (parley-load --max-loop-lag)")
+    parser.add_argument("--duration", help="phase time per step (default: the scenario's)")
+    parser.add_argument("--threshold", action="append", default=[], help="e.g. 'scale.efficiency@4 >= 0.8'")
+    parser.add_argument("--out", default=os.path.join(ROOT, "out", "scale"))
+    args = parser.parse_args()
+    counts = sorted({int(n) for n in args.nodes.split(",")})
+    if counts[0] != 1:
+        sys.exit("scale: the node counts must include 1 (efficiency is relative to one node)")
+    for binary in (PARLEY, LOAD):
+        if not os.path.exists(binary):
+            sys.exit(f"scale: {binary} is missing (make release)")
+    os.makedirs(args.out, exist_ok=True)
+    agents = [f"a{k + 1}" for k in range(args.agents)]
+    hosts = ["pg"] + [f"n{i + 1}" for i in range(max(counts))] + agents
+    budgets = {f"n{i + 1}": args.cpu for i in range(max(counts))}
+    with Lab(hosts, cpu=budgets) as lab:
+        print(lab.describe(), flush=True)
+        agent_logs = open(os.path.join(args.out, "agents.log"), "w")
+        running = [start_agent(lab, host, args.agent_threads, agent_logs) for host in agents]
+        try:
+            points = []
+            for count in counts:
+                out = os.path.join(args.out, f"capacity-{count}.json")
+                capacity_at(lab, count, args, agents, out)
+                points += ["--point", f"{count}={out}"]
+        finally:
+            for process in running:
+                stop(process, timeout=5)
+            agent_logs.close()
+    command = [LOAD, "scale"] + points + ["--cpu", str(args.cpu),
+                                           "--out", os.path.join(args.out, "scale.json"),
+                                           "--html", os.path.join(args.out, "scale.html")]
+    for threshold in args.threshold:
+        command += ["--threshold", threshold]
+    sys.exit(subprocess.run(command).returncode)
+
+
+if __name__ == "__main__":
+    main()
