@@ -2,8 +2,9 @@
 """The small scaling lab of `make test` (`make scale-test`; needs root): PostgreSQL, two node
 hosts of 0.15 core each and one load agent, all simulated hosts (Benchmarks/lab.py). The same
 load — more members than one such node holds within the scenario's SLOs — against 1 node, then
-against 2: one node misses the fan-out SLO, two hold it with every delivery received once, and
-the lab leaves nothing behind. (`make scale` measures the whole curve.)"""
+against 2: one node misses the fan-out SLO, two hold it with every delivery received once, the
+report keeps the fan-out on the publisher's node apart from that on the other node, and the
+lab leaves nothing behind. (`make scale` measures the whole curve.)"""
 
 import json
 import os
@@ -74,6 +75,13 @@ def main():
         check(two["received"] == two["expected"] > 0 and two["duplicates"] == 0,
               f"2 nodes: every delivery once ({two['received']}/{two['expected']}, {two['duplicates']} duplicates)")
         check(results[2]["connect"]["connected"] == CLIENTS, f"2 nodes: all {CLIENTS} members connected")
+        nodes = results[2].get("nodes") or {}
+        same, other = nodes.get("sameNode", {}).get("count", 0), nodes.get("otherNodes", {}).get("count", 0)
+        check(same > 0 and other > 0 and same + other == two["received"] and len(nodes.get("perNode", [])) == 2,
+              f"2 nodes: fan-out kept apart by node — {same} on the publisher's node "
+              f"(p99 {nodes.get('sameNode', {}).get('p99', 0) / 1000:.1f} ms), {other} on the other node "
+              f"(p99 {nodes.get('otherNodes', {}).get('p99', 0) / 1000:.1f} ms)")
+        check("nodes" not in results[1], "1 node: no by-node split (one target)")
     check(not leftovers(), f"the lab left nothing behind: {leftovers()}")
     if failures:
         print(f"scale-test: {len(failures)} failed (logs: {work})")

@@ -30,7 +30,7 @@ import Testing
         let loop = LoopMeasurements(
             fanout: [fanout], sendLag: [LatencyHistogram()], received: [latencies.count], duplicates: [0], unexpected: [0],
             perMessageCount: [], perMessageLast: [], seconds: seconds, sent: sent, connect: LatencyHistogram(), framesReceived: latencies.count,
-            bytesReceived: 0, presenceComplete: LatencyHistogram(), loopLag: LatencyHistogram(), resume: ResumeTally())
+            bytesReceived: 0, presenceComplete: LatencyHistogram(), loopLag: LatencyHistogram(), resume: ResumeTally(), byNode: NodeFanout())
         let intervals = clients.map { MembershipInterval(client: $0, readyAt: local(Self.commonStart + Self.second / 2), leftAt: nil) }
         let boundaries = [local(Self.commonStart + Self.second), local(Self.commonStart + 3 * Self.second)]
         return LoadRun.Result(

@@ -47,11 +47,18 @@ final class LoopRecorder {
 
     /// Tokens carry common time in a run split over agents: local = token − shift (0 otherwise).
     let tokenShift: UInt64
+    /// With several targets (a cluster's nodes), client i is on target i mod n: fan-out is kept
+    /// apart by where the receiver was — on its publisher's node, or on another (through the
+    /// bus) — and per node. 0: not kept (one target, or clients that move between targets).
+    let nodeCount: Int
+    private(set) var byNode = NodeFanout()
 
-    init(runID: UInt32, runStart: UInt64, tokenShift: UInt64 = 0) {
+    init(runID: UInt32, runStart: UInt64, tokenShift: UInt64 = 0, nodeCount: Int = 0) {
         self.runID = runID
         self.runStart = runStart
         self.tokenShift = tokenShift
+        self.nodeCount = nodeCount > 1 ? nodeCount : 0
+        if self.nodeCount > 0 { byNode.perNode = Array(repeating: LatencyHistogram(), count: nodeCount) }
     }
 
     var totalReceived: Int { received.reduce(0, +) }
@@ -117,6 +124,10 @@ final class LoopRecorder {
         }
         let latency = now > scheduled ? now - scheduled : 0
         fanout[phase].record(micros: latency / 1000)
+        if nodeCount > 0 {
+            let node = client.index % nodeCount
+            byNode.record(micros: latency / 1000, node: node, sameNode: node == Int(token.publisher) % nodeCount)
+        }
         received[phase] += 1
         let seq = Int(token.seq)
         if seq >= perMessageCount.count {
@@ -149,7 +160,7 @@ final class LoopRecorder {
             fanout: fanout, sendLag: sendLag, received: received, duplicates: duplicates, unexpected: unexpected,
             perMessageCount: perMessageCount, perMessageLast: perMessageLast, seconds: seconds,
             sent: sent, connect: connect, framesReceived: framesReceived, bytesReceived: bytesReceived,
-            presenceComplete: presenceComplete, loopLag: loopLag, resume: resume)
+            presenceComplete: presenceComplete, loopLag: loopLag, resume: resume, byNode: byNode)
     }
 }
 
@@ -170,4 +181,5 @@ struct LoopMeasurements: Sendable, Codable {
     var presenceComplete: LatencyHistogram
     var loopLag: LatencyHistogram
     var resume: ResumeTally
+    var byNode: NodeFanout
 }

@@ -15,3 +15,16 @@ extension HTMLReport {
         return out + "</tbody></table>"
     }
 }
+
+extension HTMLReport {
+    /// Against a cluster: fan-out on the publisher's node, on the others, and per node.
+    static func nodeTable(_ nodes: NodeFanoutReport) -> String {
+        func row(_ name: String, _ histogram: HistogramReport) -> String {
+            "<tr><td>\(xml(name))</td><td>\(histogram.count)</td><td>\(histogram.count > 0 ? Quantities.formatMicros(histogram.p50) : "–")</td><td>\(histogram.count > 0 ? Quantities.formatMicros(histogram.p99) : "–")</td></tr>"
+        }
+        var out = "<h3>Fan-out by node</h3><table><thead><tr><th>receivers</th><th>deliveries</th><th>p50</th><th>p99</th></tr></thead><tbody>"
+        out += row("on the publisher's node", nodes.sameNode) + row("on other nodes", nodes.otherNodes)
+        for node in nodes.perNode { out += row("on \(node.target)", node.fanout) }
+        return out + "</tbody></table>"
+    }
+}

@@ -35,6 +35,7 @@ public enum HTMLReport {
             body += latencyOverTime(run).svg() + loadOverTime(run).svg()
             if let resume = run.resume { body += resumeSummary(resume, scenario: entry.report.scenario) }
             if let agents = run.agents { body += agentTable(agents) }
+            if let nodes = run.nodes { body += nodeTable(nodes) }
             body += "</section>"
         }
         for entry in entries where entry.report.runs.count > 1 && entry.report.capacity == nil {

@@ -73,6 +73,9 @@ public struct RunReport: Codable, Sendable {
     /// A run split over load agents (`run --agents`): each agent's part. The figures above are
     /// the merged ones.
     public var agents: [AgentReport]? = nil
+    /// Against several targets (a cluster): fan-out on the publisher's node vs other nodes, and
+    /// per node.
+    public var nodes: NodeFanoutReport? = nil
 }
 
 /// Reconnects and resumes over a run (docs/LOAD.md, "Reconnects and resume").

@@ -25,6 +25,7 @@ public enum ReportPrinter {
             }
             if let generator = run.generator { out += generatorLine(generator) }
             if let agents = run.agents { out += agentTable(agents) }
+            if let nodes = run.nodes { out += nodeLine(nodes) }
             if let attack = run.attack {
                 out += "  attack: \(attack.halfOpen) half-open sockets, \(attack.opened) opened in all, the server closed "
                 out += "\(attack.closedByServer), \(attack.heldAtEnd) held at the end\(attack.failedToOpen > 0 ? ", \(attack.failedToOpen) failed to open" : "")\n"
@@ -87,6 +88,16 @@ public enum ReportPrinter {
                 return index == 0 ? cell + pad : pad + cell
             }.joined(separator: "  ")
         }.joined(separator: "\n") + "\n"
+    }
+
+    /// Against a cluster: the fan-out on the publisher's node and on the others, and per node.
+    static func nodeLine(_ nodes: NodeFanoutReport) -> String {
+        func figures(_ histogram: HistogramReport) -> String {
+            histogram.count > 0 ? "p50 \(Quantities.formatMicros(histogram.p50)), p99 \(Quantities.formatMicros(histogram.p99))" : "none"
+        }
+        var out = "  by node: on the publisher's node \(figures(nodes.sameNode)); on other nodes \(figures(nodes.otherNodes))\n"
+        out += "    " + nodes.perNode.map { "\($0.target) \(figures($0.fanout))" }.joined(separator: "; ") + "\n"
+        return out
     }
 
     /// A split run's agents: each one's part, its own view of the fan-out, its clock's error.

@@ -5,7 +5,7 @@ import Foundation
 enum RunAnalysis {
     static func report(
         _ result: LoadRun.Result, scenario: Scenario, bounds: GeneratorHealth.Bounds = .init(),
-        usableCores: Int = UsableCores.count
+        usableCores: Int = UsableCores.count, targets: [String] = []
     ) -> RunReport {
         let phaseCount = result.clock.phaseCount
         var fanout = Array(repeating: LatencyHistogram(), count: phaseCount)
@@ -124,6 +124,15 @@ enum RunAnalysis {
             run.resume = ResumeReport(
                 dropped: tally.dropped, serverClosed: tally.serverClosed, dialFailures: tally.dialFailures, outcomes: tally.outcomes,
                 gaps: tally.gaps, duplicates: tally.duplicates, replayed: tally.replayed, latency: HistogramReport(tally.latency))
+        }
+        var byNode = NodeFanout()
+        for loop in result.loops { byNode.add(loop.byNode) }
+        if !byNode.perNode.isEmpty, byNode.sameNode.count + byNode.otherNodes.count > 0 {
+            run.nodes = NodeFanoutReport(
+                sameNode: HistogramReport(byNode.sameNode), otherNodes: HistogramReport(byNode.otherNodes),
+                perNode: byNode.perNode.enumerated().map { index, histogram in
+                    .init(target: index < targets.count ? targets[index] : "target \(index + 1)", fanout: HistogramReport(histogram))
+                })
         }
         var loopLag = LatencyHistogram()
         for loop in result.loops { loopLag.add(loop.loopLag) }

@@ -78,7 +78,10 @@ final class LoadRun: Sendable {
         let start = share.map { $0.local($0.commonRunStart) } ?? NIODeadline.now().uptimeNanoseconds
         self.runStart = start
         self.recorders = loops.map {
-            LoopBound(LoopRecorder(runID: runID, runStart: start, tokenShift: share?.shift ?? 0), eventLoop: $0)
+            LoopBound(LoopRecorder(
+                runID: runID, runStart: start, tokenShift: share?.shift ?? 0,
+                // Reconnecting clients move to the next target: their node is not i mod n.
+                nodeCount: scenario.reconnect == nil ? targets.count : 0), eventLoop: $0)
         }
         self.clients = loops.map { LoopBound(LoopClients(), eventLoop: $0) }
         self.connector = ClientConnector(group: group, timeout: .nanoseconds(scenario.connect.timeout.nanoseconds), tls: tls)

@@ -151,7 +151,7 @@ public struct LoadTest: Sendable {
             if let coordinator {
                 let (merged, agents) = try await coordinator.run(
                     scenario, clients: clients, targets: targetTexts, label: label, bounds: test.options.generatorBounds)
-                report = RunAnalysis.report(merged, scenario: scenario, bounds: test.options.generatorBounds)
+                report = RunAnalysis.report(merged, scenario: scenario, bounds: test.options.generatorBounds, targets: targetTexts)
                 report.agents = agents
                 // Whether the generator kept up is each agent's own question (its loops, its
                 // cores): the run is generator-bound when any agent was.
@@ -170,7 +170,8 @@ public struct LoadTest: Sendable {
                 let run = LoadRun(
                     scenario: scenario, clients: clients, targets: targets, group: group, tls: tls, progress: progress,
                     live: test.options.live)
-                report = RunAnalysis.report(try await run.run(), scenario: scenario, bounds: test.options.generatorBounds)
+                report = RunAnalysis.report(
+                    try await run.run(), scenario: scenario, bounds: test.options.generatorBounds, targets: targetTexts)
             }
             let verdicts = thresholds.map { $0.verdict(in: report.metrics) }
             report.thresholds = report.generator.map { generator in
