@@ -19,7 +19,6 @@ Everything the lab started is stopped, and the lab removed, however this ends.
 """
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
