@@ -19,6 +19,7 @@ Everything the lab started is stopped, and the lab removed, however this ends.
 """
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -104,10 +105,12 @@ def start_agent(lab, host, threads, logs):
     raise SystemExit(f"scale: the agent on {host} did not start")
 
 
-def capacity_at(lab, count, args, agents, out):
-    """One node count: PostgreSQL, the nodes, the search; everything stopped afterwards."""
+def capacity_at(lab, count, args, agents, out, measure_bus=False):
+    """One node count: PostgreSQL, the nodes, the search; everything stopped afterwards. With
+    `measure_bus`, the bus's ceiling is measured on that PostgreSQL once the nodes are gone."""
     postgres = LabPostgres(lab)
     nodes, logs = [], open(os.path.join(args.out, f"nodes-{count}.log"), "w")
+    bus = None
     try:
         postgres.start()
         for index in range(count):
@@ -133,8 +136,41 @@ def capacity_at(lab, count, args, agents, out):
     finally:
         for node in nodes:
             stop(node, timeout=10)
+        if measure_bus and nodes:
+            bus = bus_ceiling(lab, postgres)
         postgres.stop()
         logs.close()
+    return bus
+
+
+# A public message on a cluster is this one statement (Sources/ParleyCluster/RoomSQL.swift,
+# publicMessage): number it under the room row's lock, keep it in the history, NOTIFY it.
+BUS_STATEMENT = """WITH r AS (UPDATE parley_room SET event_seq = event_seq + 1, public_seq = public_seq + 1 WHERE id = 1 RETURNING public_seq),
+h AS (INSERT INTO parley_history (seq, sender, body, ts) SELECT public_seq, 'bench', 'bus ceiling probe', 0 FROM r)
+SELECT pg_notify('parley_room', json_build_object('k', 'public', 's', r.public_seq, 'from', 'bench', 'text', 'x', 'ts', 0)::text) FROM r;
+"""
+
+
+def bus_ceiling(lab, postgres, seconds=5):
+    """Publish statements per second PostgreSQL carries on the pg host (pgbench, no node
+    listening), with 1 connection (one node) and 4 (four nodes contending for the room row)."""
+    script = os.path.join(postgres.directory, "bus.sql")
+    with open(script, "w") as file:
+        file.write(BUS_STATEMENT)
+    shutil.chown(script, "postgres")
+    ceiling = {}
+    for clients in (1, 4):
+        result = subprocess.run(lab.command(postgres.host, postgres._owner(
+            ["pgbench", "-n", "-c", str(clients), "-j", str(clients), "-T", str(seconds), "-f", script,
+             "-h", postgres.directory, "-p", str(PG_PORT), "-U", "postgres", "postgres"])), capture_output=True, text=True)
+        tps = [line for line in result.stdout.splitlines() if line.startswith("tps")]
+        if result.returncode != 0 or not tps:
+            log(f"bus ceiling: pgbench failed ({result.stderr.strip()[-200:]})")
+            return None
+        ceiling[clients] = float(tps[0].split("=")[1].split()[0])
+    log(f"bus ceiling: {ceiling[1]:,.0f} publish statements/s on 1 connection, {ceiling[4]:,.0f} on 4 "
+        f"(pgbench -T {seconds}, the publish statement, PostgreSQL on the pg host)")
+    return ceiling
 
 
 def main():
@@ -171,10 +207,11 @@ def main():
         agent_logs = open(os.path.join(args.out, "agents.log"), "w")
         running = [start_agent(lab, host, args.agent_threads, agent_logs) for host in agents]
         try:
-            points = []
+            points, bus = [], None
             for count in counts:
                 out = os.path.join(args.out, f"capacity-{count}.json")
-                capacity_at(lab, count, args, agents, out)
+                measured = capacity_at(lab, count, args, agents, out, measure_bus=bus is None)
+                bus = bus or measured
                 points += ["--point", f"{count}={out}"]
         finally:
             for process in running:
@@ -185,7 +222,15 @@ def main():
                                            "--html", os.path.join(args.out, "scale.html")]
     for threshold in args.threshold:
         command += ["--threshold", threshold]
-    sys.exit(subprocess.run(command).returncode)
+    code = subprocess.run(command).returncode
+    if bus:
+        offered = 20  # scenarios/scale.yaml: 4 publishers x 5 msg/s, whatever the member count
+        print(f"bus: PostgreSQL carried {bus[1]:,.0f} publish statements/s on 1 connection and {bus[4]:,.0f} on 4 "
+              f"(pgbench on the pg host); the scale scenario publishes {offered} msg/s — the load that grows with the "
+              f"nodes is fan-out (members), which the bus does not carry")
+        with open(os.path.join(args.out, "bus.json"), "w") as file:
+            json.dump({"publishStatementsPerSecond": {"1": bus[1], "4": bus[4]}, "scenarioMessagesPerSecond": offered}, file, indent=2)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
