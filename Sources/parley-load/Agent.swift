@@ -28,10 +28,9 @@ struct Agent: AsyncParsableCommand {
     @Flag(help: "No log lines on stderr.") var quiet = false
 
     func run() async throws {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port)
-        else { throw BadInput(description: "--listen: expected HOST:PORT, got \"\(listen)\"") }
-        let written = String(listen[..<colon])
-        let host = written.hasPrefix("[") && written.hasSuffix("]") ? String(written.dropFirst().dropLast()) : written
+        guard let (host, port) = AgentAddress.split(listen, listening: true) else {
+            throw BadInput(description: "--listen: expected HOST:PORT, got \"\(listen)\"")
+        }
         guard eventLoops > 0 else { throw BadInput(description: "--threads must be at least 1") }
         _ = OpenFilesLimit.raiseToHardLimit()
         let quiet = quiet

@@ -41,7 +41,7 @@ struct RunOptions: ParsableArguments {
         if let agents {
             let list = agents.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard !list.isEmpty else { throw BadInput(description: "--agents: expected HOST:PORT[,HOST:PORT…], got \"\(agents)\"") }
-            for address in list where !address.contains(":") {
+            for address in list where AgentAddress.split(address) == nil {
                 throw BadInput(description: "--agents: \"\(address)\" is not HOST:PORT")
             }
             guard Set(list).count == list.count else { throw BadInput(description: "--agents: an agent is listed twice") }

@@ -20,6 +20,10 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
+sys.path.insert(0, os.path.join(ROOT, "Tests"))
+from checklist import Checklist  # noqa: E402
+from orchestra import free_port, wait_for_port  # noqa: E402
 BIN = os.environ.get("PARLEY_BIN_DIR", os.path.join(ROOT, ".build", "release"))
 MARGIN = float(os.environ.get("AGENTS_MARGIN", "1.5"))
 ROUNDS = int(os.environ.get("AGENTS_ROUNDS", "3"))
@@ -35,40 +39,28 @@ phases:
 
 LONG_SCENARIO = SCENARIO.replace("duration: 6s", "duration: 30s").replace("agents-agree", "agents-long")
 
-failures = []
-
-
-def check(condition, message):
-    print(f"  {'ok  ' if condition else 'FAIL'}  {message}", flush=True)
-    if not condition:
-        failures.append(message)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+CHECKS = Checklist()
+check = CHECKS.check
 
 
 def start(args, log):
     return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def wait_listening(port, seconds=10):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    sys.exit(f"agents-test: nothing listens on 127.0.0.1:{port}")
-
-
 def agent(port, threads, log):
     process = start([f"{BIN}/parley-load", "agent", "--listen", f"127.0.0.1:{port}", "--threads", str(threads)], log)
-    wait_listening(port)
+    wait_for_port(port, process, seconds=10, name="agent")
     return process
+
+
+def outcome(process, timeout=60):
+    """The process's exit code and output, once it ends (killed after `timeout`)."""
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+    return process.returncode, out, err
 
 
 def coordinate(scenario, agents, target, out, timeout=120):
@@ -114,7 +106,7 @@ def main():
     processes = [start([f"{BIN}/parley", "serve", "--host", "127.0.0.1", "--port", str(server_port),
                         "--unlimited-ip", "127.0.0.1"], log)]
     try:
-        wait_listening(server_port)
+        wait_for_port(server_port, processes[0], seconds=10, name="parley serve")
         target = f"ws://127.0.0.1:{server_port}/"
         # Two agents of one loop each, and one agent of two loops: the same generator resources.
         first, second, single = agent(a1, 1, log), agent(a2, 1, log), agent(both, 2, log)
@@ -157,12 +149,8 @@ def main():
              f"127.0.0.1:{a1},{victim_address}", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(6)
         victim.kill()
-        try:
-            out, err = coordinator.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            coordinator.kill()
-            out, err = coordinator.communicate()
-        check(coordinator.returncode == 4, f"the coordinator exits 4 (agent lost), not 0/99/3: got {coordinator.returncode}")
+        code, out, err = outcome(coordinator)
+        check(code == 4, f"the coordinator exits 4 (agent lost), not 0/99/3: got {code}")
         check(f"agent {victim_address}" in err and "closed the connection" in err, f"it names the agent: {err.strip()[-240:]}")
         check("report:" not in out, "no report is written from partial figures")
 
@@ -176,13 +164,9 @@ def main():
         time.sleep(5)
         os.kill(frozen.pid, signal.SIGSTOP)
         started = time.monotonic()
-        try:
-            out, err = coordinator.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            coordinator.kill()
-            out, err = coordinator.communicate()
+        code, out, err = outcome(coordinator)
         os.kill(frozen.pid, signal.SIGCONT)
-        check(coordinator.returncode == 4 and "stalled" in err and frozen_address in err,
+        check(code == 4 and "stalled" in err and frozen_address in err,
               f"exit 4, stalled, named, after {time.monotonic() - started:.0f} s: {err.strip()[-200:]}")
 
         print("bad input to an agent: a clear answer, and it keeps serving")
@@ -204,10 +188,9 @@ def main():
             if process.poll() is None:
                 process.kill()
                 process.wait()
-    if failures:
-        print(f"agents-test: {len(failures)} failed (logs: {work})")
-        sys.exit(1)
-    print("agents-test: passed")
+    if CHECKS.failures:
+        print(f"logs: {work}")
+    CHECKS.finish("agents-test: passed")
 
 
 if __name__ == "__main__":

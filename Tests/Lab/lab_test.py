@@ -12,6 +12,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
+sys.path.insert(0, os.path.join(ROOT, "Tests"))
+from checklist import Checklist  # noqa: E402
 from lab import LAB_SCRIPT, PREFIX, SUBNET, Lab, leftovers, namespaces, run  # noqa: E402
 
 
@@ -44,12 +46,8 @@ print(time.process_time())
 def main():
     """The lab's own proof, run by `make lab-test`: hosts reach each other and only each other,
     a budget throttles, and a lab whose process is killed leaves nothing behind."""
-    failures = []
-
-    def check(condition, message):
-        print(f"  {'ok  ' if condition else 'FAIL'}  {message}", flush=True)
-        if not condition:
-            failures.append(message)
+    checks = Checklist()
+    check = checks.check
 
     if leftovers():
         sys.exit(f"lab-test: a lab is already up: {leftovers()}")
@@ -87,9 +85,7 @@ def main():
         while leftovers() and time.monotonic() < deadline:
             time.sleep(0.1)
         check(leftovers() == [], f"a lab stopped with {how} leaves nothing ({leftovers()})")
-    if failures:
-        sys.exit(f"lab-test: {len(failures)} failed")
-    print("lab: hosts, isolation, CPU budgets and teardown hold")
+    checks.finish("lab: hosts, isolation, CPU budgets and teardown hold")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
+sys.path.insert(0, os.path.join(ROOT, "Tests"))
+from checklist import Checklist  # noqa: E402
 from lab import Lab, leftovers  # noqa: E402
 from orchestra import stop  # noqa: E402
 from scale import AGENT_PORT, LOAD, NODE_PORT, LabPostgres, start_agent, start_node  # noqa: E402
@@ -24,12 +26,8 @@ SLO_MICROS = 100_000
 
 
 def main():
-    failures = []
-
-    def check(condition, message):
-        print(f"  {'ok  ' if condition else 'FAIL'}  {message}", flush=True)
-        if not condition:
-            failures.append(message)
+    checks = Checklist()
+    check = checks.check
 
     if leftovers():
         sys.exit(f"scale-test: a lab is already up: {leftovers()}")
@@ -83,10 +81,9 @@ def main():
               f"(p99 {nodes.get('otherNodes', {}).get('p99', 0) / 1000:.1f} ms)")
         check("nodes" not in results[1], "1 node: no by-node split (one target)")
     check(not leftovers(), f"the lab left nothing behind: {leftovers()}")
-    if failures:
-        print(f"scale-test: {len(failures)} failed (logs: {work})")
-        sys.exit(1)
-    print("scale-test: passed")
+    if checks.failures:
+        print(f"logs: {work}")
+    checks.finish("scale-test: passed")
 
 
 if __name__ == "__main__":

@@ -92,7 +92,7 @@ public final class Coordinator: Sendable {
             return result
         }
         let reports = zip(links.indices, results).map { index, result in
-            agentReport(result, scenario: scenario, link: links[index], share: shares[index], clock: clocks[index], bounds: bounds)
+            agentReport(result, link: links[index], share: shares[index], clock: clocks[index], bounds: bounds)
         }
         return (LoadRun.Result.merged(results), reports)
     }
@@ -113,13 +113,12 @@ public final class Coordinator: Sendable {
     }
 
     func agentReport(
-        _ result: LoadRun.Result, scenario: Scenario, link: AgentLink, share: RunShare, clock: ClockEstimate,
+        _ result: LoadRun.Result, link: AgentLink, share: RunShare, clock: ClockEstimate,
         bounds: GeneratorHealth.Bounds
     ) -> AgentReport {
         var fanout = LatencyHistogram()
         for loop in result.loops { for phase in loop.fanout { fanout.add(phase) } }
-        let own = RunAnalysis.report(result, scenario: scenario, bounds: bounds, usableCores: link.cores)
-        let generator = own.generator
+        let generator = RunAnalysis.generatorHealth(result, bounds: bounds, usableCores: link.cores)
         return AgentReport(
             address: link.address, clients: share.clients, publishers: share.publishers.max() ?? 0, connected: result.connected,
             received: result.loops.reduce(0) { $0 + $1.received.reduce(0, +) },
@@ -127,7 +126,7 @@ public final class Coordinator: Sendable {
             fanoutP50Micros: fanout.count > 0 ? Double(fanout.histogram.valueAtPercentile(50)) : nil,
             fanoutP99Micros: fanout.count > 0 ? Double(fanout.histogram.valueAtPercentile(99)) : nil,
             clockOffsetMicros: Double(clock.offset) / 1000, clockErrorMicros: Double(clock.errorBound) / 1000,
-            validity: generator?.validity ?? .valid, reasons: generator?.reasons ?? [], loopBusy: generator?.loopBusy ?? [])
+            validity: generator.validity, reasons: generator.reasons, loopBusy: generator.loopBusy)
     }
 
     static func micros(_ nanos: UInt64) -> String { String(format: "%.0f", Double(nanos) / 1000) }

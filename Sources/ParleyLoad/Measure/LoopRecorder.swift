@@ -58,7 +58,7 @@ final class LoopRecorder {
         self.runStart = runStart
         self.tokenShift = tokenShift
         self.nodeCount = nodeCount > 1 ? nodeCount : 0
-        if self.nodeCount > 0 { byNode.perNode = Array(repeating: LatencyHistogram(), count: nodeCount) }
+        byNode = NodeFanout(nodes: self.nodeCount)
     }
 
     var totalReceived: Int { received.reduce(0, +) }

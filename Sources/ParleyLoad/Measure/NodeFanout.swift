@@ -1,34 +1,33 @@
 /// Fan-out kept apart by where the receiver was in a cluster: on its publisher's node or on
 /// another (every node hears a public message from the bus; another node also pays for its
 /// NOTIFY reaching it and for its own fan-out), and per node.
+///
+/// On the receive path each delivery is recorded once, in its (node, same-or-other) cell; the
+/// totals by kind and by node are sums of cells, added when the run is analysed.
 struct NodeFanout: Sendable, Codable {
-    var sameNode = LatencyHistogram()
-    var otherNodes = LatencyHistogram()
-    var perNode: [LatencyHistogram] = []
+    /// Cell `2 × node` for receivers on the publisher's node, `2 × node + 1` for the others.
+    private(set) var cells: [LatencyHistogram] = []
 
-    mutating func record(micros: UInt64, node: Int, sameNode isSame: Bool) {
-        if isSame { sameNode.record(micros: micros) } else { otherNodes.record(micros: micros) }
-        perNode[node].record(micros: micros)
+    init(nodes: Int = 0) { cells = Array(repeating: LatencyHistogram(), count: 2 * nodes) }
+
+    var nodeCount: Int { cells.count / 2 }
+
+    mutating func record(micros: UInt64, node: Int, sameNode: Bool) {
+        cells[2 * node + (sameNode ? 0 : 1)].record(micros: micros)
     }
 
     mutating func add(_ other: NodeFanout) {
-        sameNode.add(other.sameNode)
-        otherNodes.add(other.otherNodes)
-        if perNode.count < other.perNode.count {
-            perNode += Array(repeating: LatencyHistogram(), count: other.perNode.count - perNode.count)
+        if cells.count < other.cells.count {
+            cells += Array(repeating: LatencyHistogram(), count: other.cells.count - cells.count)
         }
-        for (index, histogram) in other.perNode.enumerated() { perNode[index].add(histogram) }
+        for (index, histogram) in other.cells.enumerated() { cells[index].add(histogram) }
     }
-}
 
-/// In a run against several targets: fan-out to receivers on the publisher's node and on other
-/// nodes (what reaching another node adds), and per node (target) — an uneven node shows.
-public struct NodeFanoutReport: Codable, Sendable {
-    public var sameNode: HistogramReport
-    public var otherNodes: HistogramReport
-    public struct Node: Codable, Sendable {
-        public var target: String
-        public var fanout: HistogramReport
+    var sameNode: LatencyHistogram { sum(stride(from: 0, to: cells.count, by: 2)) }
+    var otherNodes: LatencyHistogram { sum(stride(from: 1, to: cells.count, by: 2)) }
+    func node(_ index: Int) -> LatencyHistogram { sum([2 * index, 2 * index + 1]) }
+
+    private func sum<Indices: Sequence<Int>>(_ indices: Indices) -> LatencyHistogram {
+        indices.reduce(into: LatencyHistogram()) { $0.add(cells[$1]) }
     }
-    public var perNode: [Node]
 }

@@ -20,3 +20,19 @@ public struct AgentReport: Codable, Sendable, Equatable {
     public var reasons: [String]
     public var loopBusy: [Double]
 }
+
+extension RunReport {
+    /// A split run's agents, and its validity from theirs: whether the generator kept up is
+    /// each agent's own question (its loops, its cores), so the run is generator-bound when any
+    /// agent was, with that agent's reasons.
+    mutating func attach(_ agents: [AgentReport]) {
+        self.agents = agents
+        guard var generator else { return }
+        let bound = agents.filter { $0.validity == .generatorBound }
+        generator.validity = bound.isEmpty ? .valid : .generatorBound
+        generator.reasons = bound.flatMap { agent in agent.reasons.map { "agent \(agent.address): \($0)" } }
+        self.generator = generator
+        validity = generator.validity
+        metrics = Metrics.values(of: self)
+    }
+}

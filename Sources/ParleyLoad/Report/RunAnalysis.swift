@@ -127,22 +127,33 @@ enum RunAnalysis {
         }
         var byNode = NodeFanout()
         for loop in result.loops { byNode.add(loop.byNode) }
-        if !byNode.perNode.isEmpty, byNode.sameNode.count + byNode.otherNodes.count > 0 {
+        let sameNode = byNode.sameNode, otherNodes = byNode.otherNodes
+        if byNode.nodeCount > 0, sameNode.count + otherNodes.count > 0 {
             run.nodes = NodeFanoutReport(
-                sameNode: HistogramReport(byNode.sameNode), otherNodes: HistogramReport(byNode.otherNodes),
-                perNode: byNode.perNode.enumerated().map { index, histogram in
-                    .init(target: index < targets.count ? targets[index] : "target \(index + 1)", fanout: HistogramReport(histogram))
+                sameNode: HistogramReport(sameNode), otherNodes: HistogramReport(otherNodes),
+                perNode: (0..<byNode.nodeCount).map { index in
+                    .init(target: index < targets.count ? targets[index] : "target \(index + 1)", fanout: HistogramReport(byNode.node(index)))
                 })
         }
-        var loopLag = LatencyHistogram()
-        for loop in result.loops { loopLag.add(loop.loopLag) }
-        let generator = GeneratorHealth(
-            loopLag: loopLag, loopBusy: busiestPhaseLoopBusy(result), usableCores: usableCores,
-            sendLag: overall.sendLag, bounds: bounds)
+        let generator = generatorHealth(result, sendLag: overall.sendLag, bounds: bounds, usableCores: usableCores)
         run.generator = generator
         run.validity = generator.validity
         run.metrics = Metrics.values(of: run)
         return run
+    }
+
+    /// Whether the loops that measured `result` kept up: their lag, how busy each was, the
+    /// publishers' send lag. Also asked of each agent's part of a split run, on its own cores.
+    static func generatorHealth(
+        _ result: LoadRun.Result, sendLag: HistogramReport? = nil, bounds: GeneratorHealth.Bounds, usableCores: Int
+    ) -> GeneratorHealth {
+        var loopLag = LatencyHistogram()
+        for loop in result.loops { loopLag.add(loop.loopLag) }
+        let lag = sendLag ?? HistogramReport(result.loops.reduce(into: LatencyHistogram()) { all, loop in
+            for phase in loop.sendLag { all.add(phase) }
+        })
+        return GeneratorHealth(
+            loopLag: loopLag, loopBusy: busiestPhaseLoopBusy(result), usableCores: usableCores, sendLag: lag, bounds: bounds)
     }
 
     /// Per loop, thread CPU seconds per wall second in the phase where the loops worked hardest.

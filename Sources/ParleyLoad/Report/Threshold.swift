@@ -16,6 +16,16 @@ public struct Threshold: Sendable, Equatable, Codable {
             case .notEqual: value != limit
             }
         }
+
+        /// The operator `text` starts with, and what follows it (trimmed); longest operators
+        /// first, so "<=" is not read as "<".
+        static func leading(_ text: String) -> (Comparison, String)? {
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            guard let comparison = allCases.sorted(by: { $0.rawValue.count > $1.rawValue.count })
+                .first(where: { trimmed.hasPrefix($0.rawValue) })
+            else { return nil }
+            return (comparison, trimmed.dropFirst(comparison.rawValue.count).trimmingCharacters(in: .whitespaces))
+        }
     }
 
     public let metric: String
@@ -28,14 +38,9 @@ public struct Threshold: Sendable, Equatable, Codable {
         guard let unit = Metrics.unit(of: metric) else {
             throw ThresholdError(message: "unknown metric \"\(metric)\" (known: \(Metrics.names.joined(separator: ", ")))")
         }
-        let trimmed = condition.trimmingCharacters(in: .whitespaces)
-        // Longest operators first, so "<=" is not read as "<".
-        guard let comparison = Comparison.allCases.sorted(by: { $0.rawValue.count > $1.rawValue.count })
-            .first(where: { trimmed.hasPrefix($0.rawValue) })
-        else {
+        guard let (comparison, valueText) = Comparison.leading(condition) else {
             throw ThresholdError(message: "expected a condition like \"< 50ms\" or \">= 1\", got \"\(condition)\"")
         }
-        let valueText = trimmed.dropFirst(comparison.rawValue.count).trimmingCharacters(in: .whitespaces)
         let limit: Double
         switch unit {
         case .micros:

@@ -152,19 +152,7 @@ public struct LoadTest: Sendable {
                 let (merged, agents) = try await coordinator.run(
                     scenario, clients: clients, targets: targetTexts, label: label, bounds: test.options.generatorBounds)
                 report = RunAnalysis.report(merged, scenario: scenario, bounds: test.options.generatorBounds, targets: targetTexts)
-                report.agents = agents
-                // Whether the generator kept up is each agent's own question (its loops, its
-                // cores): the run is generator-bound when any agent was.
-                let bound = agents.first { $0.validity == .generatorBound }
-                if var generator = report.generator {
-                    generator.validity = bound == nil ? .valid : .generatorBound
-                    generator.reasons = agents.filter { $0.validity == .generatorBound }.flatMap { agent in
-                        agent.reasons.map { "agent \(agent.address): \($0)" }
-                    }
-                    report.generator = generator
-                    report.validity = generator.validity
-                    report.metrics = Metrics.values(of: report)
-                }
+                report.attach(agents)
             } else {
                 let progress = ProgressLine.forTerminal(label: label, quiet: test.options.quiet)
                 let run = LoadRun(
