@@ -90,7 +90,7 @@ harness-self-check: release
 
 # Regression gating end to end (Tests/Gating/gating.py): a baseline round trip, a known 30 %
 # slowdown (a delaying relay) flagged WORSE with 3 runs per side, identical setups not flagged in
-# 10 of 10 trials, JUnit XML checked against a schema with xmllint, the live metrics scraped.
+# 10 of 10 judged trials (a generator-bound attempt, exit 3, is made again), JUnit XML checked against a schema with xmllint, the live metrics scraped.
 gating-test: release xmllint
 	python3 Tests/Gating/gating.py
 

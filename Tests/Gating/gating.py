@@ -8,7 +8,8 @@ fixed delay; scenarios/ci-gate.yaml, shortened, through the relay:
     its Markdown appended to $GITHUB_STEP_SUMMARY;
   * a known 30 % slowdown (the relay's delay raised by 30 % of the baseline's fan-out p50) is
     flagged WORSE by the bootstrap verdict with 3 runs per side: exit 99, a failing JUnit case;
-  * identical setups are not flagged in 10 of 10 trials (fresh baseline and new runs each);
+  * identical setups are not flagged in 10 of 10 judged trials (fresh baseline and new runs each; an
+    attempt the tool refuses to judge, exit 3 generator-bound, is made again, at most twice);
   * another scenario's baseline is refused before running; bad tolerances name the file, line
     and key; the live metrics endpoint is scraped during a run.
 
@@ -158,17 +159,30 @@ def main():
                   f"the JUnit XML has the failing case and is valid {problem}")
 
             print(f"identical setups, {TRIALS} trials of 3 runs against a fresh 3-run baseline")
-            flagged = []
+            # A trial the tool refuses to judge (exit 3: a neighbour on this shared machine kept the
+            # generator's loops off the CPU, and the tool says so instead of a verdict) is not a
+            # verdict either way: it is made again, at most twice, so that ten judged trials are
+            # counted. Every judged trial must pass.
+            flagged, unjudged = [], []
             with Relay(server_port, BASE_DELAY_MS) as relay:
                 for trial in range(TRIALS):
-                    base = path(f"aa-{trial}.json")
-                    made = load("baseline", "update", SCENARIO, "--runs", "3", "--out", base, relay=relay)
-                    again = load("run", SCENARIO, "--runs", "3", "--baseline", base, relay=relay)
-                    worse = [line.split()[0] for line in again.stdout.splitlines() if line.rstrip().endswith("WORSE")]
-                    print(f"  trial {trial + 1}: exit {again.returncode}" + (f", WORSE: {', '.join(worse)}" if worse else ""), flush=True)
+                    for attempt in range(3):
+                        base = path(f"aa-{trial}.json")
+                        made = load("baseline", "update", SCENARIO, "--runs", "3", "--out", base, relay=relay)
+                        again = load("run", SCENARIO, "--runs", "3", "--baseline", base, relay=relay) if made.returncode == 0 else made
+                        worse = [line.split()[0] for line in again.stdout.splitlines() if line.rstrip().endswith("WORSE")]
+                        print(f"  trial {trial + 1}: exit {again.returncode}" + (f", WORSE: {', '.join(worse)}" if worse else ""), flush=True)
+                        refused = again.returncode == 3 and "generator-bound" in again.stdout + again.stderr
+                        if not refused:
+                            break
+                        unjudged.append(trial + 1)
+                        print("    not judged (the generator was bound: " + next(
+                            (line.strip() for line in (again.stdout + again.stderr).splitlines() if "generator-bound" in line), "")[:160]
+                            + "); made again", flush=True)
                     if made.returncode != 0 or again.returncode != 0:
                         flagged.append((trial + 1, again.returncode, worse))
-            check(not flagged, f"not flagged in {TRIALS - len(flagged)} of {TRIALS} trials {flagged}")
+            check(not flagged, f"not flagged in {TRIALS - len(flagged)} of {TRIALS} judged trials {flagged}"
+                  + (f" ({len(unjudged)} attempt(s) not judged, generator-bound, made again: trials {unjudged})" if unjudged else ""))
     CHECKS.finish("gating: baselines, tolerances, bootstrap verdicts and CI outputs hold")
 
 
