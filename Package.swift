@@ -86,10 +86,12 @@ let package = Package(
         ),
         // The harness: scenarios, client swarm, latency recording, reports, compare, thresholds.
         // It speaks only the wire.
+        // epoll and eventfd for the harness's direct receive path (headers only).
+        .target(name: "CParleyPoll"),
         .target(
             name: "ParleyLoad",
             dependencies: [
-                "ParleyProtocol",
+                "ParleyProtocol", "CParleyPoll",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

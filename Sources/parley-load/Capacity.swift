@@ -91,3 +91,4 @@ struct Capacity: AsyncParsableCommand {
 }
 
 extension CapacitySearch.Variable: ExpressibleByArgument {}
+extension ReceivePath: ExpressibleByArgument {}

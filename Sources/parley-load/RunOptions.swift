@@ -20,6 +20,13 @@ struct RunOptions: ParsableArguments {
         name: [.customLong("threads"), .customLong("event-loops")],
         help: "Event loops (threads) the clients are dealt over; one per usable core by default.")
     var eventLoops = LoadTest.Options().eventLoops
+    @Option(
+        help: """
+            How ready clients read their sockets: direct (an epoll thread per event loop, the C \
+            probe client's cost per frame) or nio (NIO's channels, as before). TLS, reconnect, churn \
+            and presence scenarios, and publishers, always use nio.
+            """)
+    var receive: ReceivePath = .direct
     @Option(help: "A run whose event loops ran a 10 ms timer later than this at p99 is generator-bound.")
     var maxLoopLag = "10ms"
     @Option(help: "A run where an event loop was busy at least this share of a phase (or the loops together this share of their cores) is generator-bound, e.g. 90%.")
@@ -34,6 +41,7 @@ struct RunOptions: ParsableArguments {
         var options = LoadTest.Options()
         options.quiet = quiet
         options.eventLoops = eventLoops
+        options.receivePath = receive
         options.commit = Self.commit()
         options.tlsCAFile = ca
         options.tlsInsecure = insecure

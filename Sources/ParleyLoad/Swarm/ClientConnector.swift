@@ -21,14 +21,35 @@ struct ClientConnector: Sendable {
         to target: TargetURL, from source: String?, on loop: any EventLoop, receiveBufferBytes: Int? = nil,
         readsRawFrames: Bool = false, makeHandler: @escaping @Sendable () -> any ChannelHandler
     ) -> EventLoopFuture<Outcome> {
+        var (bootstrap, upgraded) = upgrading(
+            target, on: loop, receiveBufferBytes: receiveBufferBytes, readsRawFrames: readsRawFrames, makeHandler: makeHandler)
+        bootstrap = bootstrap.connectTimeout(timeout)
+        if let source, let address = try? SocketAddress(ipAddress: source, port: 0) {
+            bootstrap = bootstrap.bind(to: address)
+        }
+        return upgraded(bootstrap.connect(host: target.host, port: target.port))
+    }
+
+    /// The upgrade on a socket connected elsewhere (the direct receive path's `ReceiveLoop`),
+    /// which NIO then owns: plain ws:// only.
+    func upgrade(
+        descriptor: Int32, to target: TargetURL, on loop: any EventLoop,
+        makeHandler: @escaping @Sendable () -> any ChannelHandler
+    ) -> EventLoopFuture<Outcome> {
+        let (bootstrap, upgraded) = upgrading(target, on: loop, receiveBufferBytes: nil, readsRawFrames: true, makeHandler: makeHandler)
+        return upgraded(bootstrap.withConnectedSocket(descriptor: descriptor))
+    }
+
+    /// A bootstrap that upgrades its channel to a WebSocket for `target`, and what turns its
+    /// channel into the outcome.
+    private func upgrading(
+        _ target: TargetURL, on loop: any EventLoop, receiveBufferBytes: Int?, readsRawFrames: Bool,
+        makeHandler: @escaping @Sendable () -> any ChannelHandler
+    ) -> (ClientBootstrap, (EventLoopFuture<any Channel>) -> EventLoopFuture<Outcome>) {
         var bootstrap = ClientBootstrap(group: loop)
-            .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
         if let receiveBufferBytes {
             bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: .init(receiveBufferBytes))
-        }
-        if let source, let address = try? SocketAddress(ipAddress: source, port: 0) {
-            bootstrap = bootstrap.bind(to: address)
         }
         let uri = target.uri
         let host = "\(target.host):\(target.port)"
@@ -38,7 +59,7 @@ struct ClientConnector: Sendable {
         // Called on `loop`; the boxes carry the upgrade's future and a TLS failure out of the initializer.
         let upgrade = NIOLoopBoundBox<EventLoopFuture<Outcome>?>(nil, eventLoop: loop)
         let tlsFailure = TLSFailureRecorder()
-        return bootstrap.channelInitializer { channel in
+        bootstrap = bootstrap.channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
                 if let tls {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
@@ -48,15 +69,17 @@ struct ClientConnector: Sendable {
                     channel, uri: uri, host: host, readsRawFrames: readsRawFrames, makeHandler: makeHandler)
             }
         }
-        .connect(host: target.host, port: target.port)
-        .flatMap { channel in
-            upgrade.value ?? channel.eventLoop.makeFailedFuture(ChannelError.inappropriateOperationForState)
-        }
-        .flatMapThrowing { outcome in
-            // A refused handshake ends the connection before any HTTP: say why, not "refused".
-            if case .refused(status: 0) = outcome, let error = tlsFailure.error { throw error }
-            return outcome
-        }
+        return (bootstrap, { connected in
+            connected
+                .flatMap { channel in
+                    upgrade.value ?? channel.eventLoop.makeFailedFuture(ChannelError.inappropriateOperationForState)
+                }
+                .flatMapThrowing { outcome in
+                    // A refused handshake ends the connection before any HTTP: say why, not "refused".
+                    if case .refused(status: 0) = outcome, let error = tlsFailure.error { throw error }
+                    return outcome
+                }
+        })
     }
 
     /// `readsRawFrames`: the handler reads the socket's bytes itself (`ServerFrameReader`), so

@@ -1,3 +1,4 @@
+import Glibc
 import NIOCore
 import NIOWebSocket
 import ParleyProtocol
@@ -21,6 +22,9 @@ final class LoadClient {
     var awaitedMembers: Int?
     /// With `reconnect:` in the scenario: where this client stands, to come back from.
     var resume: ResumePoint?
+    /// Bound for the direct receive path: NIO upgrades it, then hands its socket (this
+    /// duplicate of NIO's descriptor) to `loop` once the client is ready.
+    var direct: DirectHandOff?
     /// Called when a resume marker (or an error) ends catching up: what it said, and since when
     /// the client had been catching up.
     var onCaughtUp: ((LoadClient, _ outcome: String, _ since: UInt64) -> Void)?
@@ -91,6 +95,14 @@ final class LoadClient {
         onCaughtUp?(self, outcome, since)
     }
 
+    /// Closes the direct path's descriptor of a client that will never be handed off (its
+    /// upgrade failed or NIO closed it first). On the client's loop, once.
+    func closeDirectDescriptor() {
+        guard let direct, !direct.handedOff else { return }
+        close(direct.descriptor)
+        self.direct = nil
+    }
+
     var interval: MembershipInterval? {
         readyAt.map { MembershipInterval(client: index, readyAt: $0, leftAt: leftAt) }
     }
@@ -106,8 +118,9 @@ struct MembershipInterval: Sendable, Codable {
     }
 }
 
-/// Reads frames for one `LoadClient` straight from the socket's bytes (`ServerFrameReader`):
-/// scans each for probe tokens without decoding JSON, and watches for the readiness reply.
+/// Reads frames for one `LoadClient` straight from the socket's bytes (`ServerFrameReader`,
+/// `ClientFrames`) until the client is ready — or for its whole life when it stays on NIO's
+/// receive path (TLS, reconnecting clients, churn, publishers: `LoadRun.receivesDirectly`).
 /// The clock is read once per socket read: every frame of one read arrived at the same time,
 /// and a clock read per frame was a measurable share of the harness's cost.
 final class LoadClientHandler: ChannelInboundHandler {
@@ -125,35 +138,27 @@ final class LoadClientHandler: ChannelInboundHandler {
         do {
             try reader.consume(
                 Self.unwrapInboundIn(data),
-                data: { bytes in receive(bytes, at: now) },
+                data: { bytes in ClientFrames.receive(bytes, client: client, recorder: client.recorder, at: now) },
                 control: { control in answer(control, context: context) })
         } catch {
             // The server broke the protocol: say so as a client must (RFC 6455 §7.4.1) and go.
             fail(context: context, code: error == .tooBig ? 1009 : 1002)
+            return
         }
+        handOffIfReady(channel: context.channel)
     }
 
-    private func receive(_ bytes: UnsafeRawBufferPointer, at now: UInt64) {
-        client.recorder.recordFrame(bytes: bytes.count)
-        if let awaited = client.awaitedMembers, Self.memberCount(bytes) ?? 0 >= awaited {
-            client.awaitedMembers = nil
-            client.recorder.recordPresenceComplete(at: now)
-        }
-        // A frame may carry one message's token more than once (Parley's public event
-        // repeats the text in "publicMessage" and "text"): that is one delivery.
-        // What arrives before a resume's marker is its replay: counted as delivered, but not as
-        // fan-out latency (it waited out the client's absence, not the server).
-        let replayed = client.resume?.isCatchingUp == true
-        var lastInFrame: ProbeToken?
-        ProbeToken.scan(bytes) { token in
-            guard token != lastInFrame else { return }
-            lastInFrame = token
-            client.recorder.recordDelivery(token, client: client, now: now, replayed: replayed)
-        }
-        if client.resume != nil, let position = RoomPosition.read(bytes) { client.observe(position) }
-        if let expectation = client.readyExpectation, contains(bytes, expectation) {
-            client.becomeReady(at: now)
-        }
+    /// A member bound for the direct receive path leaves NIO here: once ready, between reads,
+    /// so that every byte NIO read has been seen and only a frame's unfinished tail is carried
+    /// over. NIO's descriptor is closed (after it leaves NIO's epoll set); the socket lives on
+    /// in the duplicate the receive loop owns.
+    func handOffIfReady(channel: any Channel) {
+        guard let direct = client.direct, !direct.handedOff, client.readyAt != nil, client.leftAt == nil, reader.isBetweenMessages
+        else { return }
+        client.direct!.handedOff = true
+        let tail = reader.takePending()
+        channel.close(promise: nil)
+        direct.loop.adopt(descriptor: direct.descriptor, client: client, tail: tail)
     }
 
     private func answer(_ control: ServerFrameReader.Control, context: ChannelHandlerContext) {
@@ -176,6 +181,10 @@ final class LoadClientHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // Handed off: the socket goes on in the receive loop. Otherwise NIO's close ends it,
+        // and the receive loop's descriptor must go too.
+        if client.direct?.handedOff == true { return context.fireChannelInactive() }
+        client.closeDirectDescriptor()
         client.onClosed?(client, client.leftAt != nil)
         context.fireChannelInactive()
     }
@@ -183,37 +192,12 @@ final class LoadClientHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
+}
 
-    /// The number of names in a `{"members":[…]}` event, or nil for any other frame. Counts
-    /// string quotes, halved: names are JSON strings, and escaped quotes come with a backslash.
-    static func memberCount(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        let prefix = Array(#"{"members":["#.utf8)
-        guard bytes.count >= prefix.count, bytes.prefix(prefix.count).elementsEqual(prefix) else { return nil }
-        var quotes = 0
-        var previous: UInt8 = 0
-        for byte in bytes.dropFirst(prefix.count) {
-            if byte == UInt8(ascii: "\""), previous != UInt8(ascii: "\\") { quotes += 1 }
-            if byte == UInt8(ascii: "]"), quotes % 2 == 0 { break }
-            previous = previous == UInt8(ascii: "\\") && byte == UInt8(ascii: "\\") ? 0 : byte
-        }
-        return quotes / 2
-    }
-
-    private func contains(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty, haystack.count >= needle.count else { return false }
-        let first = needle[0]
-        var index = 0
-        while index + needle.count <= haystack.count {
-            if haystack[index] == first {
-                var match = true
-                for offset in 1..<needle.count where haystack[index + offset] != needle[offset] {
-                    match = false
-                    break
-                }
-                if match { return true }
-            }
-            index += 1
-        }
-        return false
-    }
+/// A client's way to the direct receive path: the loop that will read its socket, and the
+/// descriptor (a duplicate of NIO's) it will read.
+struct DirectHandOff {
+    let loop: ReceiveLoop
+    let descriptor: Int32
+    var handedOff = false
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import NIOCore
 import Synchronization
 import NIOWebSocket
@@ -70,7 +71,10 @@ extension LoadRun {
             }
             let handler = LoadClientHandler(client: client)
             let boundHandler = LoopBound(handler, eventLoop: loop)
-            connector.connect(to: target, from: source, on: loop, readsRawFrames: true) { boundHandler.value }
+            let upgraded = receivesDirectly(index)
+                ? connectDirectly(client, to: target, from: source, loopIndex: loopIndex) { boundHandler.value }
+                : connector.connect(to: target, from: source, on: loop, readsRawFrames: true) { boundHandler.value }
+            upgraded
                 .hop(to: loop)
                 .assumeIsolated()
                 .whenComplete { [self] result in
@@ -93,18 +97,51 @@ extension LoadRun {
                             }
                         } else {
                             client.becomeReady(at: now)
+                            boundHandler.value.handOffIfReady(channel: channel)
                         }
                     case .success(.refused(let status)):
+                        client.closeDirectDescriptor()
                         countError(status == 0 ? "upgrade refused" : "http \(status)")
                         owned.value.byIndex.removeValue(forKey: index)
                         settle(client)
                     case .failure(let error):
+                        client.closeDirectDescriptor()
                         countError(error.connectErrorKind)
                         owned.value.byIndex.removeValue(forKey: index)
                         settle(client)
                     }
                 }
         }
+    }
+
+    /// The direct receive path's connect (`ReceiveLoop`), then NIO's upgrade on a duplicate of
+    /// the socket; the client keeps the original, for its receive loop once it is ready.
+    func connectDirectly(
+        _ client: LoadClient, to target: TargetURL, from source: String?, loopIndex: Int,
+        makeHandler: @escaping @Sendable () -> any ChannelHandler
+    ) -> EventLoopFuture<ClientConnector.Outcome> {
+        let loop = loops[loopIndex]
+        let receiveLoop = receiveLoops[loopIndex]
+        let promise = loop.makePromise(of: ClientConnector.Outcome.self)
+        let boundClient = LoopBound(client, eventLoop: loop)
+        let from = source.flatMap { try? SocketAddress(ipAddress: $0, port: 0) }
+        receiveLoop.connect(to: directAddresses[client.index % targets.count]!, from: from, timeout: connector.timeout) { [self] result in
+            loop.execute { [self] in
+                switch result {
+                case .success(let descriptor):
+                    let duplicate = dup(descriptor)
+                    guard duplicate >= 0 else {
+                        close(descriptor)
+                        return promise.fail(IOError(errnoCode: errno, reason: "dup"))
+                    }
+                    boundClient.value.direct = DirectHandOff(loop: receiveLoop, descriptor: descriptor)
+                    promise.completeWith(connector.upgrade(descriptor: duplicate, to: target, on: loop, makeHandler: makeHandler))
+                case .failure(let error):
+                    promise.fail(error)
+                }
+            }
+        }
+        return promise.futureResult
     }
 
     /// Counts a client as done connecting, once.

@@ -29,6 +29,11 @@ extension LoadRun {
             delivered += count
             if let histogram { lastSecond.add(histogram) }
         }
+        for loop in receiveLoops {
+            let (count, histogram) = await loop.submit { (loop.recorder.totalReceived, loop.recorder.latency(inSecond: second)) }
+            delivered += count
+            if let histogram { lastSecond.add(histogram) }
+        }
         let (connected, ready) = (connected.load(ordering: .relaxed), readyCount.load(ordering: .relaxed))
         let (sent, errors) = (sentCount.load(ordering: .relaxed), errors.withLock { $0.values.reduce(0, +) })
         progress?.update(
@@ -55,6 +60,7 @@ extension LoadRun {
             let recorder = recorders[index]
             total += try await loop.submit { recorder.value.totalReceived }.get()
         }
+        for loop in receiveLoops { total += await loop.submit { loop.recorder.totalReceived } }
         return total
     }
 

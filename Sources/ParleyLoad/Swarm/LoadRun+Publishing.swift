@@ -12,7 +12,7 @@ extension LoadRun {
     /// due, each with its own scheduled time: lateness shows as latency and send lag.
     func startPublishers(phase: Scenario.Phase, phaseIndex: Int, start: UInt64) {
         let wanted = share?.publishers[phaseIndex] ?? phase.publishers
-        let chosen = membership.lowest(wanted)
+        let chosen = membership.lowest(wanted) { !receivesDirectly($0) }
         publishers.withLock { $0 = Set(chosen) }
         if chosen.count < wanted {
             countError("publishers short: \(chosen.count) of \(wanted) in \(phase.name)")

@@ -40,6 +40,12 @@ final class LoadRun: Sendable {
     let recorders: [LoopBound<LoopRecorder>]
     let clients: [LoopBound<LoopClients>]
     let connector: ClientConnector
+    /// The direct receive path's loops, one per event loop (empty: every client stays on NIO).
+    let receiveLoops: [ReceiveLoop]
+    /// Each target's address for the direct path's own connects (nil: that target stays on NIO).
+    let directAddresses: [SocketAddress?]
+    /// The lowest client numbers stay on NIO: publishers are chosen from them.
+    let publisherReserve: Int
     let factory: MessageFactory
     let runStart: UInt64
     /// This process's part of a run split over agents (`run --agents`); nil for a whole run.
@@ -62,7 +68,7 @@ final class LoadRun: Sendable {
     init(
         scenario: Scenario, clients: Int, targets: [TargetURL], group: MultiThreadedEventLoopGroup, tls: NIOSSLContext? = nil,
         progress: ProgressLine?, live: LiveFigures? = nil, share: RunShare? = nil,
-        startGate: (@Sendable (Int) async throws -> UInt64)? = nil
+        startGate: (@Sendable (Int) async throws -> UInt64)? = nil, receivePath: ReceivePath = .direct
     ) {
         self.share = share
         self.startGate = startGate
@@ -84,19 +90,51 @@ final class LoadRun: Sendable {
                 nodeCount: scenario.reconnect == nil ? targets.count : 0), eventLoop: $0)
         }
         self.clients = loops.map { LoopBound(LoopClients(), eventLoop: $0) }
+        // Clients that reconnect, churn or watch presence need NIO's path for their whole life.
+        let direct = receivePath == .direct && scenario.reconnect == nil && (scenario.churn?.rate ?? 0) <= 0 && !scenario.measurePresence
+        self.receiveLoops = direct ? loops.indices.map { index in
+            ReceiveLoop(index: index, recorder: LoopRecorder(
+                runID: runID, runStart: start, tokenShift: share?.shift ?? 0, nodeCount: targets.count))
+        } : []
+        self.directAddresses = targets.map { target in
+            guard direct, !target.isSecure else { return nil }
+            return (try? SocketAddress(ipAddress: target.host, port: target.port))
+                ?? (try? SocketAddress.makeAddressResolvingHost(target.host, port: target.port))
+        }
+        self.publisherReserve = share.map { $0.publishers.max() ?? 0 } ?? scenario.phases.map(\.publishers).max() ?? 0
         self.connector = ClientConnector(group: group, timeout: .nanoseconds(scenario.connect.timeout.nanoseconds), tls: tls)
         self.factory = MessageFactory(scenario: scenario)
         self.nextIndex = Atomic((share?.clientBase ?? 0) + clients)
     }
 
-    /// Each loop's own CPU time so far, read on the loop.
+    /// Whether client `index` reads on the direct path once ready (`ReceiveLoop`).
+    func receivesDirectly(_ index: Int) -> Bool {
+        !receiveLoops.isEmpty && index - (share?.clientBase ?? 0) >= publisherReserve
+            && directAddresses[index % targets.count] != nil
+    }
+
+    /// Each loop's own CPU time so far, read on the loop: NIO's loops, then the receive loops.
     func loopCPUSeconds() async throws -> [Double] {
         var seconds: [Double] = []
         for loop in loops { seconds.append(try await loop.submit { ThreadCPU.seconds() }.get()) }
+        for loop in receiveLoops { seconds.append(await loop.submit { ThreadCPU.seconds() }) }
         return seconds
     }
 
     func run() async throws -> Result {
+        for loop in receiveLoops { loop.start() }
+        do {
+            return try await measure()
+        } catch {
+            for loop in receiveLoops {
+                loop.enqueue { loop.closeAll() }
+                await loop.stop()
+            }
+            throw error
+        }
+    }
+
+    private func measure() async throws -> Result {
         // The attacker is in place before the members arrive: they connect through it.
         let attack = scenario.attack.map { HalfOpenAttack(count: $0.halfOpen) }
         attack?.start(targets: targets, loops: loops)
@@ -113,6 +151,12 @@ final class LoadRun: Sendable {
                 recorder.value.startPhases(clock)
                 LoopLagProbe.start(on: loop, recorder: recorder, from: clock.boundaries.first!, until: clock.boundaries.last!)
             }.get()
+        }
+        for loop in receiveLoops {
+            await loop.submit {
+                loop.recorder.startPhases(clock)
+                loop.startLagProbe(from: clock.boundaries.first!, until: clock.boundaries.last!)
+            }
         }
         var processAtPhases = [ProcessSample.now()]
         var loopCPUAtPhases = [try await loopCPUSeconds()]
@@ -146,6 +190,13 @@ final class LoadRun: Sendable {
             }.get()
             measurements.append(snapshot)
             intervals += loopIntervals
+        }
+        for loop in receiveLoops {
+            measurements.append(await loop.submit {
+                loop.closeAll()
+                return loop.recorder.snapshot()
+            })
+            await loop.stop()
         }
         if scenario.reconnect != nil {
             var delivered = Set<UInt64>()

@@ -14,6 +14,8 @@ public struct LoadTest: Sendable {
         public var quiet = false
         /// One loop per core the process may use (`taskset` and cgroup limits included).
         public var eventLoops = UsableCores.count
+        /// How ready clients read their sockets (`--receive`).
+        public var receivePath = ReceivePath.direct
         /// What makes a run generator-bound (docs/LOAD.md, "Is the generator keeping up?").
         public var generatorBounds = GeneratorHealth.Bounds()
         /// Judge thresholds on generator-bound runs instead of failing them.
@@ -157,7 +159,7 @@ public struct LoadTest: Sendable {
                 let progress = ProgressLine.forTerminal(label: label, quiet: test.options.quiet)
                 let run = LoadRun(
                     scenario: scenario, clients: clients, targets: targets, group: group, tls: tls, progress: progress,
-                    live: test.options.live)
+                    live: test.options.live, receivePath: test.options.receivePath)
                 report = RunAnalysis.report(
                     try await run.run(), scenario: scenario, bounds: test.options.generatorBounds, targets: targetTexts)
             }

@@ -43,8 +43,8 @@ final class Membership: Sendable {
         }
     }
 
-    /// The `count` lowest-numbered members (stable publisher choice).
-    func lowest(_ count: Int) -> [Int] {
-        state.withLock { Array($0.members.sorted().prefix(count)) }
+    /// The `count` lowest-numbered members that may publish (stable publisher choice).
+    func lowest(_ count: Int, where mayPublish: (Int) -> Bool = { _ in true }) -> [Int] {
+        state.withLock { Array($0.members.sorted().lazy.filter(mayPublish).prefix(count)) }
     }
 }

@@ -30,8 +30,18 @@ struct ServerFrameReader {
     private var pending: ByteBuffer?
     private var message: ByteBuffer?
 
-    init(maximumMessageBytes: Int = 1 << 24) {
+    init(maximumMessageBytes: Int = 1 << 24, pending: ByteBuffer? = nil) {
         self.maximumMessageBytes = maximumMessageBytes
+        self.pending = pending
+    }
+
+    /// No fragmented message is being assembled: a good moment to hand the socket over.
+    var isBetweenMessages: Bool { message == nil }
+
+    /// The unfinished frame's bytes read so far (nil: none), for another reader to go on with.
+    /// A fragmented message in progress is not carried: hand off when `isBetweenMessages`.
+    mutating func takePending() -> ByteBuffer? {
+        pending.take()
     }
 
     /// Cuts every complete frame out of `read`: `data` gets each complete message's payload
