@@ -100,7 +100,12 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
-            ]
+            ],
+            // Release builds skip the dynamic exclusivity checks: on the receive path (a class's
+            // stored property per access: recorder, seen-set, reader) they were ~3 % of the
+            // harness's CPU per frame under perf (docs/LOAD.md, "What the harness costs").
+            // Debug builds, which the tests run, keep them.
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         .executableTarget(
             name: "parley-load",

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
 /// The load harness's probe token, `PRB:<run>:<publisher>:<seq>:<scheduled_ns>:PRB`: ASCII only,
 /// so it survives being wrapped as `"alice: …"` inside JSON, and found by a byte scan without
 /// decoding the frame — so the harness can measure any server that relays text.
@@ -26,10 +32,14 @@ public struct ProbeToken: Sendable, Hashable {
     public static func scan(_ bytes: UnsafeRawBufferPointer, _ found: (ProbeToken) -> Void) {
         let count = bytes.count
         var index = 0
+        guard let base = bytes.baseAddress else { return }
         while index + 4 <= count {
-            // "PRB:" — check the P first; most bytes are not one.
-            guard bytes[index] == 0x50, bytes[index + 1] == 0x52, bytes[index + 2] == 0x42, bytes[index + 3] == 0x3A
-            else {
+            // "PRB:" — jump to the next P with memchr (vectorised in libc: a frame's padding is
+            // most of its bytes), then check the rest.
+            guard let p = memchr(base + index, 0x50, count - index) else { return }
+            index = base.distance(to: UnsafeRawPointer(p))
+            guard index + 4 <= count else { return }
+            guard bytes[index + 1] == 0x52, bytes[index + 2] == 0x42, bytes[index + 3] == 0x3A else {
                 index += 1
                 continue
             }

@@ -28,9 +28,10 @@ final class ReceiveLoop: @unchecked Sendable {
     private let stopped = Atomic<Bool>(false)
     private let exited = Mutex<CheckedContinuation<Void, Never>?>(nil)
     // The thread's own state from here on.
-    private var sockets: [Int32: DirectSocket] = [:]
+    /// By descriptor: a lookup per read that costs an index, not a hash.
+    private var sockets: [DirectSocket?] = []
     private var connecting: [Int32: PendingConnect] = [:]
-    private var scratch = ByteBufferAllocator().buffer(capacity: 1 << 16)
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
     private var lagProbe: (due: UInt64, end: UInt64)?
     private var running = true
 
@@ -46,6 +47,7 @@ final class ReceiveLoop: @unchecked Sendable {
     }
 
     deinit {
+        readBuffer.deallocate()
         close(wake)
         close(lagTimer)
         close(epoll)
@@ -81,7 +83,9 @@ final class ReceiveLoop: @unchecked Sendable {
     /// Takes over a ready client's socket; `tail` is a frame NIO had only begun to read.
     func adopt(descriptor: Int32, client: LoadClient, tail: ByteBuffer?) {
         let job = Job { [self] in
-            sockets[descriptor] = DirectSocket(descriptor: descriptor, client: client, reader: ServerFrameReader(pending: tail))
+            let index = Int(descriptor)
+            if index >= sockets.count { sockets += Array(repeating: nil, count: max(index + 1 - sockets.count, sockets.count)) }
+            sockets[index] = DirectSocket(descriptor: descriptor, client: client, reader: ServerFrameReader(pending: tail))
             watch(descriptor, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
         }
         enqueue(job.run)
@@ -96,7 +100,7 @@ final class ReceiveLoop: @unchecked Sendable {
 
     /// Says goodbye on every socket it reads (close 1000) and closes them. Call on the loop.
     func closeAll() {
-        for socket in sockets.values {
+        for case let socket? in sockets {
             socket.sendClose(code: 1000)
             close(socket.descriptor)
         }
@@ -148,20 +152,15 @@ final class ReceiveLoop: @unchecked Sendable {
     }
 
     private func readable(_ descriptor: Int32) {
-        guard let socket = sockets[descriptor] else { return }
-        scratch.clear()
-        var result = 0
-        scratch.writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { buffer in
-            result = read(descriptor, buffer.baseAddress, buffer.count)
-            return max(result, 0)
-        }
+        guard Int(descriptor) < sockets.count, let socket = sockets[Int(descriptor)] else { return }
+        let result = read(descriptor, readBuffer.baseAddress, readBuffer.count)
         if result < 0 && (errno == EAGAIN || errno == EINTR) { return }
         guard result > 0 else { return end(socket) }
         let now = NIODeadline.now().uptimeNanoseconds
         var closing: UInt16?
         do {
             try socket.reader.consume(
-                scratch,
+                bytes: UnsafeRawBufferPointer(rebasing: readBuffer[..<result]),
                 data: { bytes in ClientFrames.receive(bytes, client: socket.client, recorder: recorder, at: now) },
                 control: { control in
                     switch control {
@@ -182,7 +181,7 @@ final class ReceiveLoop: @unchecked Sendable {
     /// The socket is done (the server closed it, or broke the protocol): as NIO's
     /// `channelInactive` would, the client hears of it.
     private func end(_ socket: DirectSocket) {
-        sockets[socket.descriptor] = nil
+        sockets[Int(socket.descriptor)] = nil
         close(socket.descriptor)
         socket.client.onClosed?(socket.client, socket.client.leftAt != nil)
     }

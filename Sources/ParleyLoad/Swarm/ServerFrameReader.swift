@@ -1,7 +1,7 @@
 import NIOCore
 
 /// Server-to-client WebSocket frames cut out of the bytes of one socket read, in place: a data
-/// frame's payload is handed over as a pointer into the read's buffer, so a read of ten frames
+/// frame's payload is handed over as a pointer into the read's bytes, so a read of ten frames
 /// costs no copy and no allocation. Only a frame split across reads is copied (into `pending`),
 /// and only a fragmented message is assembled (into `message`). Replaces NIO's
 /// `WebSocketFrameDecoder` on the load clients' receive path, where its per-frame
@@ -50,69 +50,80 @@ struct ServerFrameReader {
     mutating func consume(
         _ read: ByteBuffer, data: (UnsafeRawBufferPointer) -> Void, control: (Control) -> Void
     ) throws(Failure) {
-        var buffer: ByteBuffer
-        let owned: Bool
-        if var earlier = pending.take() {
-            // Appended in place (`pending` no longer shares it): a large frame arriving in many
-            // reads costs its size once, not once per read.
-            var read = read
-            earlier.writeBuffer(&read)
-            buffer = earlier
-            owned = true
-        } else {
-            buffer = read
-            owned = false
+        var failure: Failure?
+        read.withUnsafeReadableBytes { bytes in
+            do throws(Failure) { try consume(bytes: bytes, data: data, control: control) } catch { failure = error }
         }
-        while let header = try Self.header(in: buffer, limit: maximumMessageBytes) {
-            guard buffer.readableBytes >= header.length + header.payloadLength else { break }
-            let payloadStart = buffer.readerIndex + header.length
-            try handle(header, payloadAt: payloadStart, in: buffer, data: data, control: control)
-            buffer.moveReaderIndex(forwardBy: header.length + header.payloadLength)
+        if let failure { throw failure }
+    }
+
+    /// The same, on bytes read straight from a socket (the direct receive path).
+    mutating func consume(
+        bytes read: UnsafeRawBufferPointer, data: (UnsafeRawBufferPointer) -> Void, control: (Control) -> Void
+    ) throws(Failure) {
+        guard var earlier = pending.take() else {
+            let used = try cut(read, data: data, control: control)
+            // Only the tail is copied, so the read's buffer can be reused at once.
+            if used < read.count { pending = ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: read[used...])) }
+            return
         }
-        guard buffer.readableBytes > 0 else { return }
-        if owned {
-            buffer.discardReadBytes()
-            pending = buffer
-        } else {
-            // Copied, so the pooled read buffer goes back to the pool.
-            var tail = ByteBufferAllocator().buffer(capacity: buffer.readableBytes)
-            tail.writeBuffer(&buffer)
-            pending = tail
+        // Appended in place (`pending` no longer shares it): a large frame arriving in many
+        // reads costs its size once, not once per read.
+        earlier.writeBytes(read)
+        var failure: Failure?
+        let used = earlier.withUnsafeReadableBytes { bytes in
+            do throws(Failure) { return try cut(bytes, data: data, control: control) } catch {
+                failure = error
+                return 0
+            }
         }
+        if let failure { throw failure }
+        earlier.moveReaderIndex(forwardBy: used)
+        guard earlier.readableBytes > 0 else { return }
+        earlier.discardReadBytes()
+        pending = earlier
+    }
+
+    /// Handles every complete frame at the start of `bytes`; answers how many bytes they took.
+    private mutating func cut(
+        _ bytes: UnsafeRawBufferPointer, data: (UnsafeRawBufferPointer) -> Void, control: (Control) -> Void
+    ) throws(Failure) -> Int {
+        var at = 0
+        while let header = try Self.header(in: UnsafeRawBufferPointer(rebasing: bytes[at...]), limit: maximumMessageBytes) {
+            let end = at + header.length + header.payloadLength
+            guard end <= bytes.count else { break }
+            try handle(header, payload: UnsafeRawBufferPointer(rebasing: bytes[(at + header.length)..<end]), data: data, control: control)
+            at = end
+        }
+        return at
     }
 
     private mutating func handle(
-        _ header: Header, payloadAt start: Int, in buffer: ByteBuffer,
+        _ header: Header, payload: UnsafeRawBufferPointer,
         data: (UnsafeRawBufferPointer) -> Void, control: (Control) -> Void
     ) throws(Failure) {
         switch header.opcode {
         case .text, .binary:
             guard message == nil else { throw .protocolError }
             if header.fin {
-                buffer.withUnsafeReadableBytes { bytes in
-                    let offset = start - buffer.readerIndex
-                    data(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + header.payloadLength]))
-                }
+                data(payload)
             } else {
-                var first = ByteBufferAllocator().buffer(capacity: header.payloadLength)
-                if let slice = buffer.getSlice(at: start, length: header.payloadLength) { first.writeImmutableBuffer(slice) }
-                message = first
+                message = ByteBuffer(bytes: payload)
             }
         case .continuation:
             guard var assembled = message else { throw .protocolError }
             message = nil
-            guard assembled.readableBytes + header.payloadLength <= maximumMessageBytes else { throw .tooBig }
-            if let slice = buffer.getSlice(at: start, length: header.payloadLength) { assembled.writeImmutableBuffer(slice) }
+            guard assembled.readableBytes + payload.count <= maximumMessageBytes else { throw .tooBig }
+            assembled.writeBytes(payload)
             if header.fin {
                 assembled.withUnsafeReadableBytes { data($0) }
             } else {
                 message = assembled
             }
         case .close:
-            let code = header.payloadLength >= 2 ? buffer.getInteger(at: start, as: UInt16.self) ?? 1005 : 1005
-            control(.close(code: code))
+            control(.close(code: payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : 1005))
         case .ping:
-            control(.ping(buffer.getSlice(at: start, length: header.payloadLength) ?? ByteBuffer()))
+            control(.ping(ByteBuffer(bytes: payload)))
         case .pong:
             break
         }
@@ -126,12 +137,11 @@ struct ServerFrameReader {
         let payloadLength: Int
     }
 
-    /// The header at the buffer's reader index, or nil until enough of it has arrived.
-    static func header(in buffer: ByteBuffer, limit: Int) throws(Failure) -> Header? {
-        let at = buffer.readerIndex
-        guard let first = buffer.getInteger(at: at, as: UInt8.self),
-            let second = buffer.getInteger(at: at + 1, as: UInt8.self)
-        else { return nil }
+    /// The header at the start of `bytes`, or nil until enough of it has arrived.
+    static func header(in bytes: UnsafeRawBufferPointer, limit: Int) throws(Failure) -> Header? {
+        guard bytes.count >= 2 else { return nil }
+        let first = bytes[0]
+        let second = bytes[1]
         // Reserved bits (no extension is negotiated), a masked frame from a server, an unknown opcode.
         guard first & 0x70 == 0, second & 0x80 == 0, let opcode = Opcode(rawValue: first & 0x0F) else {
             throw .protocolError
@@ -140,11 +150,12 @@ struct ServerFrameReader {
         var length = 2
         var payloadLength = Int(second & 0x7F)
         if payloadLength == 126 {
-            guard let extended = buffer.getInteger(at: at + 2, as: UInt16.self) else { return nil }
-            payloadLength = Int(extended)
+            guard bytes.count >= 4 else { return nil }
+            payloadLength = Int(bytes[2]) << 8 | Int(bytes[3])
             length = 4
         } else if payloadLength == 127 {
-            guard let extended = buffer.getInteger(at: at + 2, as: UInt64.self) else { return nil }
+            guard bytes.count >= 10 else { return nil }
+            let extended = bytes[2..<10].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             guard extended <= UInt64(limit) else { throw .tooBig }
             payloadLength = Int(extended)
             length = 10
