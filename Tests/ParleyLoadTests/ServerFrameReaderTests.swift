@@ -107,4 +107,51 @@ import Testing
             try Self.read(bytes, cuts: [], reader: &fragmented)
         }
     }
+
+    /// The hand-off to the direct receive path: a frame NIO had only begun to read goes on in a
+    /// new reader, delivered once; a fragmented message in progress holds the hand-off back.
+    @Test func anUnfinishedFrameGoesOnInAnotherReader() throws {
+        let bytes = Self.frame(Array("before".utf8)) + Self.frame(Array("split across readers".utf8))
+        var first = ServerFrameReader()
+        let seen = try Self.read(Array(bytes.prefix(bytes.count - 5)), cuts: [], reader: &first)
+        #expect(seen.messages == ["before"])
+        let tail = first.takePending()
+        #expect(first.takePending() == nil, "taken once")
+        var second = ServerFrameReader(pending: tail)
+        let rest = try Self.read(Array(bytes.suffix(5)), cuts: [], reader: &second)
+        #expect(rest.messages == ["split across readers"])
+
+        var fragmented = ServerFrameReader()
+        _ = try Self.read(Self.frame(Array("part".utf8), fin: false), cuts: [], reader: &fragmented)
+        #expect(!fragmented.isBetweenMessages)
+        _ = try Self.read(Self.frame(Array(" two".utf8), opcode: 0x0), cuts: [], reader: &fragmented)
+        #expect(fragmented.isBetweenMessages)
+    }
+
+    /// The direct path reads raw bytes: the same frames, cut the same way, as through ByteBuffer.
+    @Test func rawBytesAndByteBuffersReadAlike() throws {
+        let bytes = Self.frame(Array("a".utf8)) + Self.frame(Array(repeating: 0x41, count: 300)) + Self.frame([0x03, 0xE9], opcode: 0x8)
+        for cut in [1, 2, 3, 7, 64, bytes.count] {
+            var buffered = ServerFrameReader()
+            let expected = try Self.read(bytes, cuts: Array(repeating: cut, count: bytes.count), reader: &buffered)
+            var raw = ServerFrameReader()
+            var messages: [String] = []
+            var controls: [String] = []
+            for start in stride(from: 0, to: bytes.count, by: cut) {
+                let chunk = Array(bytes[start..<min(start + cut, bytes.count)])
+                var failure: ServerFrameReader.Failure?
+                chunk.withUnsafeBytes { pointer in
+                    do throws(ServerFrameReader.Failure) {
+                        try raw.consume(
+                            bytes: pointer, data: { messages.append(String(decoding: $0, as: UTF8.self)) },
+                            control: { if case .close(let code) = $0 { controls.append("close \(code)") } })
+                    } catch {
+                        failure = error
+                    }
+                }
+                #expect(failure == nil)
+            }
+            #expect(messages == expected.messages && controls == expected.controls, "reads of \(cut) bytes")
+        }
+    }
 }

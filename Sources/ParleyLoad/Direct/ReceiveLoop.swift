@@ -34,6 +34,8 @@ final class ReceiveLoop: @unchecked Sendable {
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
     private var lagProbe: (due: UInt64, end: UInt64)?
     private var running = true
+    /// Clients handed over so far. Read on the loop.
+    private(set) var adopted = 0
 
     init(index: Int, recorder: LoopRecorder) {
         self.index = index
@@ -85,6 +87,7 @@ final class ReceiveLoop: @unchecked Sendable {
         let job = Job { [self] in
             let index = Int(descriptor)
             if index >= sockets.count { sockets += Array(repeating: nil, count: max(index + 1 - sockets.count, sockets.count)) }
+            adopted += 1
             sockets[index] = DirectSocket(descriptor: descriptor, client: client, reader: ServerFrameReader(pending: tail))
             watch(descriptor, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
         }

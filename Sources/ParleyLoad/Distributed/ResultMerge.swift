@@ -18,7 +18,8 @@ extension LoadRun.Result {
             intervals: intervals.map { MembershipInterval(client: $0.client, readyAt: move($0.readyAt), leftAt: $0.leftAt.map(move)) },
             clock: PhaseClock(boundaries: clock.boundaries.map(move)), runStart: move(runStart),
             processAtPhases: processAtPhases.map { ProcessSample(wall: move($0.wall), cpuSeconds: $0.cpuSeconds, rssBytes: $0.rssBytes) },
-            loopCPUAtPhases: loopCPUAtPhases, connectedBySecond: connectedBySecond, slowConsumers: slowConsumers, attack: attack)
+            loopCPUAtPhases: loopCPUAtPhases, connectedBySecond: connectedBySecond, slowConsumers: slowConsumers, attack: attack,
+            directReaders: directReaders)
     }
 
     /// One result from agents' results already in common time (same run start and phase clock).
@@ -46,6 +47,7 @@ extension LoadRun.Result {
             clients: parts.reduce(0) { $0 + $1.clients }, attempted: parts.reduce(0) { $0 + $1.attempted },
             connected: parts.reduce(0) { $0 + $1.connected }, ready: parts.reduce(0) { $0 + $1.ready }, connectErrors: errors,
             loops: parts.flatMap(\.loops), intervals: parts.flatMap(\.intervals), clock: first.clock, runStart: first.runStart,
-            processAtPhases: process, loopCPUAtPhases: loopCPU, connectedBySecond: connected, slowConsumers: nil, attack: nil)
+            processAtPhases: process, loopCPUAtPhases: loopCPU, connectedBySecond: connected, slowConsumers: nil, attack: nil,
+            directReaders: parts.contains { $0.directReaders != nil } ? parts.reduce(0) { $0 + ($1.directReaders ?? 0) } : nil)
     }
 }

@@ -59,6 +59,9 @@ public struct RunReport: Codable, Sendable {
     public var presence: PresenceReport?
     /// Clients that stopped reading (`slowConsumers`), and how many the server closed.
     public var slowConsumers: SlowConsumerReport? = nil
+    /// Clients that read their sockets on the direct receive path once ready (`--receive`);
+    /// absent when every client stayed on NIO's.
+    public var directReaders: Int? = nil
     /// The slowloris beside the members (`attack`), and what the server did to it.
     public var attack: AttackReport? = nil
     /// Clients that came back (`reconnect`): how they resumed, what they missed or got twice.

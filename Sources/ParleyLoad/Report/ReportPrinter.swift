@@ -21,7 +21,9 @@ public enum ReportPrinter {
             if run.framesReceived > 0 {
                 out += "  load process: \(Quantities.trimmed(cpu, digits: 2)) CPU s over the phases"
                 out += ", RSS \(Metrics.format(Double(run.overall.process.rssBytes), metric: "process.rss"))"
-                out += ", \(run.framesReceived) frames received (\(Metrics.format(Double(run.bytesReceived), metric: "received.bytes")))\n"
+                out += ", \(run.framesReceived) frames received (\(Metrics.format(Double(run.bytesReceived), metric: "received.bytes")))"
+                out += run.directReaders.map { ", \($0) of \(run.clients) clients read on the direct path" } ?? ""
+                out += "\n"
             }
             if let generator = run.generator { out += generatorLine(generator) }
             if let agents = run.agents { out += agentTable(agents) }

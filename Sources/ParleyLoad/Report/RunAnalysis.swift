@@ -118,6 +118,7 @@ enum RunAnalysis {
             metrics: [:], thresholds: [])
         run.slowConsumers = result.slowConsumers
         run.attack = result.attack
+        run.directReaders = result.directReaders
         if scenario.reconnect != nil {
             var tally = ResumeTally()
             for loop in result.loops { tally.add(loop.resume) }

@@ -27,6 +27,8 @@ final class LoadRun: Sendable {
         let connectedBySecond: [Int]
         let slowConsumers: SlowConsumerReport?
         let attack: AttackReport?
+        /// Clients that read on the direct receive path once ready (nil: it was not used).
+        var directReaders: Int? = nil
     }
 
     let scenario: Scenario
@@ -191,11 +193,14 @@ final class LoadRun: Sendable {
             measurements.append(snapshot)
             intervals += loopIntervals
         }
+        var directReaders = 0
         for loop in receiveLoops {
-            measurements.append(await loop.submit {
+            let (snapshot, adopted) = await loop.submit {
                 loop.closeAll()
-                return loop.recorder.snapshot()
-            })
+                return (loop.recorder.snapshot(), loop.adopted)
+            }
+            measurements.append(snapshot)
+            directReaders += adopted
             await loop.stop()
         }
         if scenario.reconnect != nil {
@@ -214,6 +219,6 @@ final class LoadRun: Sendable {
             intervals: intervals, clock: clock, runStart: runStart, processAtPhases: processAtPhases,
             loopCPUAtPhases: loopCPUAtPhases,
             connectedBySecond: connectedBySecond, slowConsumers: slowReport,
-            attack: attackReport)
+            attack: attackReport, directReaders: receiveLoops.isEmpty ? nil : directReaders)
     }
 }
