@@ -77,9 +77,10 @@ perf-gate: release
 xcheck: release
 	python3 Benchmarks/xcheck.py --out out
 
-# The small cross-check in make test: 200 clients; counts equal and complete, parley-load's p50
-# and p99 within XCHECK_MARGIN of the C client's (medians of three alternating rounds each).
-XCHECK_MARGIN ?= 2.0
+# The small cross-check in make test: 200 clients; counts equal and complete, parley-load's p50,
+# p99 and CPU per frame within XCHECK_MARGIN of the C client's (medians of three alternating
+# rounds each). 1.5: measured 1.07-1.21x with the direct receive path; NIO's path was 1.5-1.7x.
+XCHECK_MARGIN ?= 1.5
 xcheck-gate: release
 	python3 Benchmarks/xcheck.py --gate --margin $(XCHECK_MARGIN)
 
