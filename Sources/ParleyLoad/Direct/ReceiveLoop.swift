@@ -36,6 +36,9 @@ final class ReceiveLoop: @unchecked Sendable {
     private var running = true
     /// Clients handed over so far. Read on the loop.
     private(set) var adopted = 0
+    /// When the thread started, and how long it has waited in epoll_wait since (ns).
+    private var startedAt: UInt64 = 0
+    private var waited: UInt64 = 0
 
     init(index: Int, recorder: LoopRecorder) {
         self.index = index
@@ -117,12 +120,24 @@ final class ReceiveLoop: @unchecked Sendable {
 
     // MARK: the thread
 
+    /// Seconds this loop was not waiting for the network since it started: its work, and any
+    /// time other work kept it off the CPU — either way, time it could not read. Unlike its
+    /// thread CPU time this reaches 1 when the loop falls behind, whatever took the core (the
+    /// kernel's receive work on this core is not the thread's CPU time, but delays it all the
+    /// same). Call on the loop.
+    func busySeconds() -> Double {
+        Double(NIODeadline.now().uptimeNanoseconds &- startedAt &- waited) / 1e9
+    }
+
     private func run() {
         var events = [epoll_event](repeating: epoll_event(), count: 256)
+        startedAt = NIODeadline.now().uptimeNanoseconds
         while running {
+            let before = NIODeadline.now().uptimeNanoseconds
             let count = events.withUnsafeMutableBufferPointer {
                 epoll_wait(epoll, $0.baseAddress, Int32($0.count), connecting.isEmpty ? -1 : 10)
             }
+            waited &+= NIODeadline.now().uptimeNanoseconds &- before
             if count < 0 {
                 precondition(errno == EINTR, "epoll_wait: errno \(errno)")
                 continue

@@ -115,11 +115,12 @@ final class LoadRun: Sendable {
             && directAddresses[index % targets.count] != nil
     }
 
-    /// Each loop's own CPU time so far, read on the loop: NIO's loops, then the receive loops.
+    /// Each loop's busy time so far, read on the loop: NIO's loops' thread CPU, then the receive
+    /// loops' time not spent waiting for the network (`ReceiveLoop.busySeconds`).
     func loopCPUSeconds() async throws -> [Double] {
         var seconds: [Double] = []
         for loop in loops { seconds.append(try await loop.submit { ThreadCPU.seconds() }.get()) }
-        for loop in receiveLoops { seconds.append(await loop.submit { ThreadCPU.seconds() }) }
+        for loop in receiveLoops { seconds.append(await loop.submit { loop.busySeconds() }) }
         return seconds
     }
 
