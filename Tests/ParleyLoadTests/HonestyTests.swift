@@ -10,16 +10,7 @@ import Testing
 /// The harness must catch what a lying server does, exactly.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct HonestyTests {
     func run(_ lie: LyingRelay.Lie, clients: Int = 20, seconds: Int = 2) async throws -> (RunReport, lies: Int) {
-        let relay = Mutex<LyingRelay?>(nil)
-        let target = try await HarnessTarget.start { connections, scheduler in
-            let handler = LyingRelay(connections: connections, scheduler: scheduler, lie: lie)
-            relay.withLock { $0 = handler }
-            return handler
-        }
-        let test = LoadTest(scenario: relayScenario(clients: clients, publishers: 2, rate: 10, seconds: seconds), source: "", options: quietOptions())
-        let report = try await test.run(targets: [target.url])
-        try await target.stop()
-        return (report.runs[0], relay.withLock { $0!.lies })
+        try await runAgainstRelay(lie, clients: clients, seconds: seconds)
     }
 
     @Test func anHonestRelayDeliversEverything() async throws {
@@ -116,10 +107,7 @@ import Testing
         let target = try await HarnessTarget.start { connections, scheduler in
             ChatHandler(connections: connections, scheduler: scheduler)
         }
-        var scenario = Scenario(
-            name: "e2e", clients: 30,
-            phases: [Scenario.Phase(name: "steady", duration: .seconds(1), publishers: 2, rate: 10, rampTo: nil)])
-        scenario.settle = .milliseconds(100)
+        var scenario = chatScenario("e2e", clients: 30, publishers: 2, rate: 10, seconds: 1)
         scenario.thresholds = ["delivery.ratio": ">= 1", "delivery.duplicates": "== 0"]
         let report = try await LoadTest(scenario: scenario, source: "", options: quietOptions()).run(targets: [target.url])
         try await target.stop()

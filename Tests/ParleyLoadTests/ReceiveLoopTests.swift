@@ -69,7 +69,9 @@ import Testing
         #expect(reply.first?.0 == 0x8 && reply.first?.1 == [0x03, 0xE9], "the close is answered with its code")
         var byte: UInt8 = 0
         #expect(read(server, &byte, 1) == 0, "and the socket closed")
-        try await Task.sleep(for: .milliseconds(50))
+        let deadline = ContinuousClock.now + .seconds(5)
+        while closed.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try await Task.sleep(for: .milliseconds(50))  // a second call, were there one, would be in by now
         let closes = closed.withLock { $0 }
         #expect(closes == [false], "the client hears of a close it did not ask for, once")
         await loop.stop()

@@ -1,24 +1,14 @@
 import ParleyChat
 import ParleyLoad
-import Synchronization
 import Testing
 
 /// Both receive paths count the same server the same way, exactly: the direct path (ready
 /// members read by `ReceiveLoop`s) changes what a frame costs, never what is counted.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct ReceivePathTests {
     func run(_ lie: LyingRelay.Lie, path: ReceivePath) async throws -> (RunReport, lies: Int) {
-        let relay = Mutex<LyingRelay?>(nil)
-        let target = try await HarnessTarget.start { connections, scheduler in
-            let handler = LyingRelay(connections: connections, scheduler: scheduler, lie: lie)
-            relay.withLock { $0 = handler }
-            return handler
-        }
         var options = quietOptions()
         options.receivePath = path
-        let test = LoadTest(scenario: relayScenario(clients: 40, publishers: 2, rate: 10, seconds: 2), source: "", options: options)
-        let report = try await test.run(targets: [target.url])
-        try await target.stop()
-        return (report.runs[0], relay.withLock { $0!.lies })
+        return try await runAgainstRelay(lie, clients: 40, seconds: 2, options: options)
     }
 
     @Test(arguments: [LyingRelay.Lie.dropEvery(97), .duplicateEvery(89)])
@@ -44,10 +34,7 @@ import Testing
             let target = try await HarnessTarget.start { connections, scheduler in
                 ChatHandler(connections: connections, scheduler: scheduler)
             }
-            var scenario = Scenario(
-                name: "handoff", clients: 60,
-                phases: [Scenario.Phase(name: "steady", duration: .seconds(2), publishers: 3, rate: 20, rampTo: nil)])
-            scenario.settle = .milliseconds(100)
+            let scenario = chatScenario("handoff", clients: 60, publishers: 3, rate: 20, seconds: 2)
             var options = quietOptions()
             options.receivePath = path
             let report = try await LoadTest(scenario: scenario, source: "", options: options).run(targets: [target.url])

@@ -113,6 +113,32 @@ func relayScenario(clients: Int, publishers: Int, rate: Double, seconds: Int) ->
     return scenario
 }
 
+/// One run of the relay scenario against a `LyingRelay` telling `lie`; the report and how many
+/// lies it told.
+func runAgainstRelay(
+    _ lie: LyingRelay.Lie, clients: Int, seconds: Int, options: LoadTest.Options = quietOptions()
+) async throws -> (RunReport, lies: Int) {
+    let relay = Mutex<LyingRelay?>(nil)
+    let target = try await HarnessTarget.start { connections, scheduler in
+        let handler = LyingRelay(connections: connections, scheduler: scheduler, lie: lie)
+        relay.withLock { $0 = handler }
+        return handler
+    }
+    let test = LoadTest(scenario: relayScenario(clients: clients, publishers: 2, rate: 10, seconds: seconds), source: "", options: options)
+    let report = try await test.run(targets: [target.url])
+    try await target.stop()
+    return (report.runs[0], relay.withLock { $0!.lies })
+}
+
+/// A public-message scenario against Parley's chat: `clients` members, one steady phase.
+func chatScenario(_ name: String, clients: Int, publishers: Int, rate: Double, seconds: Int) -> Scenario {
+    var scenario = Scenario(
+        name: name, clients: clients,
+        phases: [Scenario.Phase(name: "steady", duration: .seconds(seconds), publishers: publishers, rate: rate, rampTo: nil)])
+    scenario.settle = .milliseconds(100)
+    return scenario
+}
+
 func quietOptions(eventLoops: Int = 2) -> LoadTest.Options {
     var options = LoadTest.Options()
     options.quiet = true

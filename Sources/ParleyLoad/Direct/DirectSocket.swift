@@ -1,5 +1,6 @@
 import Glibc
 import NIOCore
+import NIOWebSocket
 
 /// One ready client's socket in a `ReceiveLoop`: its descriptor, its frame reader, and the two
 /// things a client must ever say back on its own — pong and close — written straight to the
@@ -18,17 +19,25 @@ final class DirectSocket {
     }
 
     func sendPong(_ payload: ByteBuffer) {
-        send(opcode: 0xA, payload: Array(payload.readableBytesView.prefix(125)))
+        send(opcode: .pong, payload: payload.getSlice(at: payload.readerIndex, length: min(payload.readableBytes, 125)) ?? ByteBuffer())
     }
 
     func sendClose(code: UInt16) {
-        send(opcode: 0x8, payload: [UInt8(code >> 8), UInt8(code & 0xFF)])
+        var payload = ByteBuffer()
+        payload.writeInteger(code)
+        send(opcode: .connectionClose, payload: payload)
     }
 
-    private func send(opcode: UInt8, payload: [UInt8]) {
-        let mask = (0..<4).map { _ in UInt8.random(in: 0...255) }
-        var frame: [UInt8] = [0x80 | opcode, 0x80 | UInt8(payload.count)] + mask
-        for (offset, byte) in payload.enumerated() { frame.append(byte ^ mask[offset & 3]) }
-        _ = frame.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+    /// A control frame (payload ≤ 125 bytes), masked with NIOWebSocket's own masking.
+    private func send(opcode: WebSocketOpcode, payload: ByteBuffer) {
+        let key = WebSocketMaskingKey.random()
+        var frame = ByteBuffer()
+        frame.writeInteger(0x80 | UInt8(webSocketOpcode: opcode))
+        frame.writeInteger(0x80 | UInt8(payload.readableBytes))
+        frame.writeBytes(key)
+        var masked = payload
+        masked.webSocketMask(key)
+        frame.writeBuffer(&masked)
+        _ = frame.withUnsafeReadableBytes { write(descriptor, $0.baseAddress, $0.count) }
     }
 }

@@ -2,12 +2,6 @@ import CParleyPoll
 import Glibc
 import NIOCore
 
-/// A connect in progress on a `ReceiveLoop`: when it must be done by, and who hears of it.
-struct PendingConnect {
-    let deadline: UInt64
-    let completion: (Result<Int32, any Error>) -> Void
-}
-
 /// TCP connects for clients bound for the direct receive path. The loop makes the socket, so it
 /// owns the descriptor NIO never had: NIO gets a duplicate for the upgrade and closes it at the
 /// hand-off, and the socket lives on in this one (NIO has no way to give a channel's descriptor
@@ -33,15 +27,14 @@ extension ReceiveLoop {
             if result == 0 { return completion(.success(descriptor)) }
             guard errno == EINPROGRESS else { return fail(descriptor, IOError(errnoCode: errno, reason: "connect"), completion) }
             let deadline = NIODeadline.now().uptimeNanoseconds + UInt64(max(timeout.nanoseconds, 0))
-            setPendingConnect(descriptor, PendingConnect(deadline: deadline, completion: completion))
+            connecting[descriptor] = PendingConnect(deadline: deadline, completion: completion)
             watch(descriptor, events: EPOLLOUT.rawValue)
         }
     }
 
     /// The socket became writable (or failed): the connect's outcome is in SO_ERROR.
     func finishConnect(_ descriptor: Int32) {
-        guard let pending = pendingConnect(descriptor) else { return }
-        setPendingConnect(descriptor, nil)
+        guard let pending = connecting.removeValue(forKey: descriptor) else { return }
         unwatch(descriptor)
         var error: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
@@ -52,8 +45,8 @@ extension ReceiveLoop {
 
     func expireConnects() {
         let now = NIODeadline.now().uptimeNanoseconds
-        for (descriptor, pending) in pendingConnects where pending.deadline <= now {
-            setPendingConnect(descriptor, nil)
+        for (descriptor, pending) in connecting where pending.deadline <= now {
+            connecting[descriptor] = nil
             unwatch(descriptor)
             fail(descriptor, ChannelError.connectTimeout(.nanoseconds(0)), pending.completion)
         }

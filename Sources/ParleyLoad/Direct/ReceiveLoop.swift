@@ -25,12 +25,12 @@ final class ReceiveLoop: @unchecked Sendable {
     private let wake: Int32
     private let lagTimer: Int32
     private let inbox = Mutex<[Job]>([])
-    private let stopped = Atomic<Bool>(false)
     private let exited = Mutex<CheckedContinuation<Void, Never>?>(nil)
     // The thread's own state from here on.
     /// By descriptor: a lookup per read that costs an index, not a hash.
     private var sockets: [DirectSocket?] = []
-    private var connecting: [Int32: PendingConnect] = [:]
+    /// Connects in progress (`ReceiveLoop+Connect`), by descriptor.
+    var connecting: [Int32: PendingConnect] = [:]
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
     private var lagProbe: (due: UInt64, end: UInt64)?
     private var running = true
@@ -211,9 +211,7 @@ final class ReceiveLoop: @unchecked Sendable {
         let now = NIODeadline.now().uptimeNanoseconds
         guard now >= due else { return armLagTimer() }
         recorder.recordLoopLag(micros: (now &- due) / 1000)
-        // After a long stall the next tick is the next one still ahead: one late sample.
-        var next = due + LoopLagProbe.interval
-        if next <= now { next = now + LoopLagProbe.interval - (now - due) % LoopLagProbe.interval }
+        let next = LoopLagProbe.nextTick(after: due, now: now)
         lagProbe = next < end ? (next, end) : nil
         armLagTimer()
     }
@@ -239,9 +237,4 @@ final class ReceiveLoop: @unchecked Sendable {
         var event = epoll_event()
         _ = epoll_ctl(epoll, EPOLL_CTL_DEL, descriptor, &event)
     }
-
-    // Used by the connect extension, on the thread.
-    func pendingConnect(_ descriptor: Int32) -> PendingConnect? { connecting[descriptor] }
-    func setPendingConnect(_ descriptor: Int32, _ pending: PendingConnect?) { connecting[descriptor] = pending }
-    var pendingConnects: [Int32: PendingConnect] { connecting }
 }

@@ -19,11 +19,15 @@ enum LoopLagProbe {
         loop.assumeIsolated().scheduleTask(deadline: NIODeadline.uptimeNanoseconds(due)) {
             let now = NIODeadline.now().uptimeNanoseconds
             recorder.value.recordLoopLag(micros: (now &- due) / 1000)
-            // After a long stall, the next tick is the next one still ahead: a stall is one
-            // late sample, not a burst of them.
-            var next = due + interval
-            if next <= now { next = now + interval - (now - due) % interval }
-            tick(due: next, on: loop, recorder: recorder, until: end)
+            tick(due: nextTick(after: due, now: now), on: loop, recorder: recorder, until: end)
         }
+    }
+
+    /// The tick after the one due at `due`, run at `now`. After a long stall it is the next one
+    /// still ahead: a stall is one late sample, not a burst of them. (Also the direct receive
+    /// path's probe, `ReceiveLoop`.)
+    static func nextTick(after due: UInt64, now: UInt64) -> UInt64 {
+        let next = due + interval
+        return next > now ? next : now + interval - (now - due) % interval
     }
 }

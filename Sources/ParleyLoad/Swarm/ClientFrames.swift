@@ -31,7 +31,7 @@ enum ClientFrames {
     /// The number of names in a `{"members":[…]}` event, or nil for any other frame. Counts
     /// string quotes, halved: names are JSON strings, and escaped quotes come with a backslash.
     static func memberCount(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        let prefix = Array(#"{"members":["#.utf8)
+        let prefix = membersPrefix
         guard bytes.count >= prefix.count, bytes.prefix(prefix.count).elementsEqual(prefix) else { return nil }
         var quotes = 0
         var previous: UInt8 = 0
@@ -42,6 +42,9 @@ enum ClientFrames {
         }
         return quotes / 2
     }
+
+    /// Made once: `memberCount` runs on every frame of a presence scenario.
+    private static let membersPrefix = Array(#"{"members":["#.utf8)
 
     static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
         guard !needle.isEmpty, haystack.count >= needle.count else { return false }

@@ -21,16 +21,7 @@ extension LoadRun {
         let second = Int((NIODeadline.now().uptimeNanoseconds &- runStart) / 1_000_000_000) - 1
         var delivered = 0
         var lastSecond = LatencyHistogram(significantDigits: .two)
-        for (index, loop) in loops.enumerated() {
-            let recorder = recorders[index]
-            let (count, histogram) = try await loop.submit {
-                (recorder.value.totalReceived, recorder.value.latency(inSecond: second))
-            }.get()
-            delivered += count
-            if let histogram { lastSecond.add(histogram) }
-        }
-        for loop in receiveLoops {
-            let (count, histogram) = await loop.submit { (loop.recorder.totalReceived, loop.recorder.latency(inSecond: second)) }
+        for (count, histogram) in try await everyRecorder({ ($0.totalReceived, $0.latency(inSecond: second)) }) {
             delivered += count
             if let histogram { lastSecond.add(histogram) }
         }
@@ -55,13 +46,18 @@ extension LoadRun {
     }
 
     func deliveredSoFar() async throws -> Int {
-        var total = 0
+        try await everyRecorder(\.totalReceived).reduce(0, +)
+    }
+
+    /// `read` of every loop's recorder, on its own thread: NIO's loops, then the receive loops.
+    func everyRecorder<T: Sendable>(_ read: @escaping @Sendable (LoopRecorder) -> T) async throws -> [T] {
+        var values: [T] = []
         for (index, loop) in loops.enumerated() {
             let recorder = recorders[index]
-            total += try await loop.submit { recorder.value.totalReceived }.get()
+            values.append(try await loop.submit { read(recorder.value) }.get())
         }
-        for loop in receiveLoops { total += await loop.submit { loop.recorder.totalReceived } }
-        return total
+        for loop in receiveLoops { values.append(await loop.submit { read(loop.recorder) }) }
+        return values
     }
 
     func report(stage: String) {
