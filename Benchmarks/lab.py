@@ -148,6 +148,19 @@ class Lab:
         # The shell joins the group, then becomes the command: everything it starts is counted.
         return ["sh", "-c", f'echo $$ > {procs} && exec "$@"', "lab"] + inside
 
+    def throttling(self, host):
+        """The scheduler's count for `host`'s budget so far: (periods, periods throttled, ms held back).
+        A budgeted host that waits for its next period shows up here, not in its CPU time."""
+        fields = {}
+        try:
+            with open(os.path.join(self.groups, host, "cpu.stat")) as stat:
+                fields = dict((line.split() + ["0"])[:2] for line in stat)
+        except OSError:
+            return (0, 0, 0.0)
+        held = int(fields.get("throttled_time", 0)) / 1e6 if "throttled_time" in fields \
+            else int(fields.get("throttled_usec", 0)) / 1e3
+        return (int(fields.get("nr_periods", 0)), int(fields.get("nr_throttled", 0)), held)
+
     def popen(self, host, argv, **kwargs):
         return subprocess.Popen(self.command(host, argv), **kwargs)
 
