@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PORT ?= 8080
 
-.PHONY: gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check front-door-test reconnect-storm lab-test agents-test scale scale-test run load clean perf-gate compare-servers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
+.PHONY: gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check front-door-test reconnect-storm lab-test agents-test scale scale-test run load clean perf-gate compare-servers peers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
 
 build:
 	$(SWIFT) build
@@ -111,8 +111,16 @@ slowloris: release
 
 # The full side-by-side: C limit server, Python websockets peer (in a venv), parley serve, at
 # 1,000 and 5,000 clients, up to capacity, and 10,000 idle connections. Writes out/compare-servers.*
-compare-servers: release
+compare-servers: release peers
 	python3 Benchmarks/compare_servers.py --out out
+
+# The peers' toolchains from Debian (no network at build time): Go with gorilla/websocket, built
+# in GOPATH mode from /usr/share/gocode, and Node's `ws`. The Python peer's venv is made by the script.
+peers:
+	@command -v go >/dev/null && test -d /usr/share/gocode/src/github.com/gorilla/websocket && \
+	  command -v node >/dev/null && test -f /usr/share/nodejs/ws/package.json || { \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q \
+	    golang-go golang-github-gorilla-websocket-dev node-ws; }
 
 # Slow consumers and churn under a 1,000-member broadcast against `parley serve` (release):
 # members' p99 with and without, delivery ratio for the members that stay. Writes out/faults.txt.

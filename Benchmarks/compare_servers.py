@@ -1,38 +1,51 @@
 #!/usr/bin/env python3
-"""Parley next to the physical limit: the same parley-load workloads against the C reference
-server (Benchmarks/reference/limit-server.c), a Python `websockets` broadcast peer, and
-`parley serve`, one after another in the same run, every figure also given as a ratio to the
-C server measured minutes apart on the same machine.
+"""Parley beside the servers a user would pick instead, and beside the physical limit: the C
+reference server (Benchmarks/reference/limit-server.c), Go's gorilla/websocket hub, Node's `ws`,
+Python's `websockets` (Benchmarks/peers/) and `parley serve`, one after another in the same run,
+at the same points, each measured twice — by parley-load and by the independent C client
+(Benchmarks/reference/probe-client.c) — with Parley's verdict against every peer.
 
-    compare_servers.py            the full comparison (make compare-servers)
-    compare_servers.py --gate     the CI gate (make perf-gate): fails if Parley's fan-out p99
-                                  exceeds 2x the C server's, or if any delivery is lost
+    compare_servers.py                      the full comparison (make compare-servers)
+    compare_servers.py --seconds 8          shorter runs
+    compare_servers.py --servers parley,node-ws --points 1k,1kx10@15
+    compare_servers.py --gate               the CI gate (make perf-gate): fails if Parley's fan-out
+                                            p99 exceeds 2x the C server's, or if any delivery is lost
 
-Servers run pinned to core 0 and the load generator to core 1 where `taskset` works.
+Points: 1k, 5k, 10k clients with one publisher (10 msg/s; 5 msg/s at 10k), and 1,000 clients
+with 10 publishers at 5, 10 and 15 msg/s each (50,000-150,000 deliveries/s). Servers run pinned
+to core 0 and the load to core 1 where `taskset` works. CPU per delivery is the server's CPU
+over the C client's timed window (connecting left out) per delivery.
 """
 
 import argparse
-import html
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import threading
 
-from orchestra import LOAD, PARLEY, ROOT, BUILD, Server, build_c, limit_server, parley_server, pinned, probe_client
+from comparison_report import write_outputs
+from orchestra import LOAD, PARLEY, ROOT, build_c, limit_server, parley_server, pinned, probe_client
+from peer_servers import go_peer, missing_toolchains, node_peer, python_peer
 
-VENV = os.path.join(BUILD, "peer-venv")
-PEER = os.path.join(ROOT, "Benchmarks", "peers", "broadcast_peer.py")
-
-
-def build_peer_venv():
-    python = os.path.join(VENV, "bin", "python")
-    if not os.path.exists(python):
-        subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
-    if subprocess.run([python, "-c", "import websockets"], capture_output=True).returncode != 0:
-        subprocess.run([python, "-m", "pip", "install", "-q", "websockets>=13"], check=True)
-    return python
+# name: (clients, publishers, msg/s per publisher)
+POINTS = {
+    "1k": (1000, 1, 10),
+    "5k": (5000, 1, 10),
+    "10k": (10000, 1, 5),
+    "1kx10@5": (1000, 10, 5),
+    "1kx10@10": (1000, 10, 10),
+    "1kx10@15": (1000, 10, 15),
+}
+SERVERS = {
+    "c-limit": lambda: limit_server(9001),
+    "parley": lambda: parley_server(9003),
+    "node-ws": lambda: node_peer(9005),
+    "go-gorilla": lambda: go_peer(9004),
+    "python": lambda: python_peer(9002),
+}
 
 
 def scenario_yaml(server, clients, publishers, rate, seconds, settle="500ms"):
@@ -97,14 +110,6 @@ def run_load(server, clients, publishers, rate, seconds, sample_rss=False):
     }
 
 
-def servers(python):
-    chosen = {"c-limit": limit_server(9001)}
-    if python:
-        chosen["python"] = Server("python", [python, PEER, "--port", "9002"], 9002, "ws://127.0.0.1:9002/")
-    chosen["parley"] = parley_server(9003)
-    return chosen
-
-
 def ok(figures, limit_ms=100):
     return figures["lost"] == 0 and figures["connectErrors"] == 0 and figures["p99"] < limit_ms * 1000
 
@@ -130,7 +135,7 @@ def capacity(server, clients=1000, seconds=8):
 
 def gate(args):
     build_c("limit-server")
-    chosen = servers(None)
+    chosen = {"c-limit": limit_server(9001), "parley": parley_server(9003)}
     best = {}
     for attempt in range(2):
         for name in ("c-limit", "parley"):
@@ -152,113 +157,64 @@ def gate(args):
 
 
 def full(args):
+    lacking = missing_toolchains()
+    if lacking:
+        sys.exit(f"compare-servers: missing {lacking} — `make peers` installs them from Debian's packages")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # 10,000 clients: the servers inherit it
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     build_c("limit-server")
-    python = build_peer_venv()
-    chosen = servers(python)
     results = {}
-    for name, server in chosen.items():
-        print(f"measuring {name} …", flush=True)
+    for name in args.servers:
+        server = SERVERS[name]()
+        results[name] = {"points": {}}
         with server:
-            # The same connections with nobody publishing: what connecting and idling cost, to
-            # take out of the per-delivery CPU (connects are cheap for the C server, not for a
-            # gateway that parses HTTP and runs $connect, setName and the readiness probe).
-            idle = run_load(server, 1000, 0, 0, args.seconds)
-            results[name] = {
-                "1kIdle": idle,
-                "1k": run_load(server, 1000, 10, 1, args.seconds),
-                "5k": run_load(server, 5000, 10, 1, args.seconds),
-                # The same loads through the independent C client: where parley-load is the
-                # slower side, its figure is partly about itself (make xcheck).
-                "1kProbe": probe_client(name, server.port, 1000, 10, 1, args.seconds),
-                "5kProbe": probe_client(name, server.port, 5000, 10, 1, args.seconds),
-                "idle10k": run_load(server, 10000, 0, 0, 3, sample_rss=True) if name != "python" or args.python_idle else None,
-            }
-            busy = results[name]["1k"]
-            busy["marginalCpuMicrosPerDelivery"] = (busy["cpuSeconds"] - idle["cpuSeconds"]) * 1e6 / busy["received"]
-            best, steps = capacity(server)
-            results[name]["capacity"] = best
-            results[name]["capacitySteps"] = steps
-    write_outputs(results, args.out)
+            for point in args.points:
+                clients, publishers, rate = POINTS[point]
+                print(f"  {name:10s} {point:9s} parley-load …", end="", flush=True)
+                load = run_load(server, clients, publishers, rate, args.seconds)
+                print(f" p99 {load['p99'] / 1000:.1f} ms; C client …", end="", flush=True)
+                probe = probe_client(name, server.port, clients, publishers, rate, args.seconds, server=server)
+                print(f" p99 {probe['p99'] / 1000:.1f} ms, {probe.get('serverCpuMicrosPerDelivery') or 0:.2f} µs/delivery",
+                      flush=True)
+                results[name]["points"][point] = {"parleyLoad": load, "cClient": probe}
+            if args.capacity:
+                # The same connections with nobody publishing, then 10,000 idle: memory per connection.
+                results[name]["idle10k"] = run_load(server, 10000, 0, 0, 3, sample_rss=True)
+                best, steps = capacity(server)
+                results[name]["capacity"] = best
+                results[name]["capacitySteps"] = steps
+    write_outputs(results, POINTS, args.out)
     return 0
-
-
-def ratio(value, base):
-    return None if value is None or not base else value / base
-
-
-def write_outputs(results, out):
-    os.makedirs(out, exist_ok=True)
-    c = results["c-limit"]
-    rows = []
-    for name, r in results.items():
-        cap = r["capacity"]["deliveriesPerSecond"] if r["capacity"] else 0
-        c_cap = c["capacity"]["deliveriesPerSecond"] if c["capacity"] else 0
-        idle = r["idle10k"]["rssPerConnection"] if r["idle10k"] else None
-        rows.append({
-            "server": name,
-            "p99 1k (ms)": r["1k"]["p99"] / 1000, "x C (1k)": ratio(r["1k"]["p99"], c["1k"]["p99"]),
-            "C client p99 1k (ms)": r["1kProbe"]["p99"] / 1000,
-            "x C (1k, C client)": ratio(r["1kProbe"]["p99"], c["1kProbe"]["p99"]),
-            "p99 5k (ms)": r["5k"]["p99"] / 1000, "x C (5k)": ratio(r["5k"]["p99"], c["5k"]["p99"]),
-            "C client p99 5k (ms)": r["5kProbe"]["p99"] / 1000,
-            "x C (5k, C client)": ratio(r["5kProbe"]["p99"], c["5kProbe"]["p99"]),
-            "parley-load 1k/5k": f"{r['1k']['validity']}/{r['5k']['validity']}",
-            "sustained deliveries/s": f"{'>= ' if r['capacity'] and r['capacity'].get('atLeast') else ''}{cap:.0f}",
-            # A lower bound on either side (the generator's limit) makes the ratio meaningless.
-            "x C (capacity)": None if (r["capacity"] or {}).get("atLeast") or (c["capacity"] or {}).get("atLeast")
-            else ratio(cap, c_cap),
-            "CPU us/delivery (1k)": r["1k"]["marginalCpuMicrosPerDelivery"],
-            "x C (CPU)": ratio(r["1k"]["marginalCpuMicrosPerDelivery"], c["1k"]["marginalCpuMicrosPerDelivery"]),
-            "KiB per idle conn (10k)": idle / 1024 if idle else None,
-            "lost": r["1k"]["lost"] + r["5k"]["lost"],
-        })
-    if "python" in results and results["python"]["capacity"]:
-        py_cap = results["python"]["capacity"]["deliveriesPerSecond"]
-        for name, row in zip(results, rows):
-            capacity = results[name]["capacity"]
-            bounded = (capacity or {}).get("atLeast") or results["python"]["capacity"].get("atLeast")
-            row["x Python (capacity)"] = None if bounded else ratio(capacity["deliveriesPerSecond"] if capacity else 0, py_cap)
-    headers = list(rows[0].keys()) + (["x Python (capacity)"] if "x Python (capacity)" not in rows[0] else [])
-    headers = list(dict.fromkeys(headers))
-
-    def cell(value):
-        if value is None:
-            return "-"
-        if isinstance(value, float):
-            return f"{value:.2f}"
-        return str(value)
-
-    widths = [max(len(h), *(len(cell(row.get(h))) for row in rows)) for h in headers]
-    lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths))]
-    for row in rows:
-        lines.append("  ".join(cell(row.get(h)).rjust(w) for h, w in zip(headers, widths)))
-    table = "\n".join(lines)
-    print(table)
-    with open(os.path.join(out, "compare-servers.txt"), "w") as f:
-        f.write(table + "\n")
-    with open(os.path.join(out, "compare-servers.json"), "w") as f:
-        json.dump({"rows": rows, "raw": results}, f, indent=2)
-    cells = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell(row.get(h)))}</td>" for h in headers) + "</tr>" for row in rows)
-    with open(os.path.join(out, "compare-servers.html"), "w") as f:
-        f.write(f"""<!doctype html><meta charset="utf-8"><title>Parley next to the limit</title>
-<style>body{{font:14px system-ui,sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}th{{background:#f4f4f4}}</style>
-<h1>Parley next to the physical limit</h1><p>Same machine, same run; ratios are to the C epoll reference server. Each load is measured twice: by parley-load, and by the independent C client (Benchmarks/reference/probe-client.c) — where the two disagree, the C client's figure is the server's; "parley-load 1k/5k" says whether parley-load kept up (valid) or was itself the bottleneck (generator-bound). CPU per delivery is the server's CPU during 1,000 clients × 10 msg/s minus the same clients idle, per delivery. "≥" before a sustained rate: the search stopped where parley-load itself became the bottleneck, so the server's capacity is at least that.</p>
-<table><tr>{cells}</tr>{body}</table>""")
-    print(f"written: {out}/compare-servers.{{txt,json,html}}")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gate", action="store_true", help="the CI gate: a small run, Parley p99 <= 2x C, nothing lost")
     parser.add_argument("--out", default=os.path.join(ROOT, "out"), help="where the comparison report goes")
-    parser.add_argument("--seconds", type=int, default=15, help="length of the fixed-rate runs")
-    parser.add_argument("--python-idle", action="store_true", help="also hold 10,000 idle connections on the Python peer")
+    parser.add_argument("--seconds", type=int, default=10, help="length of each timed run (default 10)")
+    parser.add_argument("--servers", type=names(SERVERS), default=list(SERVERS),
+                        help=f"which servers, comma-separated (default all: {','.join(SERVERS)})")
+    parser.add_argument("--points", type=names(POINTS), default=list(POINTS),
+                        help=f"which points, comma-separated (default all: {','.join(POINTS)})")
+    parser.add_argument("--no-capacity", dest="capacity", action="store_false",
+                        help="skip the capacity search and the 10,000 idle connections")
     args = parser.parse_args()
     for binary in (LOAD, PARLEY):
         if not os.path.exists(binary):
             sys.exit(f"{binary} is missing: run `swift build -c release` first (the Makefile targets do)")
+    if not args.gate and "c-limit" not in args.servers:
+        args.servers.insert(0, "c-limit")  # every ratio is to it
     sys.exit(gate(args) if args.gate else full(args))
+
+
+def names(known):
+    def parse(text):
+        chosen = [name.strip() for name in text.split(",") if name.strip()]
+        unknown = [name for name in chosen if name not in known]
+        if unknown or not chosen:
+            raise argparse.ArgumentTypeError(f"unknown {', '.join(unknown) or 'empty list'}; known: {', '.join(known)}")
+        return chosen
+    return parse
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -130,16 +131,37 @@ def parley_server(port, extra=()):
     return Server("parley", command, port, f"ws://127.0.0.1:{port}/ws")
 
 
-def probe_client(server_name, port, clients, publishers, rate, seconds, core=1):
+def probe_client(server_name, port, clients, publishers, rate, seconds, core=1, server=None):
     """The independent C client (Benchmarks/reference/probe-client.c) putting a load on a server:
     Parley's protocol on /ws for `parley` — with no member feed, as parley-load's scenarios ask
     (`members: none`), so both put the same load on it — a raw relay on / for the others. Its
-    JSON line, plus `cpuPerFrameMicros`."""
+    JSON line, plus `cpuPerFrameMicros`; given the `server`, also the server's CPU over the
+    client's timed window (`serverCpuSeconds`, `serverCpuMicrosPerDelivery`): connecting and
+    joining are left out, the drain of the last messages is in."""
     binary = build_c("probe-client")
     mode, path = ("parley", "/ws?members=none") if server_name == "parley" else ("raw", "/")
     command = [binary, "--port", str(port), "--path", path, "--mode", mode, "--clients", str(clients),
                "--publishers", str(publishers), "--rate", str(rate), "--seconds", str(seconds)]
-    result = subprocess.run(pinned(core, command), capture_output=True, text=True)
-    if result.returncode not in (0, 3):
-        raise RuntimeError(f"probe-client failed against {server_name}: {result.stderr.strip()[-400:]}")
-    return json.loads(result.stdout)
+    process = subprocess.Popen(pinned(core, command), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    marks, errors = {}, []
+
+    def watch():  # the client says where its window begins and ends; the server's CPU is read there
+        for line in process.stderr:
+            if line.strip() in ("measuring", "measured") and server is not None:
+                marks[line.strip()] = server.cpu_seconds()
+            else:
+                errors.append(line)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    output = process.stdout.read()
+    process.wait()
+    watcher.join(timeout=5)
+    if process.returncode not in (0, 3):
+        raise RuntimeError(f"probe-client failed against {server_name}: {''.join(errors).strip()[-400:]}")
+    figures = json.loads(output)
+    if "measuring" in marks and "measured" in marks:
+        cpu = marks["measured"] - marks["measuring"]
+        figures["serverCpuSeconds"] = cpu
+        figures["serverCpuMicrosPerDelivery"] = cpu * 1e6 / figures["received"] if figures["received"] else None
+    return figures

@@ -15,7 +15,8 @@
  * --mode parley: each client sends setName, then a private message to itself, and is a member
  * once that comes back; publishers send sendPublic (every member, the sender too, receives it).
  * --mode raw: the token text is the whole message and every other client receives it.
- * Prints one JSON line: counts, latency percentiles in microseconds, and CPU per received frame.
+ * Prints one JSON line: counts, latency percentiles in microseconds, and CPU per received frame;
+ * "measuring" and "measured" on stderr where the timed window begins and ends.
  *
  * One file on purpose (over the house's ~250 lines): a yardstick is built with one `cc` and read
  * top to bottom, with nothing of Parley's in it.
@@ -277,6 +278,8 @@ int main(int argc, char **argv) {
     uint64_t settled = now_ns() + 500000000ull;
     while (now_ns() < settled) poll_once(10);
 
+    /* Said on stderr so that whoever runs this can read a server's CPU over the same window. */
+    fprintf(stderr, "measuring\n");
     struct rusage before, after;
     getrusage(RUSAGE_SELF, &before);
     uint64_t frames_before = frames;
@@ -302,6 +305,7 @@ int main(int argc, char **argv) {
     uint64_t drain_until = now_ns() + 5000000000ull;
     while (received < expected && now_ns() < drain_until) poll_once(10);
     getrusage(RUSAGE_SELF, &after);
+    fprintf(stderr, "measured\n");
     double cpu = (double)(after.ru_utime.tv_sec - before.ru_utime.tv_sec) + (after.ru_utime.tv_usec - before.ru_utime.tv_usec) / 1e6 +
                  (double)(after.ru_stime.tv_sec - before.ru_stime.tv_sec) + (after.ru_stime.tv_usec - before.ru_stime.tv_usec) / 1e6;
     uint64_t measured_frames = frames - frames_before;
