@@ -6,7 +6,7 @@
 // *other* client's channel and drops (closes) a client whose channel is full — the example's
 // slow-consumer rule. One difference, on purpose: the example joins queued messages into one
 // frame with newlines; here each message stays its own frame, as the load clients expect.
-// Loopback only. Built offline from Debian's packages (see Benchmarks/peers/README.md).
+// Loopback only. Built offline from Debian's packages (`make peers`; Benchmarks/peer_servers.py).
 package main
 
 import (
