@@ -42,6 +42,8 @@ POINTS = {
 SERVERS = {
     "c-limit": lambda: limit_server(9001),
     "parley": lambda: parley_server(9003),
+    # The same server writing every frame through NIO's pipeline: what the direct path buys.
+    "parley-nio": lambda: parley_server(9006, extra=("--write-path", "nio")),
     "node-ws": lambda: node_peer(9005),
     "go-gorilla": lambda: go_peer(9004),
     "python": lambda: python_peer(9002),
@@ -173,7 +175,7 @@ def full(args):
                 print(f"  {name:10s} {point:9s} parley-load …", end="", flush=True)
                 load = run_load(server, clients, publishers, rate, args.seconds)
                 print(f" p99 {load['p99'] / 1000:.1f} ms; C client …", end="", flush=True)
-                probe = probe_client(name, server.port, clients, publishers, rate, args.seconds, server=server)
+                probe = probe_client(server.name, server.port, clients, publishers, rate, args.seconds, server=server)
                 print(f" p99 {probe['p99'] / 1000:.1f} ms, {probe.get('serverCpuMicrosPerDelivery') or 0:.2f} µs/delivery",
                       flush=True)
                 results[name]["points"][point] = {"parleyLoad": load, "cClient": probe}

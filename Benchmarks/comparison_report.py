@@ -82,7 +82,7 @@ def table(rows):
 def write_outputs(results, points, out):
     os.makedirs(out, exist_ok=True)
     text, sections, verdicts = [], [], {}
-    peers = [name for name in results if name not in (LIMIT, PARLEY)]
+    peers = [name for name in results if name != LIMIT and not name.startswith(PARLEY)]  # parley-nio: Parley too
     for point in points:
         rows = rows_for(results, point)
         if not rows:

@@ -1,21 +1,150 @@
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Sits on the socket's side of the frame encoder (inside TLS, if any), so that whole frames from
 /// `ServerFrame` skip NIO's `WebSocketFrameEncoder` (see `ServerFrame` for why).
+///
+/// On a plaintext socket it also writes directly (docs/ARCHITECTURE.md, "The direct write path"):
+/// frames written are held here until the flush, which hands them to the kernel with one
+/// `send`/`sendmsg` on the socket's descriptor when NIO has nothing of this connection's
+/// buffered; whatever the kernel does not take (and everything while NIO still holds bytes, so
+/// that order is kept) goes through the pipeline as before, where NIO's writability — the
+/// outbound budget — sees it. Per delivery that skips the pipeline's write and flush, NIO's
+/// pending-write bookkeeping and its flush path; the kernel's cost is the same one send.
 final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private var context: ChannelHandlerContext?
+    /// The channel, kept: `context.channel` retains and releases on every read of it.
+    private var channel: (any Channel)?
+    /// The socket's descriptor when the direct path is on for this connection.
+    private var descriptor: CInt?
+    private let writesDirectly: Bool
+    /// Frames written since the last flush, direct path only: the first apart, because most
+    /// flushes carry one frame and an array's append, uniqueness check and clear cost more.
+    private var firstHeld: ByteBuffer?
+    private var moreHeld: [ByteBuffer] = []
+    /// Set whenever bytes go to NIO (ours, or another handler's passing through here on their way
+    /// to the socket); cleared once NIO reports none buffered. While clear, NIO holds nothing of
+    /// this connection's and its (costly) buffered-bytes option need not be read.
+    private var nioMayHoldBytes = false
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    init(writesDirectly: Bool = false) {
+        self.writesDirectly = writesDirectly
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        channel = context.channel
+        descriptor = writesDirectly ? SocketDescriptor.of(context.channel) : nil
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        flushThroughPipeline()
+        self.context = nil
+        channel = nil
+        descriptor = nil
+    }
+
+    /// Whether this connection's frames go to the kernel directly (when NIO holds none of its bytes).
+    var isDirect: Bool { descriptor != nil }
+
+    /// Another handler's write on its way to the socket (a close frame NIOWebSocket answers with,
+    /// say): NIO will hold it, so frames after it must queue behind it.
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        nioMayHoldBytes = true
+        context.write(data, promise: promise)
+    }
 
     func write(_ frame: ByteBuffer) {
-        context?.write(Self.wrapOutboundOut(frame), promise: nil)
+        guard descriptor != nil else {
+            context?.write(Self.wrapOutboundOut(frame), promise: nil)
+            return
+        }
+        if firstHeld == nil { firstHeld = frame } else { moreHeld.append(frame) }
     }
 
     func flush() {
-        context?.flush()
+        guard let descriptor, let context, let first = firstHeld else {
+            context?.flush()
+            return
+        }
+        // The descriptor is NIO's only while the channel is open: once closed it may be reused.
+        // Both are true here only on the channel's loop, where this runs.
+        guard channel?.isActive == true, nioHoldsNothing() else {
+            return flushThroughPipeline()
+        }
+        firstHeld = nil
+        if moreHeld.isEmpty {
+            let sent = first.withUnsafeReadableBytes { raw in
+                Glibc.send(descriptor, raw.baseAddress, raw.count, CInt(MSG_NOSIGNAL | MSG_DONTWAIT))
+            }
+            if sent < first.readableBytes { spill([first], from: 0, skipping: max(sent, 0), context) }
+            return
+        }
+        moreHeld.insert(first, at: 0)
+        var sent = sendAll(moreHeld, on: descriptor)
+        var index = 0
+        while index < moreHeld.count, sent >= moreHeld[index].readableBytes {
+            sent -= moreHeld[index].readableBytes
+            index += 1
+        }
+        if index < moreHeld.count { spill(moreHeld, from: index, skipping: sent, context) }
+        moreHeld.removeAll(keepingCapacity: true)
+    }
+
+    /// The kernel's buffer is full (or the socket failed): the rest, in order, to NIO, which
+    /// waits for writability, counts it against the budget, or meets the error and closes.
+    private func spill(_ frames: [ByteBuffer], from index: Int, skipping sent: Int, _ context: ChannelHandlerContext) {
+        nioMayHoldBytes = true
+        var rest = frames[index]
+        rest.moveReaderIndex(forwardBy: sent)
+        context.write(Self.wrapOutboundOut(rest), promise: nil)
+        for frame in frames[(index + 1)...] { context.write(Self.wrapOutboundOut(frame), promise: nil) }
+        context.flush()
+    }
+
+    private func flushThroughPipeline() {
+        guard let context else {
+            firstHeld = nil
+            return moreHeld.removeAll()
+        }
+        if let first = firstHeld {
+            nioMayHoldBytes = true
+            context.write(Self.wrapOutboundOut(first), promise: nil)
+            for frame in moreHeld { context.write(Self.wrapOutboundOut(frame), promise: nil) }
+        }
+        firstHeld = nil
+        moreHeld.removeAll(keepingCapacity: true)
+        context.flush()
+    }
+
+    private func nioHoldsNothing() -> Bool {
+        guard nioMayHoldBytes else { return true }
+        guard (try? channel?.syncOptions?.getOption(.bufferedWritableBytes)) == 0 else { return false }
+        nioMayHoldBytes = false
+        return true
+    }
+
+    /// Bytes the kernel took with one `sendmsg` of several frames (at most 64 at once); 0 on
+    /// EAGAIN or an error.
+    private func sendAll(_ frames: [ByteBuffer], on descriptor: CInt) -> Int {
+        let count = min(frames.count, 64)
+        return withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { vectors in
+            // Each frame's storage outlives the call: `frames` holds them, unchanged, until it returns.
+            for index in 0..<count {
+                frames[index].withUnsafeReadableBytes { raw in
+                    vectors[index] = iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress), iov_len: raw.count)
+                }
+            }
+            var message = msghdr()
+            message.msg_iov = vectors.baseAddress
+            message.msg_iovlen = count
+            return max(sendmsg(descriptor, &message, CInt(MSG_NOSIGNAL | MSG_DONTWAIT)), 0)
+        }
     }
 }

@@ -66,6 +66,12 @@ public final class TestClient: Sendable {
         try await channel.setOption(ChannelOptions.autoRead, value: false)
     }
 
+    /// Reads again after `stopReading`.
+    public func resumeReading() async throws {
+        try await channel.setOption(ChannelOptions.autoRead, value: true)
+        channel.read()
+    }
+
     public func send(_ text: String) async throws {
         try await sendFrame(.text, ByteBuffer(string: text))
     }
