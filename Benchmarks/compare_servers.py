@@ -9,7 +9,7 @@ at the same points, each measured twice — by parley-load and by the independen
     compare_servers.py --seconds 8          shorter runs
     compare_servers.py --servers parley,node-ws --points 1k,1kx10@15
     compare_servers.py --gate               the CI gate (make perf-gate): fails if Parley's fan-out
-                                            p99 exceeds 2x the C server's, or if any delivery is lost
+                                            p99 exceeds 1.6x the C server's, or if any delivery is lost
 
 Points: 1k, 5k, 10k clients with one publisher (10 msg/s; 5 msg/s at 10k), and 1,000 clients
 with 10 publishers at 5, 10 and 15 msg/s each (50,000-150,000 deliveries/s). Servers run pinned
@@ -29,6 +29,12 @@ import threading
 from comparison_report import write_outputs
 from orchestra import LOAD, PARLEY, ROOT, build_c, limit_server, parley_server, pinned, probe_client
 from peer_servers import go_peer, missing_toolchains, node_peer, python_peer
+
+# The CI gate's bound on Parley's fan-out p99 over the C limit server's (200 clients x 50 msg/s,
+# best of two each). With the direct write path it measured 1.12-1.34x (NIO's pipeline alone:
+# 1.53-1.63x); 1.6x leaves a fifth of headroom for a noisy machine and still fails a return to
+# the old write path.
+GATE_RATIO = 1.6
 
 # name: (clients, publishers, msg/s per publisher)
 POINTS = {
@@ -152,10 +158,10 @@ def gate(args):
             if name not in best or figures["p99"] < best[name]["p99"]:
                 best[name] = figures
     ratio = best["parley"]["p99"] / max(best["c-limit"]["p99"], 1)
-    verdict = "pass" if ratio <= 2.0 else "FAIL"
+    verdict = "pass" if ratio <= GATE_RATIO else "FAIL"
     print(f"perf gate: {verdict} — Parley fan-out p99 {best['parley']['p99'] / 1000:.2f} ms is {ratio:.2f}x the C limit "
-          f"server's {best['c-limit']['p99'] / 1000:.2f} ms (best of two each; the gate is 2x)")
-    return 0 if ratio <= 2.0 else 1
+          f"server's {best['c-limit']['p99'] / 1000:.2f} ms (best of two each; the gate is {GATE_RATIO}x)")
+    return 0 if ratio <= GATE_RATIO else 1
 
 
 def full(args):
@@ -191,7 +197,7 @@ def full(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gate", action="store_true", help="the CI gate: a small run, Parley p99 <= 2x C, nothing lost")
+    parser.add_argument("--gate", action="store_true", help=f"the CI gate: a small run, Parley p99 <= {GATE_RATIO}x C, nothing lost")
     parser.add_argument("--out", default=os.path.join(ROOT, "out"), help="where the comparison report goes")
     parser.add_argument("--seconds", type=int, default=10, help="length of each timed run (default 10)")
     parser.add_argument("--servers", type=names(SERVERS), default=list(SERVERS),
