@@ -50,12 +50,16 @@ final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandl
         descriptor = nil
     }
 
-    /// Whether this connection's frames go to the kernel directly (when NIO holds none of its bytes).
-    var isDirect: Bool { descriptor != nil }
-
     /// Another handler's write on its way to the socket (a close frame NIOWebSocket answers with,
-    /// say): NIO will hold it, so frames after it must queue behind it.
+    /// say): frames held here were written before it and go first; NIO will hold it, so frames
+    /// after it must queue behind it.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if let first = firstHeld {
+            context.write(Self.wrapOutboundOut(first), promise: nil)
+            for frame in moreHeld { context.write(Self.wrapOutboundOut(frame), promise: nil) }
+            firstHeld = nil
+            moreHeld.removeAll(keepingCapacity: true)
+        }
         nioMayHoldBytes = true
         context.write(data, promise: promise)
     }
