@@ -54,12 +54,7 @@ final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandl
     /// say): frames held here were written before it and go first; NIO will hold it, so frames
     /// after it must queue behind it.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if let first = firstHeld {
-            context.write(Self.wrapOutboundOut(first), promise: nil)
-            for frame in moreHeld { context.write(Self.wrapOutboundOut(frame), promise: nil) }
-            firstHeld = nil
-            moreHeld.removeAll(keepingCapacity: true)
-        }
+        passHeldToPipeline(context)
         nioMayHoldBytes = true
         context.write(data, promise: promise)
     }
@@ -69,11 +64,20 @@ final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandl
             context?.write(Self.wrapOutboundOut(frame), promise: nil)
             return
         }
-        if firstHeld == nil { firstHeld = frame } else { moreHeld.append(frame) }
+        // Held: one frame alone in `firstHeld`, or from the second on, all of them in `moreHeld`.
+        if firstHeld == nil && moreHeld.isEmpty {
+            firstHeld = frame
+            return
+        }
+        if let first = firstHeld {
+            moreHeld.append(first)
+            firstHeld = nil
+        }
+        moreHeld.append(frame)
     }
 
     func flush() {
-        guard let descriptor, let context, let first = firstHeld else {
+        guard let descriptor, let context, firstHeld != nil || !moreHeld.isEmpty else {
             context?.flush()
             return
         }
@@ -82,49 +86,51 @@ final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandl
         guard channel?.isActive == true, nioHoldsNothing() else {
             return flushThroughPipeline()
         }
-        firstHeld = nil
-        if moreHeld.isEmpty {
+        if let first = firstHeld {
+            firstHeld = nil
             let sent = first.withUnsafeReadableBytes { raw in
                 Glibc.send(descriptor, raw.baseAddress, raw.count, CInt(MSG_NOSIGNAL | MSG_DONTWAIT))
             }
-            if sent < first.readableBytes { spill([first], from: 0, skipping: max(sent, 0), context) }
+            if sent < first.readableBytes { spill(CollectionOfOne(first), skipping: max(sent, 0), context) }
             return
         }
-        moreHeld.insert(first, at: 0)
         var sent = sendAll(moreHeld, on: descriptor)
         var index = 0
         while index < moreHeld.count, sent >= moreHeld[index].readableBytes {
             sent -= moreHeld[index].readableBytes
             index += 1
         }
-        if index < moreHeld.count { spill(moreHeld, from: index, skipping: sent, context) }
+        if index < moreHeld.count { spill(moreHeld[index...], skipping: sent, context) }
         moreHeld.removeAll(keepingCapacity: true)
     }
 
     /// The kernel's buffer is full (or the socket failed): the rest, in order, to NIO, which
     /// waits for writability, counts it against the budget, or meets the error and closes.
-    private func spill(_ frames: [ByteBuffer], from index: Int, skipping sent: Int, _ context: ChannelHandlerContext) {
+    /// `sent` bytes of the first frame already went.
+    private func spill(_ frames: some Collection<ByteBuffer>, skipping sent: Int, _ context: ChannelHandlerContext) {
         nioMayHoldBytes = true
-        var rest = frames[index]
-        rest.moveReaderIndex(forwardBy: sent)
-        context.write(Self.wrapOutboundOut(rest), promise: nil)
-        for frame in frames[(index + 1)...] { context.write(Self.wrapOutboundOut(frame), promise: nil) }
+        for (offset, var frame) in frames.enumerated() {
+            if offset == 0 { frame.moveReaderIndex(forwardBy: sent) }
+            context.write(Self.wrapOutboundOut(frame), promise: nil)
+        }
         context.flush()
     }
 
     private func flushThroughPipeline() {
-        guard let context else {
-            firstHeld = nil
-            return moreHeld.removeAll()
-        }
-        if let first = firstHeld {
-            nioMayHoldBytes = true
-            context.write(Self.wrapOutboundOut(first), promise: nil)
-            for frame in moreHeld { context.write(Self.wrapOutboundOut(frame), promise: nil) }
-        }
+        if let context { passHeldToPipeline(context) }
         firstHeld = nil
         moreHeld.removeAll(keepingCapacity: true)
-        context.flush()
+        context?.flush()
+    }
+
+    /// Frames held here, in order, into NIO's queue (not flushed).
+    private func passHeldToPipeline(_ context: ChannelHandlerContext) {
+        guard firstHeld != nil || !moreHeld.isEmpty else { return }
+        nioMayHoldBytes = true
+        if let first = firstHeld { context.write(Self.wrapOutboundOut(first), promise: nil) }
+        for frame in moreHeld { context.write(Self.wrapOutboundOut(frame), promise: nil) }
+        firstHeld = nil
+        moreHeld.removeAll(keepingCapacity: true)
     }
 
     private func nioHoldsNothing() -> Bool {

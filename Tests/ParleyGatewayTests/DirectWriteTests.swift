@@ -54,12 +54,8 @@ import Glibc
             $0.socketSendBufferBytes = 16 * 1024  // so the kernel does not absorb the backlog
             $0.inboundMessagesPerSecond = 10_000
         }) { server in
-            let stalled = try await TestClient.connect(port: server.port, path: "/ws?members=none", receiveBufferBytes: 4096)
-            try await stalled.send(#"{"action":"setName","name":"stalled"}"#)
-            try await stalled.send(#"{"action":"sendPrivate","message":"named","to":"stalled"}"#)
-            _ = try await stalled.next()
             let publisher = try await server.namedClient("publisher")
-            try await stalled.stopReading()
+            let stalled = try await server.stalledClient("stalled")
             // 300 KB: far past both kernel buffers, so most of it waits in NIO's queue, and each
             // message after the first spill must go behind it, not straight to the kernel.
             let text = String(repeating: "q", count: 1500)

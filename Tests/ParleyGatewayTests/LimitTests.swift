@@ -115,11 +115,7 @@ import Testing
             $0.inboundMessagesPerSecond = 10_000
         }) { server in
             // A tiny receive buffer too, then no more reading at all.
-            let slow = try await TestClient.connect(port: server.port, path: "/ws?members=none", receiveBufferBytes: 4096)
-            try await slow.send(#"{"action":"setName","name":"slow"}"#)
-            try await slow.send(#"{"action":"sendPrivate","message":"named","to":"slow"}"#)
-            _ = try await slow.next()
-            try await slow.stopReading()
+            _ = try await server.stalledClient("slow")
             var readers: [TestClient] = []
             for index in 0..<100 {
                 let reader = try await server.namedClient("r\(index)")

@@ -51,6 +51,18 @@ struct TestServer {
         try await client.send(#"{"action":"setName","name":"\#(name)"}"#)
         return client
     }
+
+    /// A member named `name` with a 4 KiB receive buffer that has stopped reading, once a note to
+    /// itself proved its name took: what the server writes to it piles up (the slow-consumer and
+    /// direct-write tests; their server should shrink SO_SNDBUF too, so the kernel holds little).
+    func stalledClient(_ name: String) async throws -> TestClient {
+        let client = try await TestClient.connect(port: port, path: "/ws?members=none", receiveBufferBytes: 4096)
+        try await client.send(#"{"action":"setName","name":"\#(name)"}"#)
+        try await client.send(#"{"action":"sendPrivate","message":"named","to":"\#(name)"}"#)
+        _ = try await client.next()
+        try await client.stopReading()
+        return client
+    }
 }
 
 /// Runs `body` against a fresh server and always stops it.
