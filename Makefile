@@ -2,19 +2,23 @@
 SWIFT ?= swift
 PORT ?= 8080
 
-.PHONY: gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check front-door-test reconnect-storm lab-test agents-test scale scale-test run load clean perf-gate compare-servers peers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
+.PHONY: liburing gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check front-door-test reconnect-storm lab-test agents-test scale scale-test run load clean perf-gate compare-servers peers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
 
-build:
+build: liburing
 	$(SWIFT) build
 
-release:
+release: liburing
 	$(SWIFT) build -c release
+
+# The gateway's io_uring write path links Debian's liburing (headers and library); apt needs root.
+liburing:
+	@test -f /usr/include/liburing.h || { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q liburing-dev; }
 
 # Unit and integration tests (real sockets on loopback; Swift Testing runs them in parallel),
 # the chat page in a real browser, Autobahn's conformance suite, then the performance gate.
 # The cluster's tests start their own PostgreSQL per test and run after the rest, not beside it:
 # on two cores they would otherwise compete with the 5,000-client tests for the same CPU.
-test: self-contained postgres
+test: self-contained postgres liburing
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip ParleyClusterTests
 	$(SWIFT) test --skip-build --filter ParleyClusterTests
@@ -134,10 +138,10 @@ soak: release
 	SOAK_MINUTES=$(SOAK_MINUTES) python3 Benchmarks/soak.py
 
 # Micro-benchmarks (ordo-one/package-benchmark) in their own package under Benchmarks/.
-bench:
+bench: liburing
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
 
-run:
+run: liburing
 	$(SWIFT) run parley serve --port $(PORT)
 
 # A cluster on this machine: a throwaway PostgreSQL and NODES nodes on 127.0.0.11, .12, ...
@@ -192,7 +196,7 @@ reconnect-storm: release postgres
 # in the load process, in release mode. Prints the summary; writes the JSON report.
 SCENARIO ?= scenarios/default.yaml
 REPORT ?= out/$(basename $(notdir $(SCENARIO))).json
-load:
+load: liburing
 	$(SWIFT) build -c release --product parley-load
 	$(SWIFT) build -c release --product parley
 	.build/release/parley-load run $(SCENARIO) --out $(REPORT)
@@ -200,7 +204,7 @@ load:
 # The capacity search: clients double from 64 until fan-out p99 passes 50 ms (scenarios/capacity.yaml),
 # then bisect to 10 %. Prints every step and the answer; writes out/capacity.{json,html}.
 CAPACITY_SCENARIO ?= scenarios/capacity.yaml
-capacity:
+capacity: liburing
 	$(SWIFT) build -c release --product parley-load
 	.build/release/parley-load capacity $(CAPACITY_SCENARIO) --out out/capacity.json --html out/capacity.html
 

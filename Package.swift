@@ -51,11 +51,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // A flush's sends in one system call (io_uring via Debian's liburing-dev).
+        .target(name: "CParleyRing", linkerSettings: [.linkedLibrary("uring")]),
         // The managed-WebSocket-API analog: sockets, route selection, limits, @connections.
         .target(
             name: "ParleyGateway",
             dependencies: [
-                "ParleyProtocol",
+                "ParleyProtocol", "CParleyRing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

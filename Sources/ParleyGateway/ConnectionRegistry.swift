@@ -18,17 +18,21 @@ public final class ConnectionRegistry: Connections {
     private let loopIndexByID: [ObjectIdentifier: Int]
     private let serial = Atomic<UInt64>(0)
     private let allocator = ByteBufferAllocator()
+    /// Connections' flushes that went to the kernel in an io_uring submission (`WritePath.uring`).
+    public var sendsThroughRing: Int { tables.reduce(0) { $0 + $1.sendsThroughRing } }
     /// Clients closed because they stopped reading.
     public let slowConsumerCloses = Atomic<Int>(0)
 
     private let nodeTag: UInt8
     let metrics: GatewayMetrics
 
-    init(loops: [any EventLoop], nodeTag: UInt8 = 0, metrics: GatewayMetrics = GatewayMetrics()) {
+    /// - Parameter batchesSends: the io_uring write path (`WritePath.uring`): each loop's flush
+    ///   in one submission.
+    init(loops: [any EventLoop], nodeTag: UInt8 = 0, metrics: GatewayMetrics = GatewayMetrics(), batchesSends: Bool = false) {
         self.loops = loops
         self.nodeTag = nodeTag
         self.metrics = metrics
-        self.tables = loops.map { LoopBoundTable(eventLoop: $0) }
+        self.tables = loops.map { LoopBoundTable(eventLoop: $0, batchesSends: batchesSends) }
         var index: [ObjectIdentifier: Int] = [:]
         for (position, loop) in loops.enumerated() { index[ObjectIdentifier(loop)] = position }
         self.loopIndexByID = index

@@ -39,7 +39,9 @@ public final class Gateway: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopCount))
-        self.registry = ConnectionRegistry(loops: Array(eventLoopGroup.makeIterator()), nodeTag: configuration.nodeTag)
+        self.registry = ConnectionRegistry(
+            loops: Array(eventLoopGroup.makeIterator()), nodeTag: configuration.nodeTag,
+            batchesSends: configuration.writePath == .uring && configuration.tls == nil)
         self.admission = ConnectionAdmission(
             connectionsPerSecond: configuration.connectionsPerSecond,
             maximumConnections: configuration.maximumConnections,
@@ -61,6 +63,8 @@ public final class Gateway: Sendable {
 
     /// Clients closed for not reading.
     public var slowConsumerCloses: Int { registry.slowConsumerCloses.load(ordering: .relaxed) }
+    /// Connections' flushes that went to the kernel in an io_uring submission (`WritePath.uring`).
+    public var sendsThroughRing: Int { registry.sendsThroughRing }
 
     /// The address once the server accepts (port 0 resolved).
     public func waitUntilListening() async -> SocketAddress? {
@@ -82,6 +86,10 @@ public final class Gateway: Sendable {
 
     /// The gateway as a service: runs until graceful shutdown, then closes every client with 1001.
     public func makeService() throws -> some Service {
+        if configuration.writePath == .uring && configuration.tls == nil, let reason = SendRing.unavailableReason() {
+            logger.warning("io_uring is not available here: one send per connection instead (the direct write path)",
+                           metadata: ["reason": "\(reason)"])
+        }
         let router = Router()
         router.get("/healthz") { _, _ in "ok\n" }
         let managementAPI = ManagementAPI(

@@ -76,10 +76,9 @@ public struct GatewayConfiguration: Sendable {
     public var managementHost: String?
     /// Serve wss:// (and https://) with this certificate and key; nil serves plain ws://.
     public var tls: TLSConfiguration?
-    /// Hand plaintext connections' frames to the kernel directly when NIO holds none of their
-    /// bytes (`PreEncodedFrameWriter`); false writes every frame through NIO's pipeline. TLS
-    /// connections always go through the pipeline (their bytes must be encrypted by its handler).
-    public var writesDirectly = true
+    /// How frames reach plaintext sockets (`WritePath`); TLS connections always go through
+    /// NIO's pipeline (their bytes must be encrypted by its handler).
+    public var writePath = WritePath.uring
 
     public init() {}
 

@@ -75,7 +75,7 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
                     channel.eventLoop.makeCompletedFuture {
                         guard let id = acceptedID.value else { throw ChannelError.inappropriateOperationForState }
                         FrontDoorHandlers.remove(from: channel.pipeline.syncOperations)
-                        let writer = PreEncodedFrameWriter(writesDirectly: configuration.writesDirectly && configuration.tls == nil)
+                        let writer = PreEncodedFrameWriter(writesDirectly: configuration.writePath != .nio && configuration.tls == nil)
                         // Next to the frame encoder's place, on the socket's side of it — but
                         // inside TLS, whose handler (when there is one) sits first.
                         let encoder = try channel.pipeline.syncOperations.handler(type: WebSocketFrameEncoder.self)

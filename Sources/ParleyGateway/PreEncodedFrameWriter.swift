@@ -77,24 +77,67 @@ final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandl
     }
 
     func flush() {
-        guard let descriptor, let context, firstHeld != nil || !moreHeld.isEmpty else {
-            context?.flush()
+        guard readyToSendDirectly(), let descriptor, let context else { return }
+        if let first = firstHeld {
+            let sent = first.withUnsafeReadableBytes { raw in
+                Glibc.send(descriptor, raw.baseAddress, raw.count, CInt(MSG_NOSIGNAL | MSG_DONTWAIT))
+            }
+            return handleSent(sent, context)
+        }
+        handleSent(sendAll(moreHeld, on: descriptor), context)
+    }
+
+    /// The io_uring path's first half: the held frames join the loop's submission, and stay held
+    /// until `finishFlush` hears what the kernel took. Anything that cannot go directly goes
+    /// through the pipeline now, as in `flush`.
+    func flush(into ring: SendRing, tag: Int) {
+        guard readyToSendDirectly(), let descriptor else { return }
+        if let first = firstHeld {
+            ring.add(descriptor, tag: tag, frame: first)
+        } else {
+            ring.add(descriptor, tag: tag, frames: moreHeld)
+        }
+    }
+
+    /// The io_uring path's second half: `result` is the bytes the kernel took, or -errno.
+    func finishFlush(result: Int) {
+        guard let context else { return }
+        guard result != -Int(EIO) else {
+            // The ring failed with this send in flight: what reached the socket is unknown, so
+            // nothing after it can be trusted to line up. The client sees a close, not a gap.
+            firstHeld = nil
+            moreHeld.removeAll(keepingCapacity: true)
+            context.close(promise: nil)
             return
+        }
+        handleSent(result, context)
+    }
+
+    /// True when the held frames may go to the descriptor now. Otherwise they went through the
+    /// pipeline (or there were none, or there is no direct path), and the flush is done.
+    private func readyToSendDirectly() -> Bool {
+        guard descriptor != nil, let context, firstHeld != nil || !moreHeld.isEmpty else {
+            context?.flush()
+            return false
         }
         // The descriptor is NIO's only while the channel is open: once closed it may be reused.
         // Both are true here only on the channel's loop, where this runs.
         guard channel?.isActive == true, nioHoldsNothing() else {
-            return flushThroughPipeline()
+            flushThroughPipeline()
+            return false
         }
+        return true
+    }
+
+    /// After a send of the held frames (the first alone, or `moreHeld`): `sent` bytes went (0 or
+    /// less: none); the rest, in order, to NIO.
+    private func handleSent(_ sent: Int, _ context: ChannelHandlerContext) {
         if let first = firstHeld {
             firstHeld = nil
-            let sent = first.withUnsafeReadableBytes { raw in
-                Glibc.send(descriptor, raw.baseAddress, raw.count, CInt(MSG_NOSIGNAL | MSG_DONTWAIT))
-            }
             if sent < first.readableBytes { spill(CollectionOfOne(first), skipping: max(sent, 0), context) }
             return
         }
-        var sent = sendAll(moreHeld, on: descriptor)
+        var sent = max(sent, 0)
         var index = 0
         while index < moreHeld.count, sent >= moreHeld[index].readableBytes {
             sent -= moreHeld[index].readableBytes
@@ -140,7 +183,7 @@ final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandl
         return true
     }
 
-    /// Bytes the kernel took with one `sendmsg` of several frames (at most 64 at once); 0 on
+    /// Bytes the kernel took with one `sendmsg` of several frames (at most 64 at once); -1 on
     /// EAGAIN or an error.
     private func sendAll(_ frames: [ByteBuffer], on descriptor: CInt) -> Int {
         let count = min(frames.count, 64)
@@ -154,7 +197,7 @@ final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandl
             var message = msghdr()
             message.msg_iov = vectors.baseAddress
             message.msg_iovlen = count
-            return max(sendmsg(descriptor, &message, CInt(MSG_NOSIGNAL | MSG_DONTWAIT)), 0)
+            return sendmsg(descriptor, &message, CInt(MSG_NOSIGNAL | MSG_DONTWAIT))
         }
     }
 }

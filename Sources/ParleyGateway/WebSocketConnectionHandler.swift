@@ -158,6 +158,14 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
         writer.flush()
     }
 
+    /// `flushQueued`, with the frames joining the loop's io_uring submission; `finishFlush` follows.
+    func flushQueued(into ring: SendRing, tag: Int) {
+        machine.flushed()
+        writer.flush(into: ring, tag: tag)
+    }
+
+    func finishFlush(result: Int) { writer.finishFlush(result: result) }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         // Writability drops when queued bytes pass the outbound budget (the high water mark):
         // the client is not reading fast enough, and must not delay or cost anyone else.

@@ -85,8 +85,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Public messages kept for clients that resume with ?since=SEQ&epoch=E (0: none).") var historySize = 500
     @Option(help: "Seconds a public message stays resumable.") var historyTtl = 600
     @Option(help: "Event loops for sockets; one per core by default.") var eventLoops = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: "How frames reach plaintext sockets: direct (to the kernel while NIO holds none of a connection's bytes) or nio (always through NIO's pipeline). wss is always nio.")
-    var writePath = "direct"
+    @Option(help: "How frames reach plaintext sockets: uring (a loop's flush in one io_uring submission; direct where the kernel refuses io_uring), direct (one send per connection while NIO holds none of its bytes) or nio (always through NIO's pipeline). wss is always nio.")
+    var writePath = "uring"
 
     @Option(help: "Where the room lives: memory (this process alone) or postgres (a cluster of nodes).")
     var store = "memory"
@@ -133,7 +133,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--max-pending-upgrades must be positive, not \(maxPendingUpgrades)")
         }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
-        guard ["direct", "nio"].contains(writePath) else { throw ValidationError("--write-path must be direct or nio, not \(writePath)") }
+        guard WritePath(rawValue: writePath) != nil else {
+            throw ValidationError("--write-path must be \(WritePath.allCases.map(\.rawValue).joined(separator: ", ")), not \(writePath)")
+        }
         guard ["chat", "echo"].contains(handler) else { throw ValidationError("--handler must be chat or echo, not \(handler)") }
         if handler == "echo" && store != "memory" { throw ValidationError("--handler echo has no room to share: leave --store out") }
         for origin in allowedOrigin {
@@ -274,7 +276,7 @@ struct Serve: AsyncParsableCommand {
         configuration.managementPort = managementPort
         configuration.managementHost = managementHost
         configuration.echoesMessages = handler == "echo"
-        configuration.writesDirectly = writePath == "direct"
+        configuration.writePath = WritePath(rawValue: writePath) ?? .uring
         configuration.allowedOrigins = Set(allowedOrigin.map { $0.lowercased().trimmingSuffix("/") })
         return configuration
     }

@@ -1,0 +1,112 @@
+import Foundation
+import NIOCore
+import Testing
+
+@testable import ParleyGateway
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `SendRing` against connected socket pairs: every connection's frames arrive whole and in
+/// order, a full socket answers at once (it must not park a send the ring would wait for), and a
+/// broken one answers with its error without holding back the others.
+@Suite struct SendRingTests {
+    @Test func eachConnectionGetsItsFramesInOneSubmission() throws {
+        let ring = try #require(SendRing())
+        let pairs = try (0..<3).map { _ in try SocketPair() }
+        defer { pairs.forEach { $0.close() } }
+        let frames = ["one", "two", "three", "four"].map { ByteBuffer(string: $0) }
+        ring.add(pairs[0].near, tag: 0, frame: frames[0])
+        ring.add(pairs[1].near, tag: 1, frames: [frames[1], frames[2]])
+        ring.add(pairs[2].near, tag: 2, frame: frames[3])
+        var results: [Int: Int] = [:]
+        #expect(ring.sendAll { results[$0] = $1 })
+        #expect(results == [0: 3, 1: 8, 2: 4])
+        #expect(pairs[0].readAvailable() == "one")
+        #expect(pairs[1].readAvailable() == "twothree")
+        #expect(pairs[2].readAvailable() == "four")
+        // Nothing is left behind for the next flush.
+        var again = 0
+        #expect(ring.sendAll { _, _ in again += 1 })
+        #expect(again == 0)
+    }
+
+    @Test func aFullSocketAnswersAtOnceAndTheOthersStillGetTheirs() throws {
+        let ring = try #require(SendRing())
+        let full = try SocketPair(sendBuffer: 4096)
+        let healthy = try SocketPair()
+        defer { full.close(); healthy.close() }
+        let filler = [UInt8](repeating: 0x61, count: 4096)
+        while send(full.near, filler, filler.count, CInt(MSG_DONTWAIT | MSG_NOSIGNAL)) > 0 {}
+        // The ring reads the frames' bytes when it sends: they are held until then, as a writer does.
+        let frames = [ByteBuffer(string: "late"), ByteBuffer(string: "on time")]
+        ring.add(full.near, tag: 0, frame: frames[0])
+        ring.add(healthy.near, tag: 1, frame: frames[1])
+        var results: [Int: Int] = [:]
+        let started = ContinuousClock.now
+        #expect(withExtendedLifetime(frames) { ring.sendAll { results[$0] = $1 } })
+        #expect(ContinuousClock.now - started < .seconds(1))
+        #expect(results[0] == -Int(EAGAIN))
+        #expect(results[1] == 7)
+        #expect(healthy.readAvailable() == "on time")
+    }
+
+    @Test func aClosedPeerIsAnErrorNotASignal() throws {
+        let ring = try #require(SendRing())
+        let broken = try SocketPair()
+        let healthy = try SocketPair()
+        defer { broken.close(); healthy.close() }
+        Glibc.close(broken.far)  // without MSG_NOSIGNAL this would raise SIGPIPE and end the test run
+        let frames = [ByteBuffer(string: "nobody"), ByteBuffer(string: "somebody")]
+        ring.add(broken.near, tag: 0, frame: frames[0])
+        ring.add(healthy.near, tag: 1, frame: frames[1])
+        var results: [Int: Int] = [:]
+        #expect(withExtendedLifetime(frames) { ring.sendAll { results[$0] = $1 } })
+        #expect(results[0] == -Int(EPIPE))
+        #expect(results[1] == 8)
+        #expect(healthy.readAvailable() == "somebody")
+    }
+
+    @Test func aFlushLargerThanTheRingGoesInSeveralSubmissions() throws {
+        let ring = try #require(SendRing(entries: 4))
+        let pairs = try (0..<11).map { _ in try SocketPair() }
+        defer { pairs.forEach { $0.close() } }
+        let frames = pairs.indices.map { ByteBuffer(string: "frame \($0)") }
+        for (index, pair) in pairs.enumerated() { ring.add(pair.near, tag: index, frame: frames[index]) }
+        var results: [(tag: Int, result: Int)] = []
+        let held = withExtendedLifetime(frames) { ring.sendAll { tag, result in results.append((tag, result)) } }
+        #expect(held)
+        #expect(results.map(\.tag) == Array(0..<11))
+        #expect(results.map(\.result) == (0..<11).map { "frame \($0)".utf8.count })
+        for (index, pair) in pairs.enumerated() { #expect(pair.readAvailable() == "frame \(index)") }
+    }
+}
+
+/// Two connected Unix stream sockets: `near` is written by the ring, `far` read by the test.
+private struct SocketPair {
+    let near: CInt
+    let far: CInt
+
+    init(sendBuffer: CInt? = nil) throws {
+        var descriptors: [CInt] = [0, 0]
+        guard socketpair(AF_UNIX, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue), 0, &descriptors) == 0 else {
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
+        (near, far) = (descriptors[0], descriptors[1])
+        if var size = sendBuffer {
+            setsockopt(near, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<CInt>.size))
+        }
+    }
+
+    func readAvailable() -> String {
+        var bytes = [UInt8](repeating: 0, count: 256)
+        let count = recv(far, &bytes, bytes.count, CInt(MSG_DONTWAIT))
+        return String(decoding: bytes.prefix(max(count, 0)), as: UTF8.self)
+    }
+
+    func close() {
+        Glibc.close(near)
+        Glibc.close(far)
+    }
+}
