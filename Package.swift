@@ -51,13 +51,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // What the machine gives this process (the cores it may run on), for the gateway's and
+        // the harness's defaults.
+        .target(
+            name: "ParleyHost",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
         // A flush's sends in one system call (io_uring via Debian's liburing-dev).
         .target(name: "CParleyRing", linkerSettings: [.linkedLibrary("uring")]),
         // The managed-WebSocket-API analog: sockets, route selection, limits, @connections.
         .target(
             name: "ParleyGateway",
             dependencies: [
-                "ParleyProtocol", "CParleyRing",
+                "ParleyProtocol", "CParleyRing", "ParleyHost",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -93,7 +99,7 @@ let package = Package(
         .target(
             name: "ParleyLoad",
             dependencies: [
-                "ParleyProtocol", "CParleyPoll",
+                "ParleyProtocol", "CParleyPoll", "ParleyHost",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -122,7 +128,7 @@ let package = Package(
         .executableTarget(
             name: "parley",
             dependencies: [
-                "ParleyProtocol", "ParleyChat", "ParleyGateway", "ParleyCluster",
+                "ParleyProtocol", "ParleyChat", "ParleyGateway", "ParleyCluster", "ParleyHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

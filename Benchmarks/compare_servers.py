@@ -48,7 +48,9 @@ POINTS = {
 SERVERS = {
     "c-limit": lambda: limit_server(9001),
     "parley": lambda: parley_server(9003),
-    # The same server writing every frame through NIO's pipeline: what the direct path buys.
+    # The same server with a send per connection instead of io_uring, and with every frame
+    # through NIO's pipeline: what each write path buys.
+    "parley-direct": lambda: parley_server(9007, extra=("--write-path", "direct")),
     "parley-nio": lambda: parley_server(9006, extra=("--write-path", "nio")),
     "node-ws": lambda: node_peer(9005),
     "go-gorilla": lambda: go_peer(9004),

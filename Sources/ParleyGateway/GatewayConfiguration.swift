@@ -1,4 +1,5 @@
 import NIOSSL
+import ParleyHost
 
 /// Everything the gateway enforces, with the managed WebSocket API's quotas as defaults.
 public struct GatewayConfiguration: Sendable {
@@ -57,8 +58,8 @@ public struct GatewayConfiguration: Sendable {
     public var managementToken: String?
     /// Serve the chat page at `/`.
     public var servesWebPage = true
-    /// Event loops for sockets; defaults to one per core.
-    public var eventLoopCount = System.coreCount
+    /// Event loops for sockets; defaults to one per core this process may run on.
+    public var eventLoopCount = UsableCores.count
     /// This node's tag inside connection ids, so that ids are unique across a cluster (0 alone).
     public var nodeTag: UInt8 = 0
     /// Echo every message back as it came (text or binary) instead of routing it: the gateway's

@@ -48,9 +48,19 @@ final class LoopConnectionTable {
 
     init(batchesSends: Bool) { self.batchesSends = batchesSends }
 
+    static let earlyFlushChunk = 256
+
     func deliver(_ frame: ByteBuffer, to ids: [UInt64]) {
         for id in ids {
-            if let connection = connections[id], connection.queueFrame(frame) { dirty.append(connection) }
+            if let connection = connections[id], connection.queueFrame(frame) {
+                dirty.append(connection)
+                // Alone in the burst, a big broadcast need not hold its first sockets back until
+                // its last is queued: they leave a chunk at a time. (With deliveries waiting
+                // behind it, it keeps them all for the flush that coalesces the burst.)
+                if dirty.count == Self.earlyFlushChunk && pendingDeliveries.load(ordering: .relaxed) == 1 {
+                    flushDirty()
+                }
+            }
         }
         // Decremented after the writes: deliveries posted meanwhile join this burst.
         if pendingDeliveries.subtract(1, ordering: .relaxed).newValue == 0 {

@@ -6,6 +6,7 @@ import NIOSSL
 import ParleyChat
 import ParleyCluster
 import ParleyGateway
+import ParleyHost
 import ParleyProtocol
 import Synchronization
 
@@ -84,7 +85,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Milliseconds over which membership changes are coalesced.") var presenceWindowMs = 100
     @Option(help: "Public messages kept for clients that resume with ?since=SEQ&epoch=E (0: none).") var historySize = 500
     @Option(help: "Seconds a public message stays resumable.") var historyTtl = 600
-    @Option(help: "Event loops for sockets; one per core by default.") var eventLoops = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Event loops for sockets; by default one per core this process may run on (taskset, cpuset and CPU quota narrow it).")
+    var eventLoops = UsableCores.count
     @Option(help: "How frames reach plaintext sockets: uring (a loop's flush in one io_uring submission; direct where the kernel refuses io_uring), direct (one send per connection while NIO holds none of its bytes) or nio (always through NIO's pipeline). wss is always nio.")
     var writePath = "uring"
 

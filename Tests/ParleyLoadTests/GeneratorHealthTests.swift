@@ -1,4 +1,5 @@
 import Foundation
+import ParleyHost
 import Testing
 
 @testable import ParleyLoad

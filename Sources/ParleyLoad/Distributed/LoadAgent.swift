@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOExtras
 import NIOPosix
+import ParleyHost
 import Synchronization
 
 /// `parley-load agent --listen HOST:PORT`: runs its share of a coordinator's run with its own

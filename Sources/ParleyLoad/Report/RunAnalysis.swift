@@ -1,4 +1,5 @@
 import Foundation
+import ParleyHost
 
 /// Turns what the loops measured into a `RunReport`: merges histograms, computes what each
 /// message was due to deliver from who was a member when it was due, and the metrics by name.

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import ParleyHost
 import Synchronization
 
 /// Runs a scenario (each client count of a sweep in turn) against resolved targets and builds
