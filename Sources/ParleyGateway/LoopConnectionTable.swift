@@ -46,9 +46,12 @@ final class LoopConnectionTable {
     /// False when the write path is not `uring`, or once the kernel refused or the ring failed.
     private var batchesSends: Bool
 
-    init(batchesSends: Bool) { self.batchesSends = batchesSends }
-
+    /// A lone broadcast's sockets are flushed this many at a time (one submission each): enough
+    /// to spread a system call over many sends, few enough that the first recipients do not wait
+    /// for the last to be queued (measured: p50 at 1,000 clients 4.6-4.9 -> 4.0 ms).
     static let earlyFlushChunk = 256
+
+    init(batchesSends: Bool) { self.batchesSends = batchesSends }
 
     func deliver(_ frame: ByteBuffer, to ids: [UInt64]) {
         for id in ids {

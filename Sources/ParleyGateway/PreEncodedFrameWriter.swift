@@ -13,7 +13,9 @@ import Glibc
 /// buffered; whatever the kernel does not take (and everything while NIO still holds bytes, so
 /// that order is kept) goes through the pipeline as before, where NIO's writability — the
 /// outbound budget — sees it. Per delivery that skips the pipeline's write and flush, NIO's
-/// pending-write bookkeeping and its flush path; the kernel's cost is the same one send.
+/// pending-write bookkeeping and its flush path; the kernel's cost is the same one send. On the
+/// io_uring path (`flush(into:tag:)`), the loop's table gathers every writer's send of a flush
+/// into one submission and hands each its result (`finishFlush`).
 final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
