@@ -5,6 +5,7 @@ Every script in Benchmarks/ that starts a server imports this instead of writing
 
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -45,9 +46,21 @@ def build_c(name):
     source = os.path.join(REFERENCE, name + ".c")
     binary = os.path.join(BUILD, name)
     os.makedirs(BUILD, exist_ok=True)
-    if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source):
+    if stale(binary, source):
         subprocess.run(["cc", "-O2", "-Wall", "-o", binary, source, "-lm"], check=True)
     return binary
+
+
+def stale(binary, source):
+    """True when `binary` is missing or older than its `source`: build it (again)."""
+    return not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source)
+
+
+def raise_open_files_limit():
+    """The soft limit on open files up to the hard one, for this process and what it starts
+    (thousands of sockets)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def wait_for_port(port, process=None, host="127.0.0.1", seconds=20, name="server"):

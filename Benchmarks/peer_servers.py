@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 
-from orchestra import BUILD, ROOT, Server
+from orchestra import BUILD, ROOT, Server, stale
 
 PEERS = os.path.join(ROOT, "Benchmarks", "peers")
 VENV = os.path.join(BUILD, "peer-venv")
@@ -30,7 +30,7 @@ def missing_toolchains():
 def build_go_peer():
     """Compiles peers/gorilla_hub.go offline (GOPATH mode) into .build/gorilla-hub when newer."""
     source, binary = os.path.join(PEERS, "gorilla_hub.go"), os.path.join(BUILD, "gorilla-hub")
-    if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source):
+    if stale(binary, source):
         environment = dict(os.environ, GO111MODULE="off", GOPATH=GOPATH, GOCACHE=os.path.join(BUILD, "go-cache"))
         subprocess.run(["go", "build", "-o", binary, source], check=True, env=environment)
     return binary

@@ -105,21 +105,45 @@ def start_agent(lab, host, threads, logs):
     raise SystemExit(f"scale: the agent on {host} did not start")
 
 
+class LabCluster:
+    """PostgreSQL and `count` Parley nodes on the lab's hosts pg, n1…nN, for one measurement;
+    `targets` are the nodes' WebSocket URLs. Leaving stops the nodes, then PostgreSQL; `stop_nodes`
+    stops them earlier (to measure the bus with nobody else on it)."""
+
+    def __init__(self, lab, count, logs):
+        self.lab, self.count, self.logs = lab, count, logs
+        self.postgres = LabPostgres(lab)
+        self.nodes = []
+        self.targets = [f"ws://{lab.address[f'n{index + 1}']}:{NODE_PORT}/ws" for index in range(count)]
+
+    def __enter__(self):
+        try:
+            self.postgres.start()
+            for index in range(self.count):
+                self.nodes.append(start_node(self.lab, f"n{index + 1}", index, self.postgres.url, self.logs))
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def stop_nodes(self):
+        for node in self.nodes:
+            stop(node, timeout=10)
+
+    def __exit__(self, *exc):
+        self.stop_nodes()
+        self.postgres.stop()
+
+
 def capacity_at(lab, count, args, agents, out, measure_bus=False):
     """One node count: PostgreSQL, the nodes, the search; everything stopped afterwards. With
     `measure_bus`, the bus's ceiling is measured on that PostgreSQL once the nodes are gone."""
-    postgres = LabPostgres(lab)
-    nodes, logs = [], open(os.path.join(args.out, f"nodes-{count}.log"), "w")
     bus = None
-    try:
-        postgres.start()
-        for index in range(count):
-            nodes.append(start_node(lab, f"n{index + 1}", index, postgres.url, logs))
-        targets = [f"ws://{lab.address[f'n{index + 1}']}:{NODE_PORT}/ws" for index in range(count)]
+    with open(os.path.join(args.out, f"nodes-{count}.log"), "w") as logs, LabCluster(lab, count, logs) as cluster:
         command = [LOAD, "capacity", args.scenario, "--agents", ",".join(f"{lab.address[a]}:{AGENT_PORT}" for a in agents),
                    "--start", str(args.start * count), "--max", str(args.max * count), "--precision", args.precision,
                    "--pause", args.pause, "--max-loop-lag", args.max_loop_lag, "--out", out]
-        for target in targets:
+        for target in cluster.targets:
             command += ["--target", target]
         if args.duration:
             command += ["--duration", args.duration]
@@ -133,13 +157,9 @@ def capacity_at(lab, count, args, agents, out, measure_bus=False):
         if result.returncode not in (0, 99) or not os.path.exists(out):
             print(result.stdout[-3000:])
             raise SystemExit(f"scale: the capacity search at {count} nodes failed (exit {result.returncode})")
-    finally:
-        for node in nodes:
-            stop(node, timeout=10)
-        if measure_bus and nodes:
-            bus = bus_ceiling(lab, postgres)
-        postgres.stop()
-        logs.close()
+        if measure_bus:
+            cluster.stop_nodes()
+            bus = bus_ceiling(lab, cluster.postgres)
     return bus
 
 

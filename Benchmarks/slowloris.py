@@ -14,17 +14,15 @@ and calm, so a drift of the machine lands on both. Writes out/slowloris.txt.
 import argparse
 import json
 import os
-import resource
 import selectors
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 
 from compare_servers import scenario_yaml
-from orchestra import LOAD, PARLEY, ROOT, Server, free_port, median, pinned, probe_client
+from orchestra import LOAD, PARLEY, ROOT, Server, free_port, median, pinned, probe_client, raise_open_files_limit
 
 
 class HalfOpenAttacker(threading.Thread):
@@ -97,8 +95,7 @@ def main():
     parser.add_argument("--sockets", type=int, default=2000)
     parser.add_argument("--out", default=os.path.join(ROOT, "out"))
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    raise_open_files_limit()
     # The attacker (this process) on the server's core, away from the clients measuring on core 1:
     # its bursts of reconnects must not delay the clients' own timestamps.
     if hasattr(os, "sched_setaffinity") and os.cpu_count() and os.cpu_count() > 1:

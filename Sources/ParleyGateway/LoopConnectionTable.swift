@@ -76,12 +76,8 @@ final class LoopConnectionTable {
         // One channel: its own send costs what a submission would.
         if dirty.count > 1, let ring = sendRing() {
             for (tag, connection) in dirty.enumerated() { connection.flushQueued(into: ring, tag: tag) }
-            var sent = 0
-            let ringHeld = ring.sendAll { tag, result in
-                sent += 1
-                dirty[tag].finishFlush(result: result)
-            }
-            sendsThroughRing.add(sent, ordering: .relaxed)
+            sendsThroughRing.add(ring.count, ordering: .relaxed)
+            let ringHeld = ring.sendAll { tag, result in dirty[tag].finishFlush(result: result) }
             if !ringHeld {
                 self.ring = nil
                 batchesSends = false

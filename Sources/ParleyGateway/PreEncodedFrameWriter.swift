@@ -26,10 +26,8 @@ final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandl
     /// The socket's descriptor when the direct path is on for this connection.
     private var descriptor: CInt?
     private let writesDirectly: Bool
-    /// Frames written since the last flush, direct path only: the first apart, because most
-    /// flushes carry one frame and an array's append, uniqueness check and clear cost more.
-    private var firstHeld: ByteBuffer?
-    private var moreHeld: [ByteBuffer] = []
+    /// Frames written since the last flush, direct and io_uring paths only.
+    private var held = HeldFrames()
     /// Set whenever bytes go to NIO (ours, or another handler's passing through here on their way
     /// to the socket); cleared once NIO reports none buffered. While clear, NIO holds nothing of
     /// this connection's and its (costly) buffered-bytes option need not be read.
@@ -66,27 +64,18 @@ final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandl
             context?.write(Self.wrapOutboundOut(frame), promise: nil)
             return
         }
-        // Held: one frame alone in `firstHeld`, or from the second on, all of them in `moreHeld`.
-        if firstHeld == nil && moreHeld.isEmpty {
-            firstHeld = frame
-            return
-        }
-        if let first = firstHeld {
-            moreHeld.append(first)
-            firstHeld = nil
-        }
-        moreHeld.append(frame)
+        held.append(frame)
     }
 
     func flush() {
         guard readyToSendDirectly(), let descriptor, let context else { return }
-        if let first = firstHeld {
+        if let first = held.first {
             let sent = first.withUnsafeReadableBytes { raw in
                 Glibc.send(descriptor, raw.baseAddress, raw.count, CInt(MSG_NOSIGNAL | MSG_DONTWAIT))
             }
             return handleSent(sent, context)
         }
-        handleSent(sendAll(moreHeld, on: descriptor), context)
+        handleSent(sendAll(held.more, on: descriptor), context)
     }
 
     /// The io_uring path's first half: the held frames join the loop's submission, and stay held
@@ -94,10 +83,10 @@ final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandl
     /// through the pipeline now, as in `flush`.
     func flush(into ring: SendRing, tag: Int) {
         guard readyToSendDirectly(), let descriptor else { return }
-        if let first = firstHeld {
+        if let first = held.first {
             ring.add(descriptor, tag: tag, frame: first)
         } else {
-            ring.add(descriptor, tag: tag, frames: moreHeld)
+            ring.add(descriptor, tag: tag, frames: held.more)
         }
     }
 
@@ -107,8 +96,7 @@ final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandl
         guard result != -Int(EIO) else {
             // The ring failed with this send in flight: what reached the socket is unknown, so
             // nothing after it can be trusted to line up. The client sees a close, not a gap.
-            firstHeld = nil
-            moreHeld.removeAll(keepingCapacity: true)
+            held.removeAll()
             context.close(promise: nil)
             return
         }
@@ -118,7 +106,7 @@ final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandl
     /// True when the held frames may go to the descriptor now. Otherwise they went through the
     /// pipeline (or there were none, or there is no direct path), and the flush is done.
     private func readyToSendDirectly() -> Bool {
-        guard descriptor != nil, let context, firstHeld != nil || !moreHeld.isEmpty else {
+        guard descriptor != nil, let context, !held.isEmpty else {
             context?.flush()
             return false
         }
@@ -131,51 +119,28 @@ final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandl
         return true
     }
 
-    /// After a send of the held frames (the first alone, or `moreHeld`): `sent` bytes went (0 or
-    /// less: none); the rest, in order, to NIO.
+    /// After a send of the held frames: `sent` bytes went (0 or less: none). What the kernel did
+    /// not take — its buffer is full, or the socket failed — goes, in order, to NIO, which waits
+    /// for writability, counts it against the budget, or meets the error and closes.
     private func handleSent(_ sent: Int, _ context: ChannelHandlerContext) {
-        if let first = firstHeld {
-            firstHeld = nil
-            if sent < first.readableBytes { spill(CollectionOfOne(first), skipping: max(sent, 0), context) }
-            return
-        }
-        var sent = max(sent, 0)
-        var index = 0
-        while index < moreHeld.count, sent >= moreHeld[index].readableBytes {
-            sent -= moreHeld[index].readableBytes
-            index += 1
-        }
-        if index < moreHeld.count { spill(moreHeld[index...], skipping: sent, context) }
-        moreHeld.removeAll(keepingCapacity: true)
-    }
-
-    /// The kernel's buffer is full (or the socket failed): the rest, in order, to NIO, which
-    /// waits for writability, counts it against the budget, or meets the error and closes.
-    /// `sent` bytes of the first frame already went.
-    private func spill(_ frames: some Collection<ByteBuffer>, skipping sent: Int, _ context: ChannelHandlerContext) {
+        let unsent = held.takeUnsent(after: sent)
+        guard !unsent.isEmpty else { return }
         nioMayHoldBytes = true
-        for (offset, var frame) in frames.enumerated() {
-            if offset == 0 { frame.moveReaderIndex(forwardBy: sent) }
-            context.write(Self.wrapOutboundOut(frame), promise: nil)
-        }
+        for frame in unsent { context.write(Self.wrapOutboundOut(frame), promise: nil) }
         context.flush()
     }
 
     private func flushThroughPipeline() {
         if let context { passHeldToPipeline(context) }
-        firstHeld = nil
-        moreHeld.removeAll(keepingCapacity: true)
+        held.removeAll()
         context?.flush()
     }
 
     /// Frames held here, in order, into NIO's queue (not flushed).
     private func passHeldToPipeline(_ context: ChannelHandlerContext) {
-        guard firstHeld != nil || !moreHeld.isEmpty else { return }
+        guard !held.isEmpty else { return }
         nioMayHoldBytes = true
-        if let first = firstHeld { context.write(Self.wrapOutboundOut(first), promise: nil) }
-        for frame in moreHeld { context.write(Self.wrapOutboundOut(frame), promise: nil) }
-        firstHeld = nil
-        moreHeld.removeAll(keepingCapacity: true)
+        held.drain { context.write(Self.wrapOutboundOut($0), promise: nil) }
     }
 
     private func nioHoldsNothing() -> Bool {
@@ -185,17 +150,13 @@ final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandl
         return true
     }
 
-    /// Bytes the kernel took with one `sendmsg` of several frames (at most 64 at once); -1 on
-    /// EAGAIN or an error.
+    /// Bytes the kernel took with one `sendmsg` of several frames (at most 64 at once; the rest
+    /// go to NIO as unsent); -1 on EAGAIN or an error.
     private func sendAll(_ frames: [ByteBuffer], on descriptor: CInt) -> Int {
         let count = min(frames.count, 64)
         return withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { vectors in
-            // Each frame's storage outlives the call: `frames` holds them, unchanged, until it returns.
-            for index in 0..<count {
-                frames[index].withUnsafeReadableBytes { raw in
-                    vectors[index] = iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress), iov_len: raw.count)
-                }
-            }
+            // Each frame's storage outlives the call: the hold keeps them, unchanged, until it returns.
+            for index in 0..<count { vectors[index] = frames[index].readableIOVec }
             var message = msghdr()
             message.msg_iov = vectors.baseAddress
             message.msg_iovlen = count

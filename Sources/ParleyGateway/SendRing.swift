@@ -41,7 +41,7 @@ final class SendRing {
     /// (the writer holds the frame until it hears the result).
     func add(_ descriptor: CInt, tag: Int, frame: ByteBuffer) {
         sends.append(parley_send(fd: descriptor, tag: CInt(tag), first: UInt32(buffers.count), count: 1, result: 0))
-        buffers.append(Self.vector(frame))
+        buffers.append(frame.readableIOVec)
     }
 
     /// One connection's frames, in order, in one `sendmsg` (at most 64: the writer hands the
@@ -49,8 +49,11 @@ final class SendRing {
     func add(_ descriptor: CInt, tag: Int, frames: [ByteBuffer]) {
         let count = min(frames.count, 64)
         sends.append(parley_send(fd: descriptor, tag: CInt(tag), first: UInt32(buffers.count), count: UInt32(count), result: 0))
-        for index in 0..<count { buffers.append(Self.vector(frames[index])) }
+        for index in 0..<count { buffers.append(frames[index].readableIOVec) }
     }
+
+    /// Connections added since the last `sendAll`.
+    var count: Int { sends.count }
 
     /// Sends everything added, then tells `finish` each connection's result in the order they
     /// were added: the bytes the kernel took, or -errno. False when the ring itself failed: it
@@ -66,12 +69,5 @@ final class SendRing {
         sends.removeAll(keepingCapacity: true)
         buffers.removeAll(keepingCapacity: true)
         return status == 0
-    }
-
-    private static func vector(_ frame: ByteBuffer) -> iovec {
-        // The pointer outlives the closure: the frame's storage is held by its writer (above).
-        frame.withUnsafeReadableBytes { raw in
-            iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress), iov_len: raw.count)
-        }
     }
 }

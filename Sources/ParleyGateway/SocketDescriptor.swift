@@ -1,11 +1,11 @@
 import NIOCore
 
 /// The file descriptor under a plaintext NIO socket channel, for the direct write path
-/// (`DirectFrameWriter`). NIO keeps it private; it is read once per connection through
+/// (`PreEncodedFrameWriter`). NIO keeps it private; it is read once per connection through
 /// reflection (`Mirror` sees stored properties whatever their access): the channel's `socket`,
 /// then that socket's `descriptor`. Nil when the shape is not found (another NIO, an embedded
 /// channel): the connection then writes through NIO's pipeline as before — the fast path is an
-/// optimisation, never a requirement. `SocketDescriptorTests` fails when NIO changes the shape.
+/// optimisation, never a requirement. `DirectWriteTests` fails when NIO changes the shape.
 enum SocketDescriptor {
     static func of(_ channel: any Channel) -> CInt? {
         guard let socket = storedProperty("socket", of: channel) else { return nil }

@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.join(ROOT, "Tests"))
 from checklist import Checklist  # noqa: E402
 from lab import Lab, leftovers  # noqa: E402
 from orchestra import stop  # noqa: E402
-from scale import AGENT_PORT, LOAD, NODE_PORT, LabPostgres, start_agent, start_node  # noqa: E402
+from scale import AGENT_PORT, LOAD, LabCluster, start_agent  # noqa: E402
 
 # More than one 0.15-core node holds at 20 msg/s. It was 1,000 (1.4x a node's ~700-750 measured by
 # make scale) until the io_uring write path and one event loop per usable core (issue 16): then
@@ -38,35 +38,27 @@ SLO_MICROS = 100_000
 
 def measure(lab, count, out, logs, check):
     """One run of the scenario against `count` fresh nodes over a fresh PostgreSQL; its report."""
-    postgres = LabPostgres(lab)
-    nodes = []
-    try:
-        postgres.start()
-        nodes = [start_node(lab, f"n{i + 1}", i, postgres.url, logs) for i in range(count)]
+    with LabCluster(lab, count, logs) as cluster:
         command = [LOAD, "run", os.path.join(ROOT, "scenarios", "scale.yaml"), "--clients", str(CLIENTS),
                    "--agents", f"{lab.address['a1']}:{AGENT_PORT}", "--quiet", "--out", out]
-        for i in range(count):
-            command += ["--target", f"ws://{lab.address[f'n{i + 1}']}:{NODE_PORT}/ws"]
+        for target in cluster.targets:
+            command += ["--target", target]
         before = {i: lab.throttling(f"n{i + 1}") for i in range(count)}
         result = subprocess.run(lab.command("a1", command), capture_output=True, text=True, timeout=300)
         for i in range(count):
             (periods, throttled, held), (periods0, throttled0, held0) = lab.throttling(f"n{i + 1}"), before[i]
             print(f"      n{i + 1}: held back by its budget in {throttled - throttled0} of {periods - periods0} "
                   f"periods ({held - held0:.0f} ms in all)", flush=True)
-        check(result.returncode in (0, 99) and os.path.exists(out),
-              f"{count} node(s): the run finished (exit {result.returncode}) {result.stderr.strip()[-200:]}")
-        if not os.path.exists(out):
-            return None
-        run = json.load(open(out))["runs"][0]
-        overall = run["overall"]
-        print(f"      {count} node(s), {CLIENTS} members: fan-out p50 {overall['fanout']['p50'] / 1000:.1f} ms, "
-              f"p99 {overall['fanout']['p99'] / 1000:.1f} ms, {overall['received']}/{overall['expected']} received, "
-              f"{overall['duplicates']} duplicates", flush=True)
-        return run
-    finally:
-        for node in nodes:
-            stop(node, timeout=10)
-        postgres.stop()
+    check(result.returncode in (0, 99) and os.path.exists(out),
+          f"{count} node(s): the run finished (exit {result.returncode}) {result.stderr.strip()[-200:]}")
+    if not os.path.exists(out):
+        return None
+    run = json.load(open(out))["runs"][0]
+    overall = run["overall"]
+    print(f"      {count} node(s), {CLIENTS} members: fan-out p50 {overall['fanout']['p50'] / 1000:.1f} ms, "
+          f"p99 {overall['fanout']['p99'] / 1000:.1f} ms, {overall['received']}/{overall['expected']} received, "
+          f"{overall['duplicates']} duplicates", flush=True)
+    return run
 
 
 def main():

@@ -36,13 +36,21 @@ import Glibc
         let ring = try #require(SendRing())
         let full = try SocketPair(sendBuffer: 4096)
         let healthy = try SocketPair()
-        defer { full.close(); healthy.close() }
+        defer { healthy.close() }  // `full` is closed once the drain has run (below)
         let filler = [UInt8](repeating: 0x61, count: 4096)
         while send(full.near, filler, filler.count, CInt(MSG_DONTWAIT | MSG_NOSIGNAL)) > 0 {}
         // The ring reads the frames' bytes when it sends: they are held until then, as a writer does.
         let frames = [ByteBuffer(string: "late"), ByteBuffer(string: "on time")]
         ring.add(full.near, tag: 0, frame: frames[0])
         ring.add(healthy.near, tag: 1, frame: frames[1])
+        // Were the full socket's send parked, the ring would wait for it: a reader drains it after
+        // two seconds, so such a ring fails the checks below instead of hanging the test run.
+        let drained = DispatchGroup()
+        drained.enter()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
+            full.drainFar()
+            drained.leave()
+        }
         var results: [Int: Int] = [:]
         let started = ContinuousClock.now
         #expect(withExtendedLifetime(frames) { ring.sendAll { results[$0] = $1 } })
@@ -50,6 +58,8 @@ import Glibc
         #expect(results[0] == -Int(EAGAIN))
         #expect(results[1] == 7)
         #expect(healthy.readAvailable() == "on time")
+        drained.wait()
+        full.close()
     }
 
     @Test func aClosedPeerIsAnErrorNotASignal() throws {
@@ -103,6 +113,12 @@ private struct SocketPair {
         var bytes = [UInt8](repeating: 0, count: 256)
         let count = recv(far, &bytes, bytes.count, CInt(MSG_DONTWAIT))
         return String(decoding: bytes.prefix(max(count, 0)), as: UTF8.self)
+    }
+
+    /// Reads whatever waits on the far side.
+    func drainFar() {
+        var bytes = [UInt8](repeating: 0, count: 65536)
+        while recv(far, &bytes, bytes.count, CInt(MSG_DONTWAIT)) > 0 {}
     }
 
     func close() {
