@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PORT ?= 8080
 
-.PHONY: liburing gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check front-door-test reconnect-storm lab-test agents-test scale scale-test run load clean perf-gate compare-servers peers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
+.PHONY: liburing without-liburing check-dependencies embedding-check gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check front-door-test reconnect-storm lab-test agents-test scale scale-test run load clean perf-gate compare-servers peers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
 
 build: liburing
 	$(SWIFT) build
@@ -18,8 +18,9 @@ liburing:
 # the chat page in a real browser, Autobahn's conformance suite, then the performance gate.
 # The cluster's tests start their own PostgreSQL per test and run after the rest, not beside it:
 # on two cores they would otherwise compete with the 5,000-client tests for the same CPU.
-test: self-contained postgres liburing
+test: self-contained postgres liburing without-liburing
 	$(SWIFT) build --build-tests
+	$(MAKE) check-dependencies
 	$(SWIFT) test --skip-build --skip ParleyClusterTests
 	$(SWIFT) test --skip-build --filter ParleyClusterTests
 	$(MAKE) browser-test
@@ -32,6 +33,26 @@ test: self-contained postgres liburing
 	$(MAKE) agents-test
 	$(MAKE) lab-test
 	$(MAKE) scale-test
+	$(MAKE) embedding-check
+
+# Package.swift's dependencies match each target's imports (Tests/Package/check_dependencies.py,
+# which first proves it catches a planted unused dependency and a planted undeclared import).
+check-dependencies:
+	$(SWIFT) package resolve
+	python3 Tests/Package/check_dependencies.py --self-test
+
+# The package on a machine without liburing: its header hidden in a private mount namespace,
+# then swift build, the write-path tests, and parley serve saying it sends per connection.
+# Needs root; skipped (said) otherwise. Runs before the normal build, which compiles io_uring back in.
+without-liburing:
+	@if [ "$$(id -u)" != 0 ]; then echo "without-liburing: skipped — a private mount namespace needs root"; exit 0; fi; \
+	  bash Tests/Package/without_liburing.sh
+
+# Another package depending on the ParleyLoad library product (Tests/Embedding): builds only if
+# no target of that product carries unsafeFlags. Its own build folder, under Tests/Embedding/.
+embedding-check:
+	$(SWIFT) build --package-path Tests/Embedding
+	Tests/Embedding/.build/debug/EmbedsParleyLoad
 
 # Nothing in the repository may read a path outside it, or cite a document it lacks; the
 # checker first proves on planted offences that it catches them.
@@ -198,7 +219,6 @@ SCENARIO ?= scenarios/default.yaml
 REPORT ?= out/$(basename $(notdir $(SCENARIO))).json
 load: liburing
 	$(SWIFT) build -c release --product parley-load
-	$(SWIFT) build -c release --product parley
 	.build/release/parley-load run $(SCENARIO) --out $(REPORT)
 
 # The capacity search: clients double from 64 until fan-out p99 passes 50 ms (scenarios/capacity.yaml),

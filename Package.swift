@@ -5,7 +5,8 @@ import PackageDescription
 // executables → Gateway / Chat / Cluster → Protocol. See README.md for the map.
 let package = Package(
     name: "Parley",
-    platforms: [.macOS(.v15)],
+    // Linux only: the gateway's write paths and the harness's receive path are epoll and
+    // io_uring (README, "Requirements"); no platforms line claims otherwise.
     products: [
         .executable(name: "parley", targets: ["parley"]),
         .executable(name: "parley-load", targets: ["parley-load"]),
@@ -15,6 +16,7 @@ let package = Package(
         .library(name: "ParleyGateway", targets: ["ParleyGateway"]),
         .library(name: "ParleyLoad", targets: ["ParleyLoad"]),
         .library(name: "ParleyCluster", targets: ["ParleyCluster"]),
+        .library(name: "ParleyHost", targets: ["ParleyHost"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -47,7 +49,7 @@ let package = Package(
             name: "ParleyChat",
             dependencies: [
                 "ParleyProtocol",
-                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -57,8 +59,11 @@ let package = Package(
             name: "ParleyHost",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
         ),
-        // A flush's sends in one system call (io_uring via Debian's liburing-dev).
-        .target(name: "CParleyRing", linkerSettings: [.linkedLibrary("uring")]),
+        // Debian's liburing, where it is installed (pkg-config); a build without it still works.
+        .systemLibrary(name: "CLibURing", pkgConfig: "liburing", providers: [.apt(["liburing-dev"])]),
+        // A flush's sends in one system call (io_uring), compiled in when liburing's header is
+        // there; otherwise every ring is refused and the gateway sends directly.
+        .target(name: "CParleyRing", dependencies: ["CLibURing"]),
         // The managed-WebSocket-API analog: sockets, route selection, limits, @connections.
         .target(
             name: "ParleyGateway",
@@ -73,7 +78,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -89,7 +94,9 @@ let package = Package(
             dependencies: [
                 "ParleyProtocol", "ParleyChat",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The harness: scenarios, client swarm, latency recording, reports, compare, thresholds.
@@ -108,21 +115,15 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
-            ],
-            // Release builds skip the dynamic exclusivity checks: on the receive path (a class's
-            // stored property per access: recorder, seen-set, reader) they were ~3 % of the
-            // harness's CPU per frame under perf (docs/LOAD.md, "What the harness costs").
-            // Debug builds, which the tests run, keep them.
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+            ]
         ),
         .executableTarget(
             name: "parley-load",
             dependencies: [
-                "ParleyLoad", "ParleyGateway", "ParleyChat", "ParleyProtocol",
+                "ParleyLoad", "ParleyGateway", "ParleyChat", "ParleyHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -131,7 +132,9 @@ let package = Package(
                 "ParleyProtocol", "ParleyChat", "ParleyGateway", "ParleyCluster", "ParleyHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "ParleyProtocolTests", dependencies: ["ParleyProtocol"]),
@@ -139,18 +142,17 @@ let package = Package(
         .testTarget(
             name: "ParleyLoadTests",
             dependencies: [
-                "ParleyLoad", "ParleyGateway", "ParleyProtocol",
+                "ParleyLoad", "ParleyGateway", "ParleyChat", "ParleyProtocol", "ParleyHost", "ParleyTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The WebSocket test client both socket-level test targets use.
         .target(
             name: "ParleyTestSupport",
             dependencies: [
-                "ParleyLoad",
+                "ParleyLoad", "ParleyGateway",
                 .product(name: "Collections", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -166,20 +168,15 @@ let package = Package(
             name: "ParleyClusterTests",
             dependencies: [
                 "ParleyCluster", "ParleyGateway", "ParleyChat", "ParleyProtocol", "ParleyLoad", "ParleyTestSupport",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "ParleyGatewayTests",
             dependencies: [
-                "ParleyGateway", "ParleyChat", "ParleyProtocol", "ParleyLoad", "ParleyTestSupport",
-                .product(name: "Collections", package: "swift-collections"),
+                "ParleyGateway", "ParleyChat", "ParleyProtocol", "ParleyLoad", "ParleyHost", "ParleyTestSupport",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOWebSocket
+import ParleyHost
 import ParleyGateway
 import ParleyLoad
 import ParleyProtocol
@@ -82,8 +83,13 @@ struct FanOutFixture: Sendable {
 
     static func start(clients: Int, reading: Bool) async throws -> FanOutFixture {
         OpenFilesLimit.raiseToHardLimit()
-        var configuration = GatewayConfiguration.forLoadTesting()
+        // 9,000 clients from one address, connecting at once, on a free port.
+        var configuration = GatewayConfiguration()
+        configuration.port = 0
         configuration.eventLoopCount = 1
+        configuration.servesWebPage = false
+        (configuration.maximumConnectionsPerAddress, configuration.connectionsPerSecondPerAddress) = (20_000, 1_000_000)
+        configuration.connectionsPerSecond = 1_000_000
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
         let running = try await RunningGateway.start(configuration: configuration, logger: logger) { _, _ in SilentHandler() }

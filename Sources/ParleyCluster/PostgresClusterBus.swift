@@ -1,6 +1,7 @@
 import Logging
 import ParleyChat
 import PostgresNIO
+import ServiceLifecycle
 
 /// The room's log on PostgreSQL (docs/ARCHITECTURE.md, "Cluster"): the `ClusterBus` a node's
 /// chat handler submits to. Its jobs live in `Bus/`, one file each: `ClusterSession` (connect,
@@ -10,7 +11,10 @@ import PostgresNIO
 ///
 /// When PostgreSQL is unreachable the node keeps serving its own members (see `CommandRunner`)
 /// and reconnects with backoff.
-public final class PostgresClusterBus: ClusterBus, Sendable {
+///
+/// A `Service` of the node's one `ServiceGroup` (`Gateway.makeServiceGroup(dependencies:)`): it
+/// is shut down after the gateway's drain, so the drain's leaves reach the other nodes first.
+public final class PostgresClusterBus: ClusterBus, Service, Sendable {
     public let settings: ClusterSettings
     /// This node's tag in connection ids (1–255), given by the database at registration.
     public let tag: UInt8
@@ -52,23 +56,39 @@ public final class PostgresClusterBus: ClusterBus, Sendable {
     public func submit(_ command: RoomCommand) { commandSink.yield(command) }
 
     /// Ends gracefully: handles the commands already submitted (the leaves of a drain, say), up
-    /// to `timeout`, and removes this node's row. Cancel `run()`'s task afterwards.
-    public func finish(timeout: Duration = .seconds(3)) async {
+    /// to `timeout`, and removes this node's row.
+    func finish(timeout: Duration = .seconds(3)) async {
         commandSink.finish()
         let deadline = ContinuousClock.now + timeout
-        while !link.commandsDone && ContinuousClock.now < deadline {
+        while !link.commandsDone && ContinuousClock.now < deadline && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        if let connection = link.connection {
+        if let connection = link.connection, !Task.isCancelled {
             try? await connection.run("DELETE FROM parley_nodes WHERE name = \(settings.nodeName)", logger: logger)
         }
     }
 
-    /// What `run()`'s tasks are doing now ("session: resynchronizing", say); empty once it ended.
+    /// What the bus's tasks are doing now ("session: resynchronizing", say); empty once it ended.
     public var activity: String { link.activity }
 
-    /// Keeps the node in the cluster until the task is cancelled.
+    /// Keeps the node in the cluster until graceful shutdown, then `finish`es and ends. Cancelled,
+    /// it ends at once: its connection is closed, so no query left waiting on the database (one
+    /// the database never answers, say) can hold the process.
     public func run() async {
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.stayInCluster() }
+                try? await gracefulShutdown()
+                if !Task.isCancelled { await finish() }
+                group.cancelAll()
+            }
+        } onCancel: {
+            if let connection = link.connection { link.abandon(connection) }
+        }
+    }
+
+    /// The bus's three jobs, until cancelled.
+    private func stayInCluster() async {
         let runner = CommandRunner(link: link, settings: settings, logger: logger)
         let session = ClusterSession(
             link: link, settings: settings, tag: tag, logger: logger,

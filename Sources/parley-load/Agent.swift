@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import ParleyHost
 import ParleyLoad
-import ParleyGateway
 
 struct Agent: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

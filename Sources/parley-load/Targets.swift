@@ -1,5 +1,5 @@
 import Foundation
-import ParleyGateway
+import ParleyHost
 import ParleyLoad
 
 /// Where a command's clients go: `--target` URLs, else the scenario's, else (or with

@@ -1,3 +1,4 @@
+import ParleyHost
 import ParleyTestSupport
 import ParleyGateway
 import Testing

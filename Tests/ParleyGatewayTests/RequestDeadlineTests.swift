@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import NIOPosix
+import ParleyHost
 import ParleyTestSupport
 import Synchronization
 import Testing

@@ -11,7 +11,8 @@ import Glibc
 /// `SendRing` against connected socket pairs: every connection's frames arrive whole and in
 /// order, a full socket answers at once (it must not park a send the ring would wait for), and a
 /// broken one answers with its error without holding back the others.
-@Suite struct SendRingTests {
+@Suite(.enabled(if: SendRing.compiledIn, "this build has no io_uring (liburing-dev was not installed)"))
+struct SendRingTests {
     @Test func eachConnectionGetsItsFramesInOneSubmission() throws {
         let ring = try #require(SendRing())
         let pairs = try (0..<3).map { _ in try SocketPair() }
@@ -124,5 +125,15 @@ private struct SocketPair {
     func close() {
         Glibc.close(near)
         Glibc.close(far)
+    }
+}
+
+/// A build without liburing (`swift build` where liburing-dev is missing) refuses every ring and
+/// says why, so `parley serve` can log it and send per connection.
+@Suite(.enabled(if: !SendRing.compiledIn, "this build has io_uring"))
+struct SendRingWithoutLiburingTests {
+    @Test func everyRingIsRefusedWithTheReason() {
+        #expect(SendRing() == nil)
+        #expect(SendRing.unavailableReason()?.contains("built without liburing") == true)
     }
 }

@@ -2,6 +2,7 @@ import Logging
 import ParleyGateway
 import ParleyLoad
 import ParleyProtocol
+import ParleyTestSupport
 import Synchronization
 
 /// A gateway on a free loopback port running any handler (Parley's chat, or a lying relay).
@@ -10,7 +11,7 @@ enum HarnessTarget {
         configure: (inout GatewayConfiguration) -> Void = { _ in },
         makeHandler: @escaping (any Connections, any Scheduler) -> any RouteHandler
     ) async throws -> RunningGateway {
-        var configuration = GatewayConfiguration.forLoadTesting()
+        var configuration = GatewayConfiguration.forTests()
         configuration.eventLoopCount = 1
         configure(&configuration)
         var logger = Logger(label: "harness-target")

@@ -9,7 +9,7 @@ import Testing
 /// against a test CA — and refusing an expired or another host's certificate unless told not to.
 @Suite(.timeLimit(.minutes(2))) struct TLSTests {
     func withTLSGateway(_ leaf: TestCertificates.Leaf, _ body: (RunningGateway) async throws -> Void) async throws {
-        var configuration = GatewayConfiguration.forLoadTesting()
+        var configuration = GatewayConfiguration.forTests()
         configuration.eventLoopCount = 1
         configuration.tls = try leaf.serverConfiguration()
         var logger = Logger(label: "tls-test")

@@ -5,6 +5,14 @@
 #include <stddef.h>
 #include <sys/uio.h>
 
+// io_uring is compiled in only where liburing's header was there at build time (Linux with
+// liburing-dev); otherwise every function below refuses and the gateway uses the direct path.
+#if defined(__linux__) && __has_include(<liburing.h>)
+#define PARLEY_RING_COMPILED_IN 1
+#else
+#define PARLEY_RING_COMPILED_IN 0
+#endif
+
 typedef struct parley_ring parley_ring;
 
 /// One connection's part of a flush: `count` buffers from `buffers[first]` for descriptor `fd`.
@@ -28,3 +36,6 @@ void parley_ring_destroy(parley_ring *ring);
 /// released after it. 0, or -errno if the ring itself failed; then it must be destroyed, entries
 /// still holding -ECANCELED sent nothing, and those holding -EIO sent an unknown part.
 int parley_ring_send(parley_ring *ring, parley_send *sends, size_t count, const struct iovec *buffers);
+
+/// 1 when this build has io_uring (liburing's header was found), 0 when every ring is refused.
+int parley_ring_compiled_in(void);

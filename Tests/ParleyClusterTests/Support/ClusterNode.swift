@@ -13,7 +13,6 @@ struct ClusterNode: Sendable {
     let running: RunningGateway
     let bus: PostgresClusterBus
     let handler: ChatHandler
-    private let busTask: Task<Void, Never>
     var port: Int { running.port }
 
     static func start(
@@ -29,18 +28,19 @@ struct ClusterNode: Sendable {
         var chat = ChatConfiguration()
         chat.historySize = historySize
         let bus = try await PostgresClusterBus.join(settings, logger: logger)
-        var configuration = GatewayConfiguration.forLoadTesting()
+        var configuration = GatewayConfiguration.forTests()
         configuration.eventLoopCount = 1
         configuration.nodeTag = bus.tag
         let made = Mutex<ChatHandler?>(nil)
-        let running = try await RunningGateway.start(configuration: configuration, logger: logger) { connections, scheduler in
+        // The bus in the gateway's group, as `parley serve` runs it: it finishes after the drain.
+        let running = try await RunningGateway.start(configuration: configuration, logger: logger, dependencies: [bus]) {
+            connections, scheduler in
             let handler = ChatHandler(
                 connections: connections, scheduler: scheduler, configuration: chat, logger: logger, bus: bus)
             made.withLock { $0 = handler }
             return handler
         }
-        let busTask = Task { await bus.run() }
-        let node = ClusterNode(name: name, running: running, bus: bus, handler: made.withLock { $0! }, busTask: busTask)
+        let node = ClusterNode(name: name, running: running, bus: bus, handler: made.withLock { $0! })
         try await node.waitUntilConnected()
         return node
     }
@@ -61,20 +61,15 @@ struct ClusterNode: Sendable {
         }
     }
 
-    /// Stops the gateway (drain), then the bus. Bounded: in CI a node's stop has been seen to
-    /// hang (once in the gateway's graceful shutdown or the bus's finish, not yet pinned down);
-    /// the test then goes on and says which step hung, instead of stalling the whole run.
+    /// Stops the node as SIGTERM does: the drain, the listeners, the bus, the event loops.
+    /// Bounded: in CI a node's stop has been seen to hang (before the bus joined the gateway's
+    /// group, in its graceful shutdown or the bus's end, not pinned down); the test then goes on
+    /// and says what the bus was doing, instead of stalling the whole run.
     func stop(within timeout: Duration = .seconds(20)) async {
-        let step = Mutex("gateway drain")
         let done = Atomic<Bool>(false)
-        let running = self.running, bus = self.bus, busTask = self.busTask
+        let running = self.running
         Task {
             try? await running.stop()
-            step.withLock { $0 = "bus finish" }
-            await bus.finish()
-            step.withLock { $0 = "bus task" }
-            busTask.cancel()
-            await busTask.value
             done.store(true, ordering: .releasing)
         }
         let deadline = ContinuousClock.now + timeout
@@ -82,8 +77,7 @@ struct ClusterNode: Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         if !done.load(ordering: .acquiring) {
-            var hung = step.withLock { $0 }
-            if hung == "bus task" { hung += " — \(bus.activity)" }
+            let hung = "graceful shutdown — bus: \(bus.activity)"
             FileHandle.standardError.write(Data("warning: node \(name) did not stop within \(timeout) (hung in: \(hung))\n".utf8))
         }
     }

@@ -49,8 +49,6 @@ struct ConnectionStateMachine {
     private var inboundBudget: TokenBucket
     /// Frames over the inbound rate in a row.
     private var strikes = 0
-    /// Frames were queued since the last flush.
-    private var hasQueued = false
     private let maximumMessageBytes: Int
     private let rateStrikesBeforeClose: Int
 
@@ -180,18 +178,5 @@ struct ConnectionStateMachine {
     /// The socket's input ended or the channel went inactive: nothing more is sent.
     mutating func socketClosed() {
         state = .closing
-    }
-
-    // MARK: outbound
-
-    /// A frame queued without a flush: true when it is the first since the last flush (the
-    /// connection then needs one).
-    mutating func queued() -> Bool {
-        defer { hasQueued = true }
-        return !hasQueued
-    }
-
-    mutating func flushed() {
-        hasQueued = false
     }
 }

@@ -5,6 +5,10 @@ import NIOCore
 /// flushes carry one frame, and an array's append, uniqueness check and clear cost more. From
 /// the second on, all of them are in `more` (never one in each, so order is plain).
 struct HeldFrames {
+    /// Frames handed to the kernel in one send (an iovec each): the rest wait, as after a
+    /// partial send. Well under the kernel's IOV_MAX (1,024); a connection rarely holds more.
+    static let mostPerSend = 64
+
     private(set) var first: ByteBuffer?
     private(set) var more: [ByteBuffer] = []
 

@@ -84,8 +84,32 @@ public final class Gateway: Sendable {
         return nil
     }
 
-    /// The gateway as a service: runs until graceful shutdown, then closes every client with 1001.
-    public func makeService() throws -> some Service {
+    /// The gateway's one lifecycle, as Hummingbird runs an application: one `ServiceGroup` with,
+    /// in the order they start, the event loops, `dependencies` (what the handler needs until the
+    /// drain is done: the cluster bus), the metrics and management listeners, the chat's
+    /// listener, and the drain. A group shuts its services down one at a time in reverse: on
+    /// SIGTERM the drain refuses newcomers and closes every client with 1001, then the listeners
+    /// stop, then the dependencies finish (the drain's leaves reach the other nodes), and last
+    /// the event loops. `maximumShutdown` bounds it all: past it the group cancels what is left.
+    public func makeServiceGroup(
+        dependencies: [any Service] = [], gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint],
+        maximumShutdown: Duration = .seconds(15)
+    ) throws -> ServiceGroup {
+        var configuration = ServiceGroupConfiguration(
+            services: [EventLoopsService(group: eventLoopGroup)] + dependencies + (try listenersAndDrain()),
+            gracefulShutdownSignals: gracefulShutdownSignals, logger: logger)
+        configuration.maximumGracefulShutdownDuration = maximumShutdown
+        return ServiceGroup(configuration: configuration)
+    }
+
+    /// Runs until SIGINT/SIGTERM (or the given signals), draining on the way out; the event
+    /// loops are shut down when it returns.
+    public func run(dependencies: [any Service] = [], gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]) async throws {
+        try await makeServiceGroup(dependencies: dependencies, gracefulShutdownSignals: gracefulShutdownSignals).run()
+    }
+
+    /// The listeners (metrics and management first, if any, then the chat's) and the drain last.
+    private func listenersAndDrain() throws -> [any Service] {
         if configuration.writePath == .uring && configuration.tls == nil, let reason = SendRing.unavailableReason() {
             logger.warning("io_uring is not available here: one send per connection instead (the direct write path)",
                            metadata: ["reason": "\(reason)"])
@@ -124,9 +148,8 @@ public final class Gateway: Sendable {
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger
         )
-        return GatewayService(
-            app: app, metricsApp: makeMetricsApplication(), managementApp: makeManagementApplication(managementAPI),
-            drain: Drain(registry: registry, admission: admission, httpChannels: httpChannels, logger: logger))
+        let listeners: [any Service] = [makeMetricsApplication(), makeManagementApplication(managementAPI)].compactMap { $0 }
+        return listeners + [app, Drain(registry: registry, admission: admission, httpChannels: httpChannels, logger: logger)]
     }
 
     /// Parley's child channel, inside TLS when the configuration has a certificate (HummingbirdTLS
@@ -184,60 +207,5 @@ public final class Gateway: Sendable {
             },
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
-    }
-
-    /// Runs until SIGINT/SIGTERM (or the given signals), draining on the way out.
-    public func run(gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]) async throws {
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [try makeService()], gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
-        try await group.run()
-    }
-
-    /// Stops the event loops; call once the service has returned.
-    public func shutdownEventLoops() async throws {
-        try await eventLoopGroup.shutdownGracefully()
-    }
-}
-
-/// The Hummingbird application plus the drain that closes WebSockets with 1001 on shutdown
-/// (the HTTP server alone would wait for them forever).
-struct GatewayService: Service {
-    let app: Application<RouterResponder<BasicRequestContext>>
-    let metricsApp: Application<RouterResponder<BasicRequestContext>>?
-    let managementApp: Application<RouterResponder<BasicRequestContext>>?
-    let drain: Drain
-
-    func run() async throws {
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await app.run() }
-            if let metricsApp { group.addTask { try await metricsApp.run() } }
-            if let managementApp { group.addTask { try await managementApp.run() } }
-            group.addTask { try await drain.run() }
-        }
-    }
-}
-
-/// On shutdown: every WebSocket gets close 1001 (and up to 3 s to answer), and every socket that
-/// is not a WebSocket is closed at once, whatever its client does.
-struct Drain: Service {
-    let registry: ConnectionRegistry
-    let admission: ConnectionAdmission
-    let httpChannels: HTTPChannels
-    let logger: Logger
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        let http = httpChannels.closeAll()
-        let count = await registry.closeAll(.goingAway, reason: "server shutting down")
-        logger.info("draining", metadata: ["connections": "\(count)", "httpConnections": "\(http)"])
-        // Clients answer the close frame, or the socket is closed after a second. A WebSocket
-        // whose upgrade was still completing when the drain began registers a moment later: it
-        // gets its 1001 on a later pass (closing is idempotent per connection).
-        let deadline = ContinuousClock.now + .seconds(3)
-        while admission.openConnections > 0 && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-            _ = await registry.closeAll(.goingAway, reason: "server shutting down")
-        }
     }
 }

@@ -30,8 +30,15 @@ final class SendRing {
 
     deinit { parley_ring_destroy(ring) }
 
-    /// nil when a ring can be made here; else the kernel's reason (for the startup log).
+    /// False on a build without liburing's header: every ring is refused (the direct path serves).
+    static let compiledIn = parley_ring_compiled_in() != 0
+
+    /// nil when a ring can be made here; else why not (for the startup log): this build has no
+    /// io_uring, or the kernel refused it.
     static func unavailableReason() -> String? {
+        guard compiledIn else {
+            return "built without liburing (install liburing-dev and rebuild to use io_uring)"
+        }
         guard let ring = parley_ring_create(8) else { return String(cString: strerror(errno)) }
         parley_ring_destroy(ring)
         return nil
@@ -44,10 +51,10 @@ final class SendRing {
         buffers.append(frame.readableIOVec)
     }
 
-    /// One connection's frames, in order, in one `sendmsg` (at most 64: the writer hands the
-    /// rest to NIO, as after a partial send).
+    /// One connection's frames, in order, in one `sendmsg` (at most `HeldFrames.mostPerSend`:
+    /// the writer hands the rest to NIO, as after a partial send).
     func add(_ descriptor: CInt, tag: Int, frames: [ByteBuffer]) {
-        let count = min(frames.count, 64)
+        let count = min(frames.count, HeldFrames.mostPerSend)
         sends.append(parley_send(fd: descriptor, tag: CInt(tag), first: UInt32(buffers.count), count: UInt32(count), result: 0))
         for index in 0..<count { buffers.append(frames[index].readableIOVec) }
     }

@@ -15,7 +15,8 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     private let routeHandler: any RouteHandler
     private let registry: ConnectionRegistry
     private let configuration: GatewayConfiguration
-    private let writer: PreEncodedFrameWriter
+    /// The socket's side of the pipeline; the loop's table queues the fan-out's frames on it.
+    let writer: PreEncodedFrameWriter
     private let logger: Logger
     private let connectedAt = Date()
     private let sourceIP: String?
@@ -47,6 +48,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     }
 
     var isOpen: Bool { machine.acceptsOutbound && context != nil }
+
+    /// Frames may still be written: the close has not begun (frames posted after it are dropped).
+    var acceptsOutbound: Bool { machine.acceptsOutbound }
 
     var info: ConnectionInfo {
         ConnectionInfo(connectedAt: connectedAt, lastActiveAt: lastActiveAt, sourceIP: sourceIP)
@@ -140,31 +144,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     /// the close began are dropped.
     func sendFrame(_ frame: ByteBuffer) {
         guard machine.acceptsOutbound else { return }
-        machine.flushed()
         writer.write(frame)
         writer.flush()
     }
-
-    /// Queues a frame without flushing (the fan-out path; the loop's table flushes once per
-    /// tick). Returns true when this connection had nothing queued before, i.e. it needs a flush.
-    func queueFrame(_ frame: ByteBuffer) -> Bool {
-        guard machine.acceptsOutbound else { return false }
-        writer.write(frame)
-        return machine.queued()
-    }
-
-    func flushQueued() {
-        machine.flushed()
-        writer.flush()
-    }
-
-    /// `flushQueued`, with the frames joining the loop's io_uring submission; `finishFlush` follows.
-    func flushQueued(into ring: SendRing, tag: Int) {
-        machine.flushed()
-        writer.flush(into: ring, tag: tag)
-    }
-
-    func finishFlush(result: Int) { writer.finishFlush(result: result) }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         // Writability drops when queued bytes pass the outbound budget (the high water mark):

@@ -13,6 +13,8 @@ final class ConnectionAdmission: Sendable {
         var bucket: TokenBucket
         var open = 0
         var addresses: AddressLimits
+        /// The drain has begun: nobody new is let in while the rest are closed.
+        var shuttingDown = false
     }
 
     private let state: Mutex<State>
@@ -29,6 +31,9 @@ final class ConnectionAdmission: Sendable {
     /// counts it open, or says why not.
     func admit(from address: String? = nil) -> Verdict {
         state.withLock { state in
+            if state.shuttingDown {
+                return .refused(status: 503, reason: "the server is shutting down")
+            }
             if state.open >= maximumConnections {
                 return .refused(status: 503, reason: "the server is at its maximum of \(maximumConnections) connections")
             }
@@ -50,6 +55,11 @@ final class ConnectionAdmission: Sendable {
             state.open -= 1
             state.addresses.release(address)
         }
+    }
+
+    /// From now on every connection is refused (503): the drain has begun.
+    func refuseEveryone() {
+        state.withLock { $0.shuttingDown = true }
     }
 
     /// Client addresses with per-address state kept.

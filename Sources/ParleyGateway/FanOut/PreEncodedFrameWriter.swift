@@ -16,6 +16,10 @@ import Glibc
 /// pending-write bookkeeping and its flush path; the kernel's cost is the same one send. On the
 /// io_uring path (`flush(into:tag:)`), the loop's table gathers every writer's send of a flush
 /// into one submission and hands each its result (`finishFlush`).
+///
+/// Two callers, each for its own frames: the connection's handler writes and flushes at once
+/// (replies, pongs, the close), and the loop's table queues the fan-out's frames (`queue`) and
+/// flushes them when its `LoopFlushPolicy` says. Either flush sends everything held.
 final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -32,6 +36,9 @@ final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandl
     /// to the socket); cleared once NIO reports none buffered. While clear, NIO holds nothing of
     /// this connection's and its (costly) buffered-bytes option need not be read.
     private var nioMayHoldBytes = false
+    /// Frames were queued (or written) since the last flush: the loop's table has this writer on
+    /// its list already.
+    private var awaitsFlush = false
 
     init(writesDirectly: Bool = false) {
         self.writesDirectly = writesDirectly
@@ -59,6 +66,14 @@ final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandl
         context.write(data, promise: promise)
     }
 
+    /// A fan-out frame, flushed later by the loop's table. True when this writer held nothing
+    /// since its last flush: the table must add it to the flush list.
+    func queue(_ frame: ByteBuffer) -> Bool {
+        write(frame)
+        defer { awaitsFlush = true }
+        return !awaitsFlush
+    }
+
     func write(_ frame: ByteBuffer) {
         guard descriptor != nil else {
             context?.write(Self.wrapOutboundOut(frame), promise: nil)
@@ -68,6 +83,7 @@ final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandl
     }
 
     func flush() {
+        awaitsFlush = false
         guard readyToSendDirectly(), let descriptor, let context else { return }
         if let first = held.first {
             let sent = first.withUnsafeReadableBytes { raw in
@@ -82,6 +98,7 @@ final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandl
     /// until `finishFlush` hears what the kernel took. Anything that cannot go directly goes
     /// through the pipeline now, as in `flush`.
     func flush(into ring: SendRing, tag: Int) {
+        awaitsFlush = false
         guard readyToSendDirectly(), let descriptor else { return }
         if let first = held.first {
             ring.add(descriptor, tag: tag, frame: first)
@@ -150,10 +167,10 @@ final class PreEncodedFrameWriter: ChannelOutboundHandler, RemovableChannelHandl
         return true
     }
 
-    /// Bytes the kernel took with one `sendmsg` of several frames (at most 64 at once; the rest
-    /// go to NIO as unsent); -1 on EAGAIN or an error.
+    /// Bytes the kernel took with one `sendmsg` of several frames (at most
+    /// `HeldFrames.mostPerSend`; the rest go to NIO as unsent); -1 on EAGAIN or an error.
     private func sendAll(_ frames: [ByteBuffer], on descriptor: CInt) -> Int {
-        let count = min(frames.count, 64)
+        let count = min(frames.count, HeldFrames.mostPerSend)
         return withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { vectors in
             // Each frame's storage outlives the call: the hold keeps them, unchanged, until it returns.
             for index in 0..<count { vectors[index] = frames[index].readableIOVec }

@@ -82,20 +82,6 @@ public struct GatewayConfiguration: Sendable {
     public var writePath = WritePath.uring
 
     public init() {}
-
-    /// A free loopback port with the admission quotas opened up: for load runs, tests and
-    /// benchmarks, which measure the fan-out, not the quotas.
-    public static func forLoadTesting() -> GatewayConfiguration {
-        var configuration = GatewayConfiguration()
-        configuration.port = 0
-        configuration.connectionsPerSecond = 1_000_000
-        configuration.maximumConnections = 1_000_000
-        configuration.maximumConnectionsPerAddress = 1_000_000
-        configuration.connectionsPerSecondPerAddress = 1_000_000
-        configuration.inboundMessagesPerSecond = 1_000_000
-        configuration.servesWebPage = false
-        return configuration
-    }
 }
 
 import NIOCore

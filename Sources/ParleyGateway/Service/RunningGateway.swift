@@ -12,13 +12,14 @@ public struct RunningGateway: Sendable {
 
     public struct NotListening: Error {}
 
+    /// - Parameter dependencies: services the handler needs until the drain is done (a cluster
+    ///   node's bus), in the gateway's group (`Gateway.makeServiceGroup`).
     public static func start(
-        configuration: GatewayConfiguration, logger: Logger,
+        configuration: GatewayConfiguration, logger: Logger, dependencies: [any Service] = [],
         makeHandler: (any Connections, any Scheduler) -> any RouteHandler
     ) async throws -> RunningGateway {
         let gateway = Gateway(configuration: configuration, logger: logger, makeHandler: makeHandler)
-        let group = ServiceGroup(
-            configuration: .init(services: [try gateway.makeService()], gracefulShutdownSignals: [], logger: logger))
+        let group = try gateway.makeServiceGroup(dependencies: dependencies, gracefulShutdownSignals: [])
         let running = Task { try await group.run() }
         guard let port = await gateway.waitUntilListening()?.port else {
             running.cancel()
@@ -30,10 +31,10 @@ public struct RunningGateway: Sendable {
     /// The WebSocket URL on loopback.
     public var url: String { "\(gateway.configuration.tls == nil ? "ws" : "wss")://127.0.0.1:\(port)/ws" }
 
-    /// Graceful shutdown (the SIGTERM path: clients get 1001), then the event loops.
+    /// Graceful shutdown, as on SIGTERM: clients get 1001, the dependencies finish, the event
+    /// loops stop.
     public func stop() async throws {
         await group.triggerGracefulShutdown()
         try await running.value
-        try await gateway.shutdownEventLoops()
     }
 }
