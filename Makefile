@@ -1,6 +1,8 @@
 # Parley — the two commands that matter: `make load` (the main job) and `make test`.
 SWIFT ?= swift
 PORT ?= 8080
+# The scripts' shared Python library (Benchmarks/parleybench), for the test scripts under Tests/.
+export PYTHONPATH := $(CURDIR)/Benchmarks$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 .PHONY: liburing without-liburing check-dependencies embedding-check gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check front-door-test reconnect-storm lab-test agents-test scale scale-test run load clean perf-gate compare-servers peers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
 

@@ -19,112 +19,13 @@ as root. Nothing is left behind.
 import argparse
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from orchestra import ROOT, free_port, stop  # noqa: E402
-
-PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
-BUILD = os.environ.get("PARLEY_BUILD", os.path.join(ROOT, ".build", "release"))
-PARLEY = os.path.join(BUILD, "parley")
-LOAD = os.path.join(BUILD, "parley-load")
-
-
-class Postgres:
-    """initdb + pg_ctl in a temporary directory; `url` once started."""
-
-    def __init__(self):
-        self.directory = tempfile.mkdtemp(prefix="parley-cluster-pg-")
-        self.data = os.path.join(self.directory, "data")
-        self.port = free_port()
-        self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
-
-    def _as_owner(self, *command):
-        command = [os.path.join(PG_BIN, command[0])] + list(command[1:])
-        if os.geteuid() == 0:
-            command = ["runuser", "-u", "postgres", "--"] + command
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-
-    def start(self):
-        if not os.path.exists(os.path.join(PG_BIN, "initdb")):
-            sys.exit(f"cluster.py: no PostgreSQL binaries in {PG_BIN} (make postgres installs them)")
-        if os.geteuid() == 0:
-            shutil.chown(self.directory, "postgres")
-        self._as_owner("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
-        options = (f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        self._as_owner("pg_ctl", "-D", self.data, "-o", options, "-l", os.path.join(self.directory, "log"), "-w", "start")
-
-    def stop(self):
-        try:
-            self._as_owner("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
-        except subprocess.CalledProcessError:
-            pass
-        shutil.rmtree(self.directory, ignore_errors=True)
-
-
-class Node:
-    """One `parley serve --store postgres` (or memory) on its own loopback address."""
-
-    def __init__(self, index, postgres_url, port=8080, store="postgres", extra=()):
-        self.host = f"127.0.0.{11 + index}"
-        self.port = port
-        self.url = f"ws://{self.host}:{port}/ws"
-        self.page = f"http://{self.host}:{port}/"
-        command = [PARLEY, "serve", "--host", self.host, "--port", str(port), "--log-level", "warning",
-                   "--max-connections", "19000", "--connect-rate", "100000", "--inbound-rate", "100000",
-                   # every client comes from a few loopback addresses
-                   "--max-connections-per-ip", "19000", "--connect-rate-per-ip", "100000",
-                   "--max-pending-upgrades", "500"]
-        if store == "postgres":
-            command += ["--store", "postgres", "--postgres-url", postgres_url, "--node-id", f"node-{index + 1}"]
-        self.command = command + list(extra)
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(self.command, stdout=subprocess.PIPE, text=True)
-        line = self.process.stdout.readline()
-        if "parley listening" not in line:
-            self.process.wait(timeout=10)
-            sys.exit(f"cluster.py: node {self.host} did not start (exit {self.process.returncode})")
-
-    def stop(self):
-        stop(self.process, timeout=15)
-
-
-def require_binaries():
-    for binary in (PARLEY, LOAD):
-        if not os.path.exists(binary):
-            sys.exit(f"cluster.py: {binary} is missing (make release)")
-
-
-def start_cluster(count, store="postgres"):
-    postgres = Postgres() if store == "postgres" else None
-    nodes = []
-    try:
-        if postgres:
-            postgres.start()
-        for index in range(count):
-            node = Node(index, postgres.url if postgres else None, store=store)
-            node.start()
-            nodes.append(node)
-    except BaseException:
-        stop_cluster(postgres, nodes)
-        raise
-    return postgres, nodes
-
-
-def stop_cluster(postgres, nodes):
-    for node in nodes:
-        node.stop()
-    if postgres:
-        postgres.stop()
-
+from parleybench.nodes import LOAD, require_binaries, start_cluster, stop_cluster
+from parleybench.orchestra import ROOT
 
 def run(args):
     require_binaries()

@@ -17,8 +17,7 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from orchestra import LOAD, PARLEY, ROOT, Server, free_port, pinned  # noqa: E402
+from parleybench.orchestra import LOAD, PARLEY, ROOT, Server, free_port, pinned
 
 PORT = 18090
 

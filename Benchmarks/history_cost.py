@@ -11,8 +11,8 @@ goes through the database, whose statement keeps the history row too (or not, wi
 import argparse
 import contextlib
 
-from cluster import Postgres
-from orchestra import free_port, median, parley_server, probe_client
+from parleybench.orchestra import free_port, median, parley_server, probe_client
+from parleybench.postgres import Postgres
 
 
 def main():

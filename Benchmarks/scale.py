@@ -24,115 +24,18 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from lab import Lab  # noqa: E402
-from orchestra import ROOT, stop  # noqa: E402
+from parleybench.lab import Lab
+from parleybench.lab_cluster import AGENT_PORT, LabCluster, start_agent
+from parleybench.nodes import LOAD, PARLEY
+from parleybench.orchestra import ROOT, stop
+from parleybench.postgres import LAB_PORT
 
-PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
-BUILD = os.environ.get("PARLEY_BUILD", os.path.join(ROOT, ".build", "release"))
-PARLEY = os.path.join(BUILD, "parley")
-LOAD = os.path.join(BUILD, "parley-load")
-NODE_PORT, AGENT_PORT, PG_PORT = 8080, 7070, 5432
 
 
 def log(line):
     print(f"scale: {line}", flush=True)
-
-
-class LabPostgres:
-    """PostgreSQL on the lab's pg host: initdb outside (no network needed), the server inside."""
-
-    def __init__(self, lab, host="pg"):
-        self.lab, self.host = lab, host
-        self.directory = tempfile.mkdtemp(prefix="parley-scale-pg-")
-        self.data = os.path.join(self.directory, "data")
-        self.url = f"postgres://postgres@{lab.address[host]}:{PG_PORT}/postgres"
-
-    def _owner(self, argv):
-        argv = [os.path.join(PG_BIN, argv[0])] + argv[1:]
-        return ["runuser", "-u", "postgres", "--"] + argv
-
-    def start(self):
-        shutil.chown(self.directory, "postgres")
-        subprocess.run(self._owner(["initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]),
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        # initdb trusts loopback only; the nodes connect from their lab addresses.
-        with open(os.path.join(self.data, "pg_hba.conf"), "a") as hba:
-            hba.write("host all all 169.254.0.0/16 trust\n")
-        options = (f"-p {PG_PORT} -k {self.directory} -c listen_addresses={self.lab.address[self.host]} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        subprocess.run(self.lab.command(self.host, self._owner(
-            ["pg_ctl", "-D", self.data, "-o", options, "-l", os.path.join(self.directory, "log"), "-w", "start"])),
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-
-    def stop(self):
-        subprocess.run(self._owner(["pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop"]),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        shutil.rmtree(self.directory, ignore_errors=True)
-
-
-def start_node(lab, host, index, postgres_url, logs):
-    address = lab.address[host]
-    command = [PARLEY, "serve", "--host", address, "--port", str(NODE_PORT), "--log-level", "warning",
-               "--max-connections", "19000", "--connect-rate", "100000", "--inbound-rate", "100000",
-               # every member comes from one of a few agent addresses
-               "--max-connections-per-ip", "19000", "--connect-rate-per-ip", "100000", "--max-pending-upgrades", "500",
-               "--store", "postgres", "--postgres-url", postgres_url, "--node-id", f"node-{index + 1}"]
-    process = lab.popen(host, command, stdout=subprocess.PIPE, stderr=logs, text=True)
-    line = process.stdout.readline()
-    if "parley listening" not in line:
-        stop(process)
-        raise SystemExit(f"scale: node {host} did not start: {line.strip()}")
-    return process
-
-
-def start_agent(lab, host, threads, logs):
-    address = lab.address[host]
-    process = lab.popen(host, [LOAD, "agent", "--listen", f"{address}:{AGENT_PORT}", "--threads", str(threads)],
-                        stdout=logs, stderr=logs)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        probe = subprocess.run(lab.command(host, ["python3", "-c", f"import socket; socket.create_connection(('{address}', {AGENT_PORT}), 1)"]),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if probe.returncode == 0:
-            return process
-        time.sleep(0.2)
-    stop(process)
-    raise SystemExit(f"scale: the agent on {host} did not start")
-
-
-class LabCluster:
-    """PostgreSQL and `count` Parley nodes on the lab's hosts pg, n1…nN, for one measurement;
-    `targets` are the nodes' WebSocket URLs. Leaving stops the nodes, then PostgreSQL; `stop_nodes`
-    stops them earlier (to measure the bus with nobody else on it)."""
-
-    def __init__(self, lab, count, logs):
-        self.lab, self.count, self.logs = lab, count, logs
-        self.postgres = LabPostgres(lab)
-        self.nodes = []
-        self.targets = [f"ws://{lab.address[f'n{index + 1}']}:{NODE_PORT}/ws" for index in range(count)]
-
-    def __enter__(self):
-        try:
-            self.postgres.start()
-            for index in range(self.count):
-                self.nodes.append(start_node(self.lab, f"n{index + 1}", index, self.postgres.url, self.logs))
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
-
-    def stop_nodes(self):
-        for node in self.nodes:
-            stop(node, timeout=10)
-
-    def __exit__(self, *exc):
-        self.stop_nodes()
-        self.postgres.stop()
 
 
 def capacity_at(lab, count, args, agents, out, measure_bus=False):
@@ -180,9 +83,9 @@ def bus_ceiling(lab, postgres, seconds=5):
     shutil.chown(script, "postgres")
     ceiling = {}
     for clients in (1, 4):
-        result = subprocess.run(lab.command(postgres.host, postgres._owner(
+        result = subprocess.run(lab.command(postgres.host, postgres._as_owner(
             ["pgbench", "-n", "-c", str(clients), "-j", str(clients), "-T", str(seconds), "-f", script,
-             "-h", postgres.directory, "-p", str(PG_PORT), "-U", "postgres", "postgres"])), capture_output=True, text=True)
+             "-h", postgres.directory, "-p", str(LAB_PORT), "-U", "postgres", "postgres"])), capture_output=True, text=True)
         tps = [line for line in result.stdout.splitlines() if line.startswith("tps")]
         if result.returncode != 0 or not tps:
             log(f"bus ceiling: pgbench failed ({result.stderr.strip()[-200:]})")

@@ -21,8 +21,8 @@ import tempfile
 import threading
 import time
 
-from compare_servers import scenario_yaml
-from orchestra import LOAD, PARLEY, ROOT, Server, free_port, median, pinned, probe_client, raise_open_files_limit
+from parleybench.load_runs import scenario_yaml
+from parleybench.orchestra import LOAD, PARLEY, ROOT, Server, free_port, median, pinned, probe_client, raise_open_files_limit
 
 
 class HalfOpenAttacker(threading.Thread):

@@ -14,8 +14,7 @@ import tempfile
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from orchestra import LOAD, PARLEY, ROOT, Server, free_port, pinned  # noqa: E402
+from parleybench.orchestra import LOAD, PARLEY, ROOT, Server, free_port, pinned
 
 
 def main():

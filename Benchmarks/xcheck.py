@@ -18,8 +18,8 @@ import json
 import os
 import sys
 
-from compare_servers import run_load
-from orchestra import LOAD, PARLEY, free_port, limit_server, median, parley_server, probe_client
+from parleybench.load_runs import run_load
+from parleybench.orchestra import LOAD, PARLEY, free_port, limit_server, median, parley_server, probe_client
 
 
 def run_parley_load(server, clients, rate, seconds):

@@ -15,15 +15,12 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
-sys.path.insert(0, os.path.join(ROOT, "Tests"))
-from checklist import Checklist  # noqa: E402
-from orchestra import free_port, wait_for_port  # noqa: E402
+from parleybench.checklist import Checklist
+from parleybench.orchestra import free_port, wait_for_port
 BIN = os.environ.get("PARLEY_BIN_DIR", os.path.join(ROOT, ".build", "release"))
 MARGIN = float(os.environ.get("AGENTS_MARGIN", "1.5"))
 ROUNDS = int(os.environ.get("AGENTS_ROUNDS", "3"))

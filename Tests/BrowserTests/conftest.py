@@ -2,7 +2,6 @@
 Chromium driven by Playwright (it cannot download its own browser here)."""
 
 import os
-import sys
 import subprocess
 import time
 
@@ -10,8 +9,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
-from orchestra import free_port, stop  # noqa: E402  (process orchestration shared with the benchmarks)
+from parleybench.orchestra import free_port, stop
 PARLEY = os.environ.get("PARLEY_BIN", os.path.join(ROOT, ".build", "debug", "parley"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = os.path.join(ROOT, ".build", "browser-artifacts")

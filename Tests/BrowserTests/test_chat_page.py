@@ -4,29 +4,12 @@ import re
 
 from playwright.sync_api import expect
 
+from chat_page import join, log_entries, send
 from conftest import free_port
 
 expect.set_options(timeout=10_000)
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
-
-
-def join(session, server, name):
-    page = session.page
-    page.goto(server.url)
-    expect(page.locator("#status-text")).to_have_text("Connected")
-    page.get_by_label("Your name").fill(name)
-    page.get_by_role("button", name="Join").click()
-    expect(page.locator("#identity")).to_have_text(f"You are {name}.")
-
-
-def log_entries(session):
-    return session.page.locator("#log li")
-
-
-def send(session, text):
-    session.page.get_by_placeholder("Type a message and press Enter").fill(text)
-    session.page.get_by_placeholder("Type a message and press Enter").press("Enter")
 
 
 def test_two_sessions_chat_publicly_and_privately(server, sessions):

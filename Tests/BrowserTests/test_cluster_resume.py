@@ -2,19 +2,18 @@
 page comes back and resumes from the cluster's history — the log continues without a gap."""
 
 import os
-import sys
 from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PARLEY, ROOT, free_port
-from test_chat_page import join, log_entries, send
+from chat_page import join, log_entries, send
+from conftest import PARLEY, free_port
 
-# cluster.py's PostgreSQL and nodes, run with the binary the browser tests use.
+# The library's PostgreSQL and nodes, run with the binary the browser tests use.
 os.environ.setdefault("PARLEY_BUILD", os.path.dirname(os.path.abspath(PARLEY)))
-sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
-from cluster import Node, Postgres  # noqa: E402
+from parleybench.nodes import Node
+from parleybench.postgres import Postgres
 
 expect.set_options(timeout=10_000)
 

@@ -12,14 +12,11 @@ import os
 import resource
 import socket
 import subprocess
-import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "Benchmarks"))
-sys.path.insert(0, os.path.join(HERE, ".."))
-from checklist import Checklist  # noqa: E402
-from orchestra import PARLEY, free_port, wait_for_port  # noqa: E402
+from parleybench.checklist import Checklist
+from parleybench.orchestra import PARLEY, free_port, wait_for_port
 
 CHECKS = Checklist()
 check = CHECKS.check

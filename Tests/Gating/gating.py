@@ -27,10 +27,8 @@ import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "Benchmarks"))
-sys.path.insert(0, os.path.join(HERE, ".."))
-from checklist import Checklist  # noqa: E402
-from orchestra import LOAD, ROOT, free_port, median, parley_server, stop, wait_for_port  # noqa: E402
+from parleybench.checklist import Checklist
+from parleybench.orchestra import LOAD, ROOT, free_port, median, parley_server, stop, wait_for_port
 
 CHECKS = Checklist()
 check = CHECKS.check

@@ -21,11 +21,9 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "Benchmarks"))
-sys.path.insert(0, os.path.join(HERE, ".."))
-from checklist import Checklist  # noqa: E402
-from compare_servers import scenario_yaml  # noqa: E402
-from orchestra import LOAD, free_port, limit_server, pinned, stop  # noqa: E402
+from parleybench.checklist import Checklist
+from parleybench.load_runs import scenario_yaml
+from parleybench.orchestra import LOAD, free_port, limit_server, pinned, stop
 
 CHECKS = Checklist()
 check = CHECKS.check

@@ -11,10 +11,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
-sys.path.insert(0, os.path.join(ROOT, "Tests"))
-from checklist import Checklist  # noqa: E402
-from lab import LAB_SCRIPT, PREFIX, SUBNET, Lab, leftovers, namespaces, run  # noqa: E402
+from parleybench.checklist import Checklist
+from parleybench.lab import LAB_SCRIPT, PREFIX, SUBNET, Lab, leftovers, namespaces, run
 
 
 ECHO_SERVER = """

@@ -13,12 +13,10 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
-sys.path.insert(0, os.path.join(ROOT, "Tests"))
-from checklist import Checklist  # noqa: E402
-from lab import Lab, leftovers  # noqa: E402
-from orchestra import stop  # noqa: E402
-from scale import AGENT_PORT, LOAD, LabCluster, start_agent  # noqa: E402
+from parleybench.checklist import Checklist
+from parleybench.lab import Lab, leftovers
+from parleybench.orchestra import stop
+from parleybench.lab_cluster import AGENT_PORT, LOAD, LabCluster, start_agent
 
 # More than one 0.15-core node holds at 20 msg/s. It was 1,000 (1.4x a node's ~700-750 measured by
 # make scale) until the io_uring write path and one event loop per usable core (issue 16): then

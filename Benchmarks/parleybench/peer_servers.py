@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 
-from orchestra import BUILD, ROOT, Server, stale
+from parleybench.orchestra import BUILD, ROOT, Server, stale
 
 PEERS = os.path.join(ROOT, "Benchmarks", "peers")
 VENV = os.path.join(BUILD, "peer-venv")

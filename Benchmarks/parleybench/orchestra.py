@@ -1,7 +1,7 @@
 """Process orchestration shared by the benchmark scripts: paths, a free port, pinning to a
 core, a server process that is started, waited for and stopped, and its CPU and memory.
 
-Every script in Benchmarks/ that starts a server imports this instead of writing its own."""
+Every script in Benchmarks/ and Tests/ that starts a server imports this instead of writing its own."""
 
 import json
 import os
@@ -13,7 +13,7 @@ import subprocess
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, ".build")
 LOAD = os.path.join(BUILD, "release", "parley-load")
 PARLEY = os.path.join(BUILD, "release", "parley")
