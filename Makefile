@@ -4,7 +4,7 @@ PORT ?= 8080
 # The scripts' shared Python library (Benchmarks/parleybench), for the test scripts under Tests/.
 export PYTHONPATH := $(CURDIR)/Benchmarks$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: liburing without-liburing check-dependencies embedding-check gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check front-door-test reconnect-storm lab-test agents-test scale scale-test run load clean perf-gate compare-servers peers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
+.PHONY: format format-check liburing without-liburing check-dependencies embedding-check gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check front-door-test reconnect-storm lab-test agents-test scale scale-test run load clean perf-gate compare-servers peers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
 
 build: liburing
 	$(SWIFT) build
@@ -12,15 +12,17 @@ build: liburing
 release: liburing
 	$(SWIFT) build -c release
 
-# The gateway's io_uring write path links Debian's liburing (headers and library); apt needs root.
+# The gateway's io_uring write path compiles in where Debian's liburing is installed; apt needs root.
+# A header installed after a build without it is not seen by an incremental build (only headers
+# that were found are its dependencies): the touch makes the next build recompile the one C file.
 liburing:
-	@test -f /usr/include/liburing.h || { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q liburing-dev; }
+	@test -f /usr/include/liburing.h || { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q liburing-dev && touch Sources/CParleyRing/ring.c; }
 
 # Unit and integration tests (real sockets on loopback; Swift Testing runs them in parallel),
 # the chat page in a real browser, Autobahn's conformance suite, then the performance gate.
 # The cluster's tests start their own PostgreSQL per test and run after the rest, not beside it:
 # on two cores they would otherwise compete with the 5,000-client tests for the same CPU.
-test: self-contained postgres liburing without-liburing
+test: self-contained format-check postgres liburing without-liburing
 	$(SWIFT) build --build-tests
 	$(MAKE) check-dependencies
 	$(SWIFT) test --skip-build --skip ParleyClusterTests
@@ -36,6 +38,14 @@ test: self-contained postgres liburing without-liburing
 	$(MAKE) lab-test
 	$(MAKE) scale-test
 	$(MAKE) embedding-check
+
+# The Swift sources as .swift-format has them (swift-format ships with the toolchain); `make
+# format` rewrites them so.
+SWIFT_SOURCES := Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/FanOutBenchmarks Benchmarks/WireBenchmarks
+format-check:
+	$(SWIFT) format lint --strict --recursive --parallel $(SWIFT_SOURCES)
+format:
+	$(SWIFT) format format --in-place --recursive --parallel $(SWIFT_SOURCES)
 
 # Package.swift's dependencies match each target's imports (Tests/Package/check_dependencies.py,
 # which first proves it catches a planted unused dependency and a planted undeclared import).

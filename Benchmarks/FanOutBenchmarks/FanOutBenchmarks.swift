@@ -3,8 +3,8 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOWebSocket
-import ParleyHost
 import ParleyGateway
+import ParleyHost
 import ParleyLoad
 import ParleyProtocol
 import Synchronization
@@ -108,7 +108,8 @@ struct FanOutFixture: Sendable {
         }
         while await gateway.registry.count() < clients { try await Task.sleep(for: .milliseconds(10)) }
         let ids = try await gateway.registry.openIDs().compactMap { ConnectionID($0) }
-        return FanOutFixture(running: running, ids: ids, counter: counter, clientGroup: clientGroup, channels: channels, silentSockets: silentSockets)
+        return FanOutFixture(
+            running: running, ids: ids, counter: counter, clientGroup: clientGroup, channels: channels, silentSockets: silentSockets)
     }
 
     func broadcastAndWait(_ payload: Payload) async {

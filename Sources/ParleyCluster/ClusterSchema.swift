@@ -69,7 +69,8 @@ enum ClusterSchema {
         do {
             try await connection.run("SELECT pg_advisory_xact_lock(\(advisoryLock))", logger: logger)
             try await connection.run("CREATE TABLE IF NOT EXISTS parley_schema (version int NOT NULL)", logger: logger)
-            let found = try await connection.column(Int?.self, of: "SELECT max(version) FROM parley_schema", logger: logger)
+            let found =
+                try await connection.column(Int?.self, of: "SELECT max(version) FROM parley_schema", logger: logger)
                 .first.flatMap { $0 } ?? 0
             if found > latestVersion {
                 throw ClusterError.schemaTooNew(found: found, known: latestVersion)

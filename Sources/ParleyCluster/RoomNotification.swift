@@ -46,10 +46,12 @@ enum RoomNotification: Equatable {
             }
         case "private":
             if object["p"] != nil {
-                self = .privateMessage(payloadID: try integer("p"), to: try id("to"), from: try string("from"), timestampMillis: try integer("ts"))
+                self = .privateMessage(
+                    payloadID: try integer("p"), to: try id("to"), from: try string("from"), timestampMillis: try integer("ts"))
             } else {
                 self = .event(
-                    .privateMessage(to: try id("to"), from: try string("from"), text: try string("text"), timestampMillis: try integer("ts")))
+                    .privateMessage(
+                        to: try id("to"), from: try string("from"), text: try string("text"), timestampMillis: try integer("ts")))
             }
         default:
             throw Malformed(payload: payload)

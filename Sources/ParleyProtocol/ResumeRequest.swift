@@ -26,7 +26,8 @@ public struct ResumeRequest: Sendable, Equatable {
             return .success(ResumeRequest(since: nil, epoch: nil))
         }
         guard !since.isEmpty, since.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = UInt64(since) else {
-            return .failure(invalid("since must be a whole number of 0 or more (the last seq you hold) or latest, got \"\(since.prefix(40))\""))
+            return .failure(
+                invalid("since must be a whole number of 0 or more (the last seq you hold) or latest, got \"\(since.prefix(40))\""))
         }
         if let epoch {
             guard (1...64).contains(epoch.utf8.count),

@@ -35,8 +35,10 @@ struct BaselineCommand: AsyncParsableCommand {
             for report in reports { print(ReportPrinter.summary(report), terminator: "") }
             let invalid = reports.filter { $0.validity == .generatorBound }.count
             if invalid > 0 && !options.allowGeneratorBound {
-                FileHandle.standardError.write(Data(
-                    "parley-load: \(invalid) of \(reports.count) runs were generator-bound: not written as a baseline (--allow-generator-bound to keep them)\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "parley-load: \(invalid) of \(reports.count) runs were generator-bound: not written as a baseline (--allow-generator-bound to keep them)\n"
+                            .utf8))
                 throw ExitCode(LoadExit.invalidRun)
             }
             try Baseline(reports: reports).write(to: out)
@@ -58,7 +60,9 @@ struct BaselineCommand: AsyncParsableCommand {
             }
             print("\(file): \(baseline.reports.count) run(s) of \(baseline.scenarioName) (digest \(baseline.scenarioDigest))")
             print("  machine: \(baseline.machine)")
-            print("  commit: \(baseline.commit ?? "unknown"), Parley \(baseline.parleyVersion ?? "unknown"), written \(ISO8601DateFormatter().string(from: baseline.createdAt))")
+            print(
+                "  commit: \(baseline.commit ?? "unknown"), Parley \(baseline.parleyVersion ?? "unknown"), written \(ISO8601DateFormatter().string(from: baseline.createdAt))"
+            )
             for metric in ["fanout.p50", "fanout.p99", "delivery.ratio"] {
                 let values = baseline.reports.compactMap { $0.runs.first?.metrics[metric] }
                 print("  \(metric): " + values.map { Metrics.format($0, metric: metric) }.joined(separator: ", "))
@@ -101,7 +105,8 @@ struct Noise: AsyncParsableCommand {
         let reports = try await RepeatedRuns.run(scenario: scenario, options: quiet, clients: clients, thresholds: [], times: runs)
         let invalid = reports.filter { $0.validity == .generatorBound }.count
         if invalid > 0 {
-            FileHandle.standardError.write(Data("parley-load: warning: \(invalid) of \(runs) runs were generator-bound: this noise is partly parley-load's\n".utf8))
+            FileHandle.standardError.write(
+                Data("parley-load: warning: \(invalid) of \(runs) runs were generator-bound: this noise is partly parley-load's\n".utf8))
         }
         let floor = NoiseFloor(reports: reports, metrics: metric.isEmpty ? Comparison.defaultMetrics : metric)
         print("A/A noise of \(reports.first?.scenario.name ?? scenario) over \(runs) runs on \(Machine.current):")

@@ -49,7 +49,8 @@ struct Capacity: AsyncParsableCommand {
             throw BadInput(description: "\(scenario): no thresholds to search against; give --slo 'fanout.p99 < 100ms' (repeatable)")
         }
         settings.start = start
-        settings.maximum = max ?? (vary == .clients ? Double(Targets.clientLimit(test, target: options.target, embedded: options.embedded)) : nil)
+        settings.maximum =
+            max ?? (vary == .clients ? Double(Targets.clientLimit(test, target: options.target, embedded: options.embedded)) : nil)
         guard factor > 1 else { throw BadInput(description: "--factor must be more than 1, got \(factor)") }
         settings.factor = factor
         settings.precision = try Self.fraction(precision)
@@ -77,7 +78,8 @@ struct Capacity: AsyncParsableCommand {
         let found = report.capacity?.capacity
         if found == nil { throw ExitCode(LoadExit.thresholdFailed) }
         if let require, let found, found < require {
-            print("capacity \(CapacityReport.describe(found, vary: vary)) is below --require \(CapacityReport.describe(require, vary: vary))")
+            print(
+                "capacity \(CapacityReport.describe(found, vary: vary)) is below --require \(CapacityReport.describe(require, vary: vary))")
             throw ExitCode(LoadExit.thresholdFailed)
         }
     }

@@ -25,7 +25,8 @@ struct Compare: AsyncParsableCommand {
     )
 
     @Argument(help: "The baseline report, then the new one (or use --base and --new).") var reports: [String] = []
-    @Option(name: .customLong("base"), help: "A baseline run's report, or a baseline file; repeat for several runs.") var bases: [String] = []
+    @Option(name: .customLong("base"), help: "A baseline run's report, or a baseline file; repeat for several runs.") var bases: [String] =
+        []
     @Option(name: .customLong("new"), help: "A new run's report; repeat for several runs.") var news: [String] = []
     @OptionGroup var gate: GateOptions
     @Flag(help: "Print the table as Markdown (for a pull request).") var markdown = false
@@ -54,11 +55,17 @@ struct Compare: AsyncParsableCommand {
         let comparison = Comparison(bases: baseReports, news: newReports, tolerances: tolerances, metrics: metrics)
         if let html {
             let label = { (path: String, count: Int, index: Int) in count > 1 ? "\(path) #\(index + 1)" : path }
-            let entries = zip(basePaths, baseFiles).flatMap { path, reports in
-                reports.enumerated().map { HTMLReport.Entry(label: "base: " + label(path, reports.count, $0.offset), report: $0.element) }
-            } + zip(newPaths, newFiles).flatMap { path, reports in
-                reports.enumerated().map { HTMLReport.Entry(label: "new: " + label(path, reports.count, $0.offset), report: $0.element) }
-            }
+            let entries =
+                zip(basePaths, baseFiles).flatMap { path, reports in
+                    reports.enumerated().map {
+                        HTMLReport.Entry(label: "base: " + label(path, reports.count, $0.offset), report: $0.element)
+                    }
+                }
+                + zip(newPaths, newFiles).flatMap { path, reports in
+                    reports.enumerated().map {
+                        HTMLReport.Entry(label: "new: " + label(path, reports.count, $0.offset), report: $0.element)
+                    }
+                }
             try HTMLOutput.write(entries, comparison: comparison, to: html)
         }
         if markdown {

@@ -6,7 +6,10 @@ import ParleyLoad
 /// compare another scenario or machine, and the outputs CI systems read (docs/LOAD.md, "Gating
 /// performance in CI").
 struct GateOptions: ParsableArguments {
-    @Option(help: "How much worse a metric may get: 10% for every metric, or METRIC=15% / METRIC=ignore for one; repeatable. Default: the scenario's compare: block, then each metric's own.")
+    @Option(
+        help:
+            "How much worse a metric may get: 10% for every metric, or METRIC=15% / METRIC=ignore for one; repeatable. Default: the scenario's compare: block, then each metric's own."
+    )
     var tolerance: [String] = []
     @Option(help: "A metric to compare; repeatable (default: the headline metrics).") var metric: [String] = []
     @Flag(help: "Compare even when the runs come from another scenario or machine.") var force = false
@@ -50,7 +53,8 @@ struct GateOptions: ParsableArguments {
         if githubSummary {
             let markdown = StepSummary.markdown(reports: reports, comparison: comparison)
             if try !StepSummary.append(markdown) {
-                FileHandle.standardError.write(Data("parley-load: --github-summary: GITHUB_STEP_SUMMARY is not set; nothing written\n".utf8))
+                FileHandle.standardError.write(
+                    Data("parley-load: --github-summary: GITHUB_STEP_SUMMARY is not set; nothing written\n".utf8))
             }
         }
     }

@@ -85,7 +85,8 @@ struct Run: AsyncParsableCommand {
         var comparison: Comparison?
         if !baselines.isEmpty {
             let compared = Comparison(bases: baselines.flatMap(\.reports), news: reports, tolerances: tolerances, metrics: metrics)
-            print("\ncompared with \(baseline.joined(separator: ", ")) (\(compared.baseCount) run(s)) over \(compared.newCount) new run(s):")
+            print(
+                "\ncompared with \(baseline.joined(separator: ", ")) (\(compared.baseCount) run(s)) over \(compared.newCount) new run(s):")
             print(compared.table(colour: isatty(STDOUT_FILENO) != 0), terminator: "")
             comparison = compared
         }

@@ -29,12 +29,17 @@ struct RunOptions: ParsableArguments {
     var receive: ReceivePath = .direct
     @Option(help: "A run whose event loops ran a 10 ms timer later than this at p99 is generator-bound.")
     var maxLoopLag = "10ms"
-    @Option(help: "A run where an event loop was busy at least this share of a phase (or the loops together this share of their cores) is generator-bound, e.g. 90%.")
+    @Option(
+        help:
+            "A run where an event loop was busy at least this share of a phase (or the loops together this share of their cores) is generator-bound, e.g. 90%."
+    )
     var maxGeneratorCpu = "90%"
     @Flag(help: "Judge thresholds even on a generator-bound run (by default they fail, saying why).")
     var allowGeneratorBound = false
     @Option(
-        help: "Split every run over these load agents (HOST:PORT,HOST:PORT; each running `parley-load agent --listen`); their figures are merged exactly.")
+        help:
+            "Split every run over these load agents (HOST:PORT,HOST:PORT; each running `parley-load agent --listen`); their figures are merged exactly."
+    )
     var agents: String?
 
     func loadOptions() throws -> LoadTest.Options {

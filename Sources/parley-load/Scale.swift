@@ -52,21 +52,24 @@ struct Scale: AsyncParsableCommand {
         } catch {
             throw BadInput(description: "\(error)")
         }
-        report.judge(try threshold.map { expression in
-            do throws(ThresholdError) {
-                return try ScaleThreshold(expression: expression)
-            } catch {
-                throw BadInput(description: "--threshold \(expression): \(error.message)")
-            }
-        })
+        report.judge(
+            try threshold.map { expression in
+                do throws(ThresholdError) {
+                    return try ScaleThreshold(expression: expression)
+                } catch {
+                    throw BadInput(description: "--threshold \(expression): \(error.message)")
+                }
+            })
         print(ScalePrinter.summary(report), terminator: "")
         if let out {
-            try FileManager.default.createDirectory(at: URL(fileURLWithPath: out).deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: URL(fileURLWithPath: out).deletingLastPathComponent(), withIntermediateDirectories: true)
             try report.encoded().write(to: URL(fileURLWithPath: out))
             print("report: \(out)")
         }
         if let html {
-            try FileManager.default.createDirectory(at: URL(fileURLWithPath: html).deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: URL(fileURLWithPath: html).deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(ScalePrinter.html(report).utf8).write(to: URL(fileURLWithPath: html))
             print("html: \(html)")
         }

@@ -13,8 +13,9 @@ enum Targets {
         let useEmbedded = embedded || (target.isEmpty && test.scenario.target == .embedded)
         let descriptors = (needed + 64) * (useEmbedded ? 2 : 1)
         if limit > 0 && descriptors > limit {
-            FileHandle.standardError.write(Data(
-                "parley-load: warning: \(needed) clients need about \(descriptors) descriptors; the limit is \(limit)\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "parley-load: warning: \(needed) clients need about \(descriptors) descriptors; the limit is \(limit)\n".utf8))
         }
         guard useEmbedded else {
             if !target.isEmpty { return try await body(target) }

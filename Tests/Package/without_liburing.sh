@@ -4,8 +4,10 @@
 # process on the machine sees the change, and it ends with the script), then:
 #   swift build --build-tests, the write-path tests, and `parley serve`, which must say at start
 #   that it sends per connection because this build has no io_uring.
-# Needs root (unshare --mount). The normal build after it compiles io_uring back in (the C
-# target's dependency on the header is tracked, so only it and what links it are rebuilt).
+# Needs root (unshare --mount). On the way out it touches Sources/CParleyRing/ring.c: a header
+# that appears is not in the last build's dependencies (only headers found are), so without the
+# touch the next build would keep the io_uring-less object. With it, that build recompiles the
+# one C file and relinks.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -18,7 +20,7 @@ if [ "${1:-}" != "--inside" ]; then
 fi
 
 shadow=$(mktemp -d /tmp/parley-include-XXXXXX)
-trap 'umount /usr/include 2>/dev/null || true; rm -rf "$shadow"' EXIT
+trap 'umount /usr/include 2>/dev/null || true; rm -rf "$shadow"; touch Sources/CParleyRing/ring.c' EXIT
 cp -a /usr/include/. "$shadow/"
 rm -rf "$shadow/liburing.h" "$shadow/liburing"
 mount --bind "$shadow" /usr/include

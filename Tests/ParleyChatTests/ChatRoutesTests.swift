@@ -1,6 +1,6 @@
-import Testing
 import ParleyChat
 import ParleyProtocol
+import Testing
 
 /// The route logic without sockets: docs/PROTOCOL.md's route and outbound tables.
 @Suite struct ChatRoutesTests {

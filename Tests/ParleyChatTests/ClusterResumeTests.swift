@@ -1,7 +1,7 @@
+import ParleyProtocol
 import Testing
 
 @testable import ParleyChat
-import ParleyProtocol
 
 /// Resume on a cluster node's room value: the history is the database's, read with a `.resume`
 /// command after the member's join; live public messages decided meanwhile wait for that member
@@ -13,7 +13,8 @@ import ParleyProtocol
     private let epoch = "00c0ffee00c0ffee"
 
     private static func event(_ id: ConnectionID, _ json: String) -> MessageEvent {
-        MessageEvent(connectionID: id, selection: RouteSelection.select(Array(json.utf8), routeKeys: ActionName.chatRoutes), overRate: false)
+        MessageEvent(
+            connectionID: id, selection: RouteSelection.select(Array(json.utf8), routeKeys: ActionName.chatRoutes), overRate: false)
     }
 
     private static func message(_ seq: UInt64) -> RoomEvent {
@@ -81,7 +82,10 @@ import ParleyProtocol
         // Caught up: the next goes to both as one broadcast.
         let eight = room.apply(Self.message(8))
         #expect(Self.received(by: bob, eight) == ["seq 8"] && Self.received(by: alice, eight) == ["seq 8"])
-        guard case .broadcast = eight.first else { Issue.record("back to the plain fan-out: \(eight)"); return }
+        guard case .broadcast = eight.first else {
+            Issue.record("back to the plain fan-out: \(eight)")
+            return
+        }
     }
 
     @Test func aReadAheadOfThisNodesNotificationsIsNotPostedTwice() {
@@ -96,7 +100,10 @@ import ParleyProtocol
         #expect(Self.received(by: bob, late).isEmpty)
         let nine = room.apply(Self.message(9))
         #expect(Self.received(by: bob, nine) == ["seq 9"])
-        guard case .broadcast = nine.first else { Issue.record("back to the plain fan-out: \(nine)"); return }
+        guard case .broadcast = nine.first else {
+            Issue.record("back to the plain fan-out: \(nine)")
+            return
+        }
     }
 
     @Test func aFirstVisitGetsEveryLiveMessageAfterItsJoin() {
@@ -111,13 +118,15 @@ import ParleyProtocol
     @Test func aFailedReadOrAnotherEpochSaysSoAndStillDeliversWhatWasHeld() {
         var (room, _) = bobJoined(since: "2", epoch: epoch)
         _ = room.apply(Self.message(6))
-        let unavailable = room.refuse(.resume(bob, ResumeRequest(since: 2, epoch: epoch)), because: ProtocolError(.unavailable, "down", action: ActionName.connect))
+        let unavailable = room.refuse(
+            .resume(bob, ResumeRequest(since: 2, epoch: epoch)), because: ProtocolError(.unavailable, "down", action: ActionName.connect))
         #expect(Self.received(by: bob, unavailable) == [#"{"resumeFailed":{"reason":"unavailable","oldest":7,"epoch":""}}"#, "seq 6"])
 
         var (other, _) = bobJoined(since: "2", epoch: epoch)
         _ = other.apply(Self.message(6))
         let finished = other.finishResume(bob, with: Self.snapshot(epoch: "ffff0000ffff0000", last: 6, holding: 1...6))
-        #expect(Self.received(by: bob, finished) == [#"{"resumeFailed":{"reason":"epoch","oldest":1,"epoch":"ffff0000ffff0000"}}"#, "seq 6"])
+        #expect(
+            Self.received(by: bob, finished) == [#"{"resumeFailed":{"reason":"epoch","oldest":1,"epoch":"ffff0000ffff0000"}}"#, "seq 6"])
     }
 
     @Test func aGapOlderThanTheClusterHistoryExpiresAndAFutureSinceIsAnError() {

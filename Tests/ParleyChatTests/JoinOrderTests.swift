@@ -1,5 +1,6 @@
-import Testing
 import ParleyProtocol
+import Testing
+
 @testable import ParleyChat
 
 @Suite struct JoinOrderTests {

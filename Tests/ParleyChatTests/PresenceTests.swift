@@ -1,6 +1,6 @@
-import Testing
 import ParleyChat
 import ParleyProtocol
+import Testing
 
 @Suite struct PresenceTests {
     @Test func burstOfJoinsInOneWindowIsOneMembersEvent() {
@@ -27,17 +27,19 @@ import ParleyProtocol
         chat.send(newcomer, #"{"action":"setName","name":"new"}"#)
         chat.handler.disconnect(gone)
         chat.scheduler.runAll()
-        #expect(chat.connections.take(watcher) == [
-            #"{"systemMessage":"gone has left the chat"}"#,
-            #"{"members":["w","new"]}"#,
-            #"{"systemMessage":"new has joined the chat"}"#,
-        ])
+        #expect(
+            chat.connections.take(watcher) == [
+                #"{"systemMessage":"gone has left the chat"}"#,
+                #"{"members":["w","new"]}"#,
+                #"{"systemMessage":"new has joined the chat"}"#,
+            ])
         // The newcomer hears only changes from its own join on: the leave came after it, so it counts.
-        #expect(chat.connections.take(newcomer) == [
-            #"{"systemMessage":"gone has left the chat"}"#,
-            #"{"members":["w","new"]}"#,
-            #"{"systemMessage":"new has joined the chat"}"#,
-        ])
+        #expect(
+            chat.connections.take(newcomer) == [
+                #"{"systemMessage":"gone has left the chat"}"#,
+                #"{"members":["w","new"]}"#,
+                #"{"systemMessage":"new has joined the chat"}"#,
+            ])
     }
 
     @Test func newcomerDoesNotHearChangesBeforeItsJoin() {
@@ -81,7 +83,10 @@ import ParleyProtocol
     }
 
     @Test func aboveLimitFullClientsGetACountNotPerJoinTexts() {
-        let chat = ChatFixture { $0.presenceLimit = 3; $0.membersOnlineInterval = .zero }
+        let chat = ChatFixture {
+            $0.presenceLimit = 3
+            $0.membersOnlineInterval = .zero
+        }
         let watcher = chat.join("w")
         let delta = chat.join("d", feed: "delta")
         _ = chat.join("a", feed: "none")
@@ -92,7 +97,10 @@ import ParleyProtocol
     }
 
     @Test func membersOnlineNoticeIsRateLimited() {
-        let chat = ChatFixture { $0.presenceLimit = 1; $0.membersOnlineInterval = .seconds(3600) }
+        let chat = ChatFixture {
+            $0.presenceLimit = 1
+            $0.membersOnlineInterval = .seconds(3600)
+        }
         let watcher = chat.join("w")
         _ = chat.join("a", feed: "none")
         #expect(chat.connections.take(watcher).filter { $0.contains("members online") }.count == 1)

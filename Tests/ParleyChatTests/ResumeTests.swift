@@ -1,8 +1,8 @@
+import ParleyProtocol
 import Synchronization
 import Testing
 
 @testable import ParleyChat
-import ParleyProtocol
 
 /// History and resume on the room value: a client that says where it stopped gets what it
 /// missed, in order, then a marker — or a marker saying it cannot (another epoch, a gap older
@@ -27,7 +27,8 @@ import ParleyProtocol
     }
 
     private static func event(_ id: ConnectionID, _ json: String) -> MessageEvent {
-        MessageEvent(connectionID: id, selection: RouteSelection.select(Array(json.utf8), routeKeys: ActionName.chatRoutes), overRate: false)
+        MessageEvent(
+            connectionID: id, selection: RouteSelection.select(Array(json.utf8), routeKeys: ActionName.chatRoutes), overRate: false)
     }
 
     /// Alice sends `count` public messages: seqs 1…count.

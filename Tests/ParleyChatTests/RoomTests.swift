@@ -1,6 +1,7 @@
-import Testing
-@testable import ParleyChat
 import ParleyProtocol
+import Testing
+
+@testable import ParleyChat
 
 /// The room as a state machine, without a handler, a lock or a socket: feed commands and
 /// decisions, assert the effects it returns (and that it performs none itself).
@@ -77,7 +78,8 @@ import ParleyProtocol
         _ = room.receive(Self.setName(alice, "alice"))
         _ = room.receive(Self.sendPublic(alice, "hi"))
         let refused = Self.lines(
-            room.refuse(.claim(alice, try! ChatName(validating: "alice")), because: RouteChecks.nameTaken(try! ChatName(validating: "alice"))))
+            room.refuse(
+                .claim(alice, try! ChatName(validating: "alice")), because: RouteChecks.nameTaken(try! ChatName(validating: "alice"))))
         #expect(refused == ["error \(alice.rawValue): name_taken", "error \(alice.rawValue): not_named"])
     }
 
@@ -145,7 +147,8 @@ import ParleyProtocol
         _ = room.apply(.named(alice, try! ChatName(validating: "alice")))
         _ = room.apply(.publicMessage(from: "alice", text: "before", seq: 21, timestampMillis: 7))
         let local = Self.lines(
-            room.applyLocally(.publicMessage(sender: alice, from: try! ChatName(validating: "alice"), text: "meanwhile", timestampMillis: 8)))
+            room.applyLocally(
+                .publicMessage(sender: alice, from: try! ChatName(validating: "alice"), text: "meanwhile", timestampMillis: 8)))
         #expect(local.count == 1 && local[0].contains(#""local":true"#) && !local[0].contains(#""seq""#), "\(local)")
         #expect(room.publicSeq == 21, "the cluster's next number is still 22")
         let after = Self.lines(room.apply(.publicMessage(from: "alice", text: "after", seq: 22, timestampMillis: 9)))

@@ -1,7 +1,8 @@
-@testable import ParleyCluster
 import ParleyChat
 import ParleyProtocol
 import Testing
+
+@testable import ParleyCluster
 
 /// What needs no database: the URL, the notifications' JSON, when text takes the payload table.
 @Suite struct ClusterWireTests {

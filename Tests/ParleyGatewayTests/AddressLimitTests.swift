@@ -65,7 +65,8 @@ import Testing
             #expect(limits.admit(address, now: later) == .admitted)
             limits.release(address, now: later)
         }
-        #expect(limits.trackedAddresses == 2_000, "only the 2,000 still owing a token are kept, of 5,000 that left: \(limits.trackedAddresses)")
+        #expect(
+            limits.trackedAddresses == 2_000, "only the 2,000 still owing a token are kept, of 5,000 that left: \(limits.trackedAddresses)")
     }
 
     @Test func forwardedForCountsOnlyFromTrustedProxies() {
@@ -74,7 +75,8 @@ import Testing
         #expect(ClientAddress.resolve(peer: "127.0.0.6", forwardedFor: ["1.2.3.4"], trustedProxies: proxies) == "1.2.3.4")
         // Each proxy appends what it heard from: the rightmost untrusted hop is the client; what
         // the client itself wrote in front is not believed.
-        #expect(ClientAddress.resolve(peer: "127.0.0.6", forwardedFor: ["6.6.6.6, 1.2.3.4, 10.9.9.9"], trustedProxies: proxies) == "1.2.3.4")
+        #expect(
+            ClientAddress.resolve(peer: "127.0.0.6", forwardedFor: ["6.6.6.6, 1.2.3.4, 10.9.9.9"], trustedProxies: proxies) == "1.2.3.4")
         #expect(ClientAddress.resolve(peer: "127.0.0.6", forwardedFor: ["6.6.6.6", "1.2.3.4"], trustedProxies: proxies) == "1.2.3.4")
         #expect(ClientAddress.resolve(peer: "127.0.0.6", forwardedFor: [], trustedProxies: proxies) == "127.0.0.6")
         #expect(ClientAddress.resolve(peer: nil, forwardedFor: ["1.2.3.4"], trustedProxies: proxies) == nil)
@@ -83,7 +85,10 @@ import Testing
     // MARK: over real sockets
 
     @Test func oneAddressMeetsItsCapWhileOthersAreServed() async throws {
-        try await withServer(gateway: { $0.maximumConnectionsPerAddress = 3; $0.connectionsPerSecondPerAddress = 1_000 }) { server in
+        try await withServer(gateway: {
+            $0.maximumConnectionsPerAddress = 3
+            $0.connectionsPerSecondPerAddress = 1_000
+        }) { server in
             var held: [TestClient] = []
             for _ in 0..<3 { held.append(try await TestClient.connect(port: server.port, source: "127.0.0.2")) }
             await #expect(throws: (any Error).self, "a fourth from 127.0.0.2") {
@@ -131,12 +136,17 @@ import Testing
     }
 
     @Test func aTrustedProxysClientsAreCountedApartAndAStrangersHeaderIsIgnored() async throws {
-        try await withServer(gateway: { $0.connectionsPerSecondPerAddress = 1; $0.trustedProxies = ["127.0.0.6"] }) { server in
+        try await withServer(gateway: {
+            $0.connectionsPerSecondPerAddress = 1
+            $0.trustedProxies = ["127.0.0.6"]
+        }) { server in
             // Through the trusted proxy, 10.0.0.1 meets its own rate and 10.0.0.2 is apart.
             let proxied = try await statusesAtOnce(
                 port: server.port, [("127.0.0.6", "10.0.0.1"), ("127.0.0.6", "10.0.0.1"), ("127.0.0.6", "10.0.0.1")])
             #expect(proxied == [101, 429, 429])
-            #expect(try await RawHTTP.upgradeStatus(port: server.port, path: "/ws", headers: [("X-Forwarded-For", "10.0.0.2")], source: "127.0.0.6") == 101)
+            #expect(
+                try await RawHTTP.upgradeStatus(
+                    port: server.port, path: "/ws", headers: [("X-Forwarded-For", "10.0.0.2")], source: "127.0.0.6") == 101)
             // Not a trusted proxy: each request names a new address, and all count as 127.0.0.7.
             let stranger = try await statusesAtOnce(
                 port: server.port, [("127.0.0.7", "10.0.1.1"), ("127.0.0.7", "10.0.1.2"), ("127.0.0.7", "10.0.1.3")])

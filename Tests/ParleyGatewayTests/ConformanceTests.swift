@@ -13,12 +13,15 @@ import Testing
         #expect(ClientCloseFrame(payload: [0x0B, 0xB8, 0x68, 0x69]) == .answer(3000), "an application code, with a reason")
         #expect(ClientCloseFrame(payload: [0x03]) == .malformed(.protocolError, "a close frame's payload is a two-byte code and a reason"))
         for code: UInt16 in [0, 999, 1004, 1005, 1006, 1012, 1015, 1016, 1100, 2000, 2999, 5000, 65535] {
-            #expect(ClientCloseFrame(payload: [UInt8(code >> 8), UInt8(code & 0xFF)]) == .malformed(.protocolError, "close code \(code) may not be sent"))
+            #expect(
+                ClientCloseFrame(payload: [UInt8(code >> 8), UInt8(code & 0xFF)])
+                    == .malformed(.protocolError, "close code \(code) may not be sent"))
         }
         for code: UInt16 in [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999] {
             #expect(ClientCloseFrame(payload: [UInt8(code >> 8), UInt8(code & 0xFF)]) == .answer(code))
         }
-        #expect(ClientCloseFrame(payload: [0x03, 0xE8, 0xCE, 0xBA, 0xE1]) == .malformed(.invalidPayload, "the close reason is not valid UTF-8"))
+        #expect(
+            ClientCloseFrame(payload: [0x03, 0xE8, 0xCE, 0xBA, 0xE1]) == .malformed(.invalidPayload, "the close reason is not valid UTF-8"))
     }
 
     @Test func aClientsCloseIsEchoedOrAnsweredWithTheError() async throws {
@@ -101,7 +104,10 @@ import Testing
 @Suite struct UTF8StreamValidatorTests {
     @Test func agreesWithTheStandardLibraryHoweverTheBytesAreCut() {
         var random = SystemRandomNumberGenerator()
-        let interesting: [UInt8] = [0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF]
+        let interesting: [UInt8] = [
+            0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1,
+            0xF3, 0xF4, 0xF5, 0xFF,
+        ]
         for _ in 0..<20_000 {
             let count = Int.random(in: 0...8, using: &random)
             let bytes = (0..<count).map { _ in interesting.randomElement(using: &random)! }

@@ -41,7 +41,8 @@ import Testing
         let t = NIODeadline.uptimeNanoseconds(0)
         #expect(Self.describe(machine.receive(Self.text("hel", fin: false), now: t)) == "none")
         #expect(Self.describe(machine.receive(Self.frame(.ping, Array("p".utf8)), now: t)) == "pong p", "a ping between fragments")
-        #expect(Self.describe(machine.receive(Self.frame(.continuation, Array("lo".utf8)), now: t)) == "message hello text=true overRate=false")
+        #expect(
+            Self.describe(machine.receive(Self.frame(.continuation, Array("lo".utf8)), now: t)) == "message hello text=true overRate=false")
         #expect(machine.state == .open)
     }
 
@@ -68,9 +69,13 @@ import Testing
         #expect(Self.describe(utf8.receive(Self.frame(.continuation, [0xFF]), now: t)) == "close 1007 text message is not valid UTF-8")
         var size = Self.machine(maximumMessageBytes: 4)
         #expect(Self.describe(size.receive(Self.text("abc", fin: false), now: t)) == "none")
-        #expect(Self.describe(size.receive(Self.frame(.continuation, Array("de".utf8), fin: false), now: t)) == "close 1009 message larger than 4 bytes")
+        #expect(
+            Self.describe(size.receive(Self.frame(.continuation, Array("de".utf8), fin: false), now: t))
+                == "close 1009 message larger than 4 bytes")
         var reserved = Self.machine()
-        #expect(Self.describe(reserved.receive(Self.frame(.text, [0x61], rsv1: true), now: t)) == "close 1002 reserved bits set without an extension")
+        #expect(
+            Self.describe(reserved.receive(Self.frame(.text, [0x61], rsv1: true), now: t))
+                == "close 1002 reserved bits set without an extension")
     }
 
     @Test func theRateCountsEveryMessageAndClosesPastTheStrikes() {

@@ -1,9 +1,9 @@
 import Foundation
 import NIOCore
-import Synchronization
 import NIOEmbedded
 import NIOPosix
 import ParleyTestSupport
+import Synchronization
 import Testing
 
 @testable import ParleyGateway

@@ -33,7 +33,10 @@ import Testing
     }
 
     @Test func rateLimitedThenClosedWith1008() async throws {
-        try await withServer(gateway: { $0.inboundMessagesPerSecond = 5; $0.rateStrikesBeforeClose = 10 }) { server in
+        try await withServer(gateway: {
+            $0.inboundMessagesPerSecond = 5
+            $0.rateStrikesBeforeClose = 10
+        }) { server in
             let flooder = try await server.namedClient("flooder")
             let bystander = try await server.namedClient("bystander")
             // In one burst: sent one by one on a loaded machine, the budget refills between them.

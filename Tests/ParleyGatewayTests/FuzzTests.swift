@@ -32,7 +32,9 @@ import Testing
                 case .closed(let code):
                     closed += 1
                     let isUTF8 = String(validating: frame, as: UTF8.self) != nil
-                    #expect(!isUTF8 && code == 1007, "seed \(seed) frame \(index): closed \(code.map(String.init) ?? "without a code") for \(describe(frame))")
+                    #expect(
+                        !isUTF8 && code == 1007,
+                        "seed \(seed) frame \(index): closed \(code.map(String.init) ?? "without a code") for \(describe(frame))")
                     // A new name: the closed connection's leave may not have been handled yet.
                     client = try await server.namedClient("fuzz\(closed)")
                 }
@@ -108,7 +110,8 @@ enum FrameFuzzer {
         case 0:
             // Deep nesting: a recursive parser must not fall over.
             let depth = Int(random.next() % 12_000) + 1
-            return Array(String(repeating: "[", count: depth).utf8) + (random.next() % 2 == 0 ? Array(String(repeating: "]", count: depth).utf8) : [])
+            return Array(String(repeating: "[", count: depth).utf8)
+                + (random.next() % 2 == 0 ? Array(String(repeating: "]", count: depth).utf8) : [])
         case 1:
             return (0..<Int(random.next() % 64)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
         case 2, 3:

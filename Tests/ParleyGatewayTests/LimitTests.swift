@@ -1,7 +1,7 @@
-import ParleyTestSupport
 import NIOCore
 import NIOWebSocket
 import ParleyGateway
+import ParleyTestSupport
 import Testing
 
 /// The gateway's limits, each breached for real.

@@ -21,7 +21,9 @@ import Testing
     private func answer(to request: [UInt8], port: Int) async throws -> (response: String, closed: Bool) {
         let collector = Collector()
         let channel = try await ClientBootstrap(group: TestClient.group)
-            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
+            }
             .connect(host: "127.0.0.1", port: port).get()
         // The server may answer and close before it has read everything: a failed write is fine.
         try? await channel.writeAndFlush(ByteBuffer(bytes: request)).get()

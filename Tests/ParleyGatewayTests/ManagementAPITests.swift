@@ -35,7 +35,10 @@ import Testing
     }
 
     @Test func postGetDeleteAndGone() async throws {
-        try await withServer(gateway: { $0.managementToken = "s3cret"; $0.maximumMessageBytes = 1024 }) { server in
+        try await withServer(gateway: {
+            $0.managementToken = "s3cret"
+            $0.maximumMessageBytes = 1024
+        }) { server in
             let (client, id) = try await alice(on: server)
 
             let posted = try await RawHTTP.request(
@@ -61,7 +64,8 @@ import Testing
 
             try await waitUntil { server.gateway.openConnections == 0 }
             for method in ["GET", "POST", "DELETE"] {
-                let gone = try await RawHTTP.request(port: server.port, method: method, path: "/@connections/\(id)", headers: auth, body: Array("x".utf8))
+                let gone = try await RawHTTP.request(
+                    port: server.port, method: method, path: "/@connections/\(id)", headers: auth, body: Array("x".utf8))
                 #expect(gone.status == 410, "\(method) after close")
             }
             let never = try await RawHTTP.request(port: server.port, path: "/@connections/not-an-id", headers: auth)
@@ -78,7 +82,10 @@ import Testing
     }
 
     @Test func onItsOwnListenerTheAPIIsOffTheChatsPort() async throws {
-        try await withServer(gateway: { $0.managementToken = "s3cret"; $0.managementPort = 0 }) { server in
+        try await withServer(gateway: {
+            $0.managementToken = "s3cret"
+            $0.managementPort = 0
+        }) { server in
             let managementPort = try #require(await server.gateway.waitUntilManagementListening()?.port)
             #expect(managementPort != server.port)
             let (client, id) = try await alice(on: server)

@@ -1,6 +1,6 @@
+import ParleyGateway
 import ParleyHost
 import ParleyTestSupport
-import ParleyGateway
 import Testing
 
 @Suite(.timeLimit(.minutes(3))) struct PresenceOverSocketTests {

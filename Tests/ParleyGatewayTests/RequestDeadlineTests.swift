@@ -195,7 +195,10 @@ import Testing
     }
 
     @Test func pastThePendingCapNewSocketsAreClosedAtOnceAndCounted() async throws {
-        try await withServer(gateway: { $0.maximumPendingUpgrades = 50; $0.headerTimeout = .seconds(30) }) { server in
+        try await withServer(gateway: {
+            $0.maximumPendingUpgrades = 50
+            $0.headerTimeout = .seconds(30)
+        }) { server in
             let holders = try await halfOpenRequests(50, port: server.port)
             // Wait until the server holds all 50 (accepts are asynchronous).
             let held = ContinuousClock.now + .seconds(5)

@@ -53,9 +53,13 @@ import Testing
     }
 
     @Test func overTheFlagsButUnderNIOsLimitIsRefused() async throws {
-        try await withServer(gateway: { $0.maximumRequestHeadBytes = 8 * 1024; $0.maximumRequestHeaderFields = 50 }) { server in
+        try await withServer(gateway: {
+            $0.maximumRequestHeadBytes = 8 * 1024
+            $0.maximumRequestHeaderFields = 50
+        }) { server in
             // 20 KB: under NIO's 80 KiB, over the 8 KiB flag.
-            let long = try await send("GET /ws HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 20_000))\r\n\r\n", port: server.port)
+            let long = try await send(
+                "GET /ws HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 20_000))\r\n\r\n", port: server.port)
             #expect(long.answer.hasPrefix("HTTP/1.1 431"), "\(long.answer.prefix(40))")
             #expect(long.closed)
             var many = "GET /healthz HTTP/1.1\r\nHost: x\r\n"
@@ -64,7 +68,8 @@ import Testing
             #expect(fields.answer.hasPrefix("HTTP/1.1 431"), "\(fields.answer.prefix(40))")
             #expect(fields.closed)
             // Within the limits: served, and a member chats.
-            let ok = try await RawHTTP.request(port: server.port, path: "/healthz", headers: [("X-Fine", String(repeating: "b", count: 2_000))])
+            let ok = try await RawHTTP.request(
+                port: server.port, path: "/healthz", headers: [("X-Fine", String(repeating: "b", count: 2_000))])
             #expect(ok.status == 200)
             let alice = try await server.namedClient("alice")
             try await alice.send(#"{"action":"sendPublic","message":"fine"}"#)

@@ -87,7 +87,8 @@ import Testing
             let bob = try await TestClient.connect(port: server.port, path: "/ws?members=none&since=1&epoch=\(epoch)")
             try await bob.send(#"{"action":"setName","name":"bob"}"#)
             let text = try await bob.next()
-            let failed = try #require((try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["resumeFailed"] as? [String: Any])
+            let failed = try #require(
+                (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["resumeFailed"] as? [String: Any])
             #expect(failed["reason"] as? String == "epoch" && failed["epoch"] as? String != epoch, "\(text)")
         }
     }

@@ -67,7 +67,10 @@ struct SendRingTests {
         let ring = try #require(SendRing())
         let broken = try SocketPair()
         let healthy = try SocketPair()
-        defer { broken.close(); healthy.close() }
+        defer {
+            broken.close()
+            healthy.close()
+        }
         Glibc.close(broken.far)  // without MSG_NOSIGNAL this would raise SIGPIPE and end the test run
         let frames = [ByteBuffer(string: "nobody"), ByteBuffer(string: "somebody")]
         ring.add(broken.near, tag: 0, frame: frames[0])
@@ -135,5 +138,19 @@ struct SendRingWithoutLiburingTests {
     @Test func everyRingIsRefusedWithTheReason() {
         #expect(SendRing() == nil)
         #expect(SendRing.unavailableReason()?.contains("built without liburing") == true)
+    }
+}
+
+/// The build has io_uring exactly when this machine has liburing's header: a build made before
+/// liburing-dev was installed keeps its io_uring-less object until ring.c is rebuilt (a header
+/// that appears is not a dependency of the last build), and would otherwise pass every test on
+/// the direct path without saying so.
+@Suite struct SendRingBuildTests {
+    @Test func ioUringIsCompiledInExactlyWhereLiburingIsInstalled() {
+        let headerPresent = FileManager.default.fileExists(atPath: "/usr/include/liburing.h")
+        #expect(
+            SendRing.compiledIn == headerPresent,
+            "liburing.h \(headerPresent ? "is" : "is not") installed but this build \(SendRing.compiledIn ? "has" : "lacks") io_uring: touch Sources/CParleyRing/ring.c and rebuild"
+        )
     }
 }

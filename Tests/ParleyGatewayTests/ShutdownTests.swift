@@ -1,7 +1,7 @@
-import ParleyTestSupport
 import Foundation
 import NIOCore
 import NIOPosix
+import ParleyTestSupport
 import Synchronization
 import Testing
 
@@ -68,7 +68,8 @@ import Testing
     @Test func serveCommandAnnouncesAndDrainsOnSIGTERM() async throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("parley")
-        let executable = FileManager.default.fileExists(atPath: binary.path)
+        let executable =
+            FileManager.default.fileExists(atPath: binary.path)
             ? binary : productsDirectory().appendingPathComponent("parley")
         let process = Process()
         process.executableURL = executable

@@ -41,9 +41,11 @@ import Glibc
             let unrelated = socket(AF_INET, CInt(SOCK_STREAM.rawValue), 0)
             defer { close(unrelated) }
             let checks = try await child.eventLoop.submit {
-                (SocketDescriptor.isSocket(own, of: child),
-                 SocketDescriptor.isSocket(unrelated, of: child),
-                 SocketDescriptor.isSocket(9_999, of: child))
+                (
+                    SocketDescriptor.isSocket(own, of: child),
+                    SocketDescriptor.isSocket(unrelated, of: child),
+                    SocketDescriptor.isSocket(9_999, of: child)
+                )
             }.get()
             #expect(checks.0)
             #expect(!checks.1, "an unconnected socket")

@@ -1,9 +1,10 @@
 import Foundation
+import ParleyLoad
+import Testing
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import ParleyLoad
-import Testing
 
 /// The capacity search: the order of its steps (against a known capacity, without sockets),
 /// then a real search against a server whose capacity is known exactly.
@@ -101,7 +102,8 @@ import Testing
 
         let capacity = try #require(report.capacity)
         let verdicts = capacity.steps.map { step in
-            "\(Int(step.value)): " + report.runs[step.run].thresholds.map { "\($0.threshold) → \($0.value.map { String($0) } ?? "-")" }.joined(separator: ", ")
+            "\(Int(step.value)): "
+                + report.runs[step.run].thresholds.map { "\($0.threshold) → \($0.value.map { String($0) } ?? "-")" }.joined(separator: ", ")
         }
         #expect(capacity.capacity == 24, "\(verdicts)")
         #expect(capacity.firstFailure == 25)

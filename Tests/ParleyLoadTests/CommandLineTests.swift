@@ -54,7 +54,8 @@ import Testing
     }
 
     @Test func aCapacitySearchNeedsSomethingToSearchAgainst() throws {
-        let path = try temporaryFile("plain.yaml", "name: x\nclients: 2\nphases:\n  - { name: a, duration: 1s, publishers: 1, rate: 5/s }\n")
+        let path = try temporaryFile(
+            "plain.yaml", "name: x\nclients: 2\nphases:\n  - { name: a, duration: 1s, publishers: 1, rate: 5/s }\n")
         let bare = try parleyLoad(["capacity", path, "--quiet"])
         #expect(bare.status == 2)
         #expect(bare.stderr.contains("no thresholds to search against; give --slo"), "\(bare.stderr)")
@@ -66,7 +67,9 @@ import Testing
     }
 
     @Test func thresholdsGateTheRunAndCompareGatesChanges() throws {
-        let scenario = try temporaryFile("tiny.yaml", """
+        let scenario = try temporaryFile(
+            "tiny.yaml",
+            """
             name: tiny
             description: a gate test
             clients: 5

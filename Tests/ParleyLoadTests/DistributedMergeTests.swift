@@ -25,18 +25,25 @@ import Testing
             seconds[1].latency.record(micros: latency)
         }
         let sent = messages.enumerated().map { index, seq in
-            LoopRecorder.Sent(seq: seq, scheduled: local(Self.commonStart + Self.second + UInt64(index) * 1_000_000), publisher: publisher, recipient: nil)
+            LoopRecorder.Sent(
+                seq: seq, scheduled: local(Self.commonStart + Self.second + UInt64(index) * 1_000_000), publisher: publisher, recipient: nil
+            )
         }
         let loop = LoopMeasurements(
             fanout: [fanout], sendLag: [LatencyHistogram()], received: [latencies.count], duplicates: [0], unexpected: [0],
-            perMessageCount: [], perMessageLast: [], seconds: seconds, sent: sent, connect: LatencyHistogram(), framesReceived: latencies.count,
-            bytesReceived: 0, presenceComplete: LatencyHistogram(), loopLag: LatencyHistogram(), resume: ResumeTally(), byNode: NodeFanout())
+            perMessageCount: [], perMessageLast: [], seconds: seconds, sent: sent, connect: LatencyHistogram(),
+            framesReceived: latencies.count,
+            bytesReceived: 0, presenceComplete: LatencyHistogram(), loopLag: LatencyHistogram(), resume: ResumeTally(), byNode: NodeFanout()
+        )
         let intervals = clients.map { MembershipInterval(client: $0, readyAt: local(Self.commonStart + Self.second / 2), leftAt: nil) }
         let boundaries = [local(Self.commonStart + Self.second), local(Self.commonStart + 3 * Self.second)]
         return LoadRun.Result(
             clients: clients.count, attempted: clients.count, connected: clients.count, ready: clients.count, connectErrors: [:],
             loops: [loop], intervals: intervals, clock: PhaseClock(boundaries: boundaries), runStart: local(Self.commonStart),
-            processAtPhases: [ProcessSample(wall: boundaries[0], cpuSeconds: 1, rssBytes: 10), ProcessSample(wall: boundaries[1], cpuSeconds: 2, rssBytes: 10)],
+            processAtPhases: [
+                ProcessSample(wall: boundaries[0], cpuSeconds: 1, rssBytes: 10),
+                ProcessSample(wall: boundaries[1], cpuSeconds: 2, rssBytes: 10),
+            ],
             loopCPUAtPhases: [[0.5], [1.0]], connectedBySecond: [clients.count, clients.count], slowConsumers: nil, attack: nil)
     }
 
@@ -93,7 +100,10 @@ import Testing
 
     @Test func sharesSplitClientsAndPublishersWithoutOverlap() {
         var scenario = Self.scenario
-        scenario.phases = [.init(name: "a", duration: .seconds(1), publishers: 3, rate: 1), .init(name: "b", duration: .seconds(1), publishers: 10, rate: 1)]
+        scenario.phases = [
+            .init(name: "a", duration: .seconds(1), publishers: 3, rate: 1),
+            .init(name: "b", duration: .seconds(1), publishers: 10, rate: 1),
+        ]
         let shares = RunShare.plan(scenario: scenario, clients: 1_001, agents: 3, runID: 7)
         #expect(shares.map(\.clients) == [334, 334, 333])
         #expect(shares.map(\.clientBase) == [0, 334, 668])

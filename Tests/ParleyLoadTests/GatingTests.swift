@@ -130,7 +130,10 @@ import Testing
     @Test func junitHasACasePerVerdictWithTheFiguresInTheMessage() throws {
         var report = Fixtures.report(p99: 61_000, digest: "same")
         let threshold = try Threshold(expression: "fanout.p99 < 50ms")
-        report.runs[0].thresholds = [threshold.verdict(in: report.runs[0].metrics), try Threshold(expression: "delivery.ratio >= 1").verdict(in: report.runs[0].metrics)]
+        report.runs[0].thresholds = [
+            threshold.verdict(in: report.runs[0].metrics),
+            try Threshold(expression: "delivery.ratio >= 1").verdict(in: report.runs[0].metrics),
+        ]
         let comparison = Comparison(
             bases: [Fixtures.report(p99: 10_000, digest: "same")], news: [report], tolerances: Tolerances(),
             metrics: ["fanout.p99", "fanout.max", "presence.p99"])

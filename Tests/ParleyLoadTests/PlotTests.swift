@@ -1,9 +1,11 @@
 import Foundation
+import Testing
+
+@testable import ParleyLoad
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-@testable import ParleyLoad
-import Testing
 
 @Suite struct TicksAndScalesTests {
     @Test func niceTicksAreOneTwoOrFiveTimesAPowerOfTen() {

@@ -88,7 +88,9 @@ import Testing
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probe, $0, &length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probe, $0, &length) }
+        }
         let port = Int(UInt16(bigEndian: address.sin_port))
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
             loop.connect(to: try! SocketAddress(ipAddress: "127.0.0.1", port: port), from: nil, timeout: .seconds(2)) { result in

@@ -12,7 +12,8 @@ import Testing
         let gateway = try await HarnessTarget.start { connections, scheduler in
             ChatHandler(connections: connections, scheduler: scheduler)
         }
-        var scenario = Scenario(name: "reconnect", clients: 60, phases: [.init(name: "steady", duration: .seconds(3), publishers: 3, rate: 10)])
+        var scenario = Scenario(
+            name: "reconnect", clients: 60, phases: [.init(name: "steady", duration: .seconds(3), publishers: 3, rate: 10)])
         scenario.settle = .milliseconds(300)
         scenario.reconnect = Scenario.Reconnect(drop: 0.25, at: .milliseconds(800), away: .milliseconds(700), resume: resume)
         let report = try await LoadTest(scenario: scenario, source: "", options: quietOptions()).run(targets: [gateway.url])

@@ -1,6 +1,5 @@
-import Testing
-
 import ParleyLoad
+import Testing
 
 /// The Universal Scalability Law fit recovers the contention and coherency that made a curve,
 /// finds its peak, and keeps both coefficients physical.

@@ -1,6 +1,5 @@
-import Testing
-
 import ParleyLoad
+import Testing
 
 /// `parley-load scale`: efficiency against one node, floors kept out of the fit and the
 /// verdicts, thresholds on the curve parsed and judged.
@@ -13,7 +12,9 @@ import ParleyLoad
         #expect(report.points.map(\.efficiency) == [1, 1_450.0 / 1_500, 2_800.0 / 3_000])
         let fit = try #require(report.fit)
         #expect(abs(fit.capacity(at: 4) - 2_800) < 100)
-        report.judge([try ScaleThreshold(expression: "scale.efficiency@4 >= 0.8"), try ScaleThreshold(expression: "scale.efficiency@4 >= 0.95")])
+        report.judge([
+            try ScaleThreshold(expression: "scale.efficiency@4 >= 0.8"), try ScaleThreshold(expression: "scale.efficiency@4 >= 0.95"),
+        ])
         #expect(report.thresholds.map(\.passed) == [true, false])
         #expect(report.metrics["scale.capacity@2"] == 1_450)
         #expect(ScalePrinter.summary(report).contains("✗ FAIL  scale.efficiency@4 >= 0.95"))
@@ -21,7 +22,9 @@ import ParleyLoad
 
     @Test func aGeneratorBoundCountIsAFloorNotAFigure() throws {
         var report = ScaleReport(
-            points: [.init(nodes: 1, capacity: 700), .init(nodes: 2, capacity: 1_400), .init(nodes: 4, capacity: 2_000, generatorBound: true)],
+            points: [
+                .init(nodes: 1, capacity: 700), .init(nodes: 2, capacity: 1_400), .init(nodes: 4, capacity: 2_000, generatorBound: true),
+            ],
             unit: "clients", cpuPerNode: nil)
         #expect(report.points[2].efficiency == nil)
         #expect(report.metrics["scale.capacity@4"] == nil)

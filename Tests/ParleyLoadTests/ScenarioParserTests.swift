@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+
 @testable import ParleyLoad
 
 @Suite struct ScenarioParserTests {
@@ -39,7 +41,8 @@ import Testing
     }
 
     @Test func fullScenario() throws {
-        let scenario = try parse("""
+        let scenario = try parse(
+            """
             name: full
             description: everything
             target: [ws://127.0.0.1:9001/, ws://127.0.0.2:9001/x]
@@ -78,12 +81,14 @@ import Testing
     }
 
     @Test func unknownKeyInsideAPhase() throws {
-        let error = try #require(failure("""
-            name: t
-            clients: 10
-            phases:
-              - { name: a, duration: 1s, publishers: 1, rate: 5/s, rmapTo: 9/s }
-            """))
+        let error = try #require(
+            failure(
+                """
+                name: t
+                clients: 10
+                phases:
+                  - { name: a, duration: 1s, publishers: 1, rate: 5/s, rmapTo: 9/s }
+                """))
         #expect(error.key == "phases[0].rmapTo")
         #expect(error.line == 4)
     }
@@ -97,8 +102,12 @@ import Testing
         #expect(rate?.message.contains("rate like 50/s") == true)
         let publishers = failure("name: t\nclients: 5\nphases:\n  - { name: a, duration: 1s, publishers: 6, rate: 5/s }\n")
         #expect(publishers?.message == "6 publishers but only 5 clients")
-        #expect(failure("name: t\nclients: 5\nphases:\n  - { name: a, duration: soon, publishers: 1, rate: 5/s }\n")?.key == "phases[0].duration")
-        #expect(failure("name: t\nclients: 5\nphases:\n  - { name: a, duration: 0s, publishers: 1, rate: 5/s }\n")?.message == "must be longer than 0s")
+        #expect(
+            failure("name: t\nclients: 5\nphases:\n  - { name: a, duration: soon, publishers: 1, rate: 5/s }\n")?.key
+                == "phases[0].duration")
+        #expect(
+            failure("name: t\nclients: 5\nphases:\n  - { name: a, duration: 0s, publishers: 1, rate: 5/s }\n")?.message
+                == "must be longer than 0s")
         #expect(failure(minimal + "\nconnect: { rate: 0/s }\n")?.key == "connect.rate")
         #expect(failure(minimal + "\nconnect: { sources: 10.0.0.1 }\n")?.message.contains("loopback") == true)
         #expect(failure(minimal + "\ntarget: http://x\n")?.key == "target")
@@ -140,13 +149,15 @@ import Testing
     }
 
     @Test func duplicatesAndBadYAML() throws {
-        #expect(failure("""
-            name: t
-            clients: 5
-            phases:
-              - { name: a, duration: 1s, publishers: 1, rate: 5/s }
-              - { name: a, duration: 1s, publishers: 1, rate: 5/s }
-            """)?.message.contains("used twice") == true)
+        #expect(
+            failure(
+                """
+                name: t
+                clients: 5
+                phases:
+                  - { name: a, duration: 1s, publishers: 1, rate: 5/s }
+                  - { name: a, duration: 1s, publishers: 1, rate: 5/s }
+                """)?.message.contains("used twice") == true)
         #expect(failure("name: t\nname: u\nclients: 5\n")?.message.contains("duplicated key") == true)
         let yaml = try #require(failure("name: [unclosed\nclients: 5\n"))
         #expect(yaml.message.hasPrefix("not valid YAML"))
@@ -164,5 +175,3 @@ import Testing
         }
     }
 }
-
-import Foundation

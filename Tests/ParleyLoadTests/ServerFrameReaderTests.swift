@@ -55,7 +55,8 @@ import Testing
     @Test func framesCutAtEveryByteStillArriveWhole() throws {
         let long = String(repeating: "x", count: 300)
         let huge = String(repeating: "y", count: 70_000)
-        let bytes = Self.frame(Array("a".utf8)) + Self.frame(Array(long.utf8)) + Self.frame(Array(huge.utf8))
+        let bytes =
+            Self.frame(Array("a".utf8)) + Self.frame(Array(long.utf8)) + Self.frame(Array(huge.utf8))
             + Self.frame(Array("z".utf8))
         for cut in [1, 2, 3, 5, 127, 4096] {
             var reader = ServerFrameReader()
@@ -65,7 +66,8 @@ import Testing
     }
 
     @Test func aFragmentedMessageIsAssembledAndControlFramesMayInterleave() throws {
-        let bytes = Self.frame(Array("hel".utf8), fin: false) + Self.frame(Array("hi".utf8), opcode: 0x9)
+        let bytes =
+            Self.frame(Array("hel".utf8), fin: false) + Self.frame(Array("hi".utf8), opcode: 0x9)
             + Self.frame(Array("lo".utf8), opcode: 0x0, fin: false) + Self.frame(Array("!".utf8), opcode: 0x0)
             + Self.frame([0x03, 0xE9], opcode: 0x8)
         var reader = ServerFrameReader()
@@ -101,7 +103,8 @@ import Testing
             try Self.read(Self.frame(Array(repeating: 0x41, count: 101)), cuts: [], reader: &reader)
         }
         var fragmented = ServerFrameReader(maximumMessageBytes: 100)
-        let bytes = Self.frame(Array(repeating: 0x41, count: 60), fin: false)
+        let bytes =
+            Self.frame(Array(repeating: 0x41, count: 60), fin: false)
             + Self.frame(Array(repeating: 0x41, count: 60), opcode: 0x0)
         #expect(throws: ServerFrameReader.Failure.tooBig) {
             try Self.read(bytes, cuts: [], reader: &fragmented)

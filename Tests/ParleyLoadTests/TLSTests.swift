@@ -60,7 +60,9 @@ import Testing
         try await withTLSGateway(leaf) { gateway in
             let refused = try await smoke(ca: certificates.caPath).run(targets: [gateway.url]).runs[0]
             #expect(refused.connect.ready == 0)
-            let expected = which == "expired" ? "tls: certificate not trusted (expired, wrong host or unknown issuer)" : "tls: certificate is for another host"
+            let expected =
+                which == "expired"
+                ? "tls: certificate not trusted (expired, wrong host or unknown issuer)" : "tls: certificate is for another host"
             #expect(refused.connect.errors[expected] == 8, "every client refused the certificate: \(refused.connect.errors)")
 
             let accepted = try await smoke(ca: nil, insecure: true).run(targets: [gateway.url])

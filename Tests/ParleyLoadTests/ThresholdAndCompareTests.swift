@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+
 @testable import ParleyLoad
 
 @Suite struct QuantitiesTests {
@@ -98,7 +100,8 @@ import Testing
         #expect(!comparison.table().contains("\u{1B}["))
         let coloured = comparison.table(colour: true)
         #expect(coloured.contains("\u{1B}[31m") && coloured.contains("WORSE\u{1B}[0m"))
-        #expect(coloured.replacingOccurrences(of: "\u{1B}[31m", with: "").replacingOccurrences(of: "\u{1B}[0m", with: "") == comparison.table())
+        #expect(
+            coloured.replacingOccurrences(of: "\u{1B}[31m", with: "").replacingOccurrences(of: "\u{1B}[0m", with: "") == comparison.table())
     }
 
     @Test func hgrmFilesCarryTheRecordedDistributionInMilliseconds() throws {
@@ -156,15 +159,14 @@ enum Fixtures {
     }
 }
 
-import Foundation
-
 /// Several runs per side: medians, spreads, and "worse" only outside the spread.
 @Suite struct MultiRunCompareTests {
     func reports(_ p99s: [Double]) -> [LoadReport] { p99s.map { Fixtures.report(p99: $0, digest: "same") } }
 
     @Test func aChangeInsideTheRunsSpreadIsNotCalledWorse() throws {
         // Same code measured twice each: the medians differ by 20 %, but the runs overlap.
-        let comparison = Comparison(bases: reports([30_000, 50_000]), news: reports([35_000, 61_000]), tolerance: 0.1, metrics: ["fanout.p99"])
+        let comparison = Comparison(
+            bases: reports([30_000, 50_000]), news: reports([35_000, 61_000]), tolerance: 0.1, metrics: ["fanout.p99"])
         let row = try #require(comparison.rows.first)
         #expect(row.base == 40_000 && row.new == 48_000)
         #expect(row.verdict == .noise)
@@ -174,13 +176,15 @@ import Foundation
     }
 
     @Test func aChangeOutsideTheSpreadIsWorseAndOneRunPerSideIsAsBefore() throws {
-        let worse = Comparison(bases: reports([30_000, 32_000, 31_000]), news: reports([40_000, 41_000, 39_000]), tolerance: 0.1, metrics: ["fanout.p99"])
+        let worse = Comparison(
+            bases: reports([30_000, 32_000, 31_000]), news: reports([40_000, 41_000, 39_000]), tolerance: 0.1, metrics: ["fanout.p99"])
         #expect(worse.rows.first?.verdict == .worse && worse.rows.first?.base == 31_000 && worse.rows.first?.new == 40_000)
         #expect(worse.failed)
         #expect(worse.markdown().contains("| base (median) | base runs |"))
         let single = Comparison(bases: reports([30_000]), news: reports([40_000]), tolerance: 0.1, metrics: ["fanout.p99"])
         #expect(single.rows.first?.verdict == .worse && !single.isMultiRun && single.header.count == 6)
-        let overlappingGain = Comparison(bases: reports([30_000, 50_000]), news: reports([25_000, 43_000]), tolerance: 0.1, metrics: ["fanout.p99"])
+        let overlappingGain = Comparison(
+            bases: reports([30_000, 50_000]), news: reports([25_000, 43_000]), tolerance: 0.1, metrics: ["fanout.p99"])
         #expect(overlappingGain.rows.first?.verdict == .noise, "a gain inside the spread is not called better either")
     }
 }

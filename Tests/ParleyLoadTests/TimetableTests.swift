@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ParleyLoad
 
 @Suite struct TimetableTests {

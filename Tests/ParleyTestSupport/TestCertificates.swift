@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NIOSSL
 import SwiftASN1
 import X509
 
@@ -69,8 +70,6 @@ public struct TestCertificates: Sendable {
         try? FileManager.default.removeItem(at: folder)
     }
 }
-
-import NIOSSL
 
 extension TestCertificates.Leaf {
     /// The gateway's TLS configuration serving this certificate.

@@ -1,10 +1,10 @@
 import Collections
 import Foundation
-import Synchronization
 import NIOCore
 import NIOPosix
 import NIOWebSocket
 import ParleyLoad
+import Synchronization
 
 /// A real WebSocket client over loopback for the integration tests (gateway and cluster): masked frames out, every
 /// inbound event into an async stream that the test reads with a timeout.
@@ -45,7 +45,8 @@ public final class TestClient: Sendable {
         if let receiveBufferBytes {
             bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: .init(receiveBufferBytes))
         }
-        let upgraded = try await bootstrap
+        let upgraded =
+            try await bootstrap
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try WebSocketClientUpgrade.configure(

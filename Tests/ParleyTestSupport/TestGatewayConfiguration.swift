@@ -8,8 +8,10 @@ extension GatewayConfiguration {
         var configuration = GatewayConfiguration()
         configuration.port = 0
         configuration.servesWebPage = false
-        for quota in [\GatewayConfiguration.connectionsPerSecond, \.maximumConnections, \.maximumConnectionsPerAddress,
-                      \.connectionsPerSecondPerAddress, \.inboundMessagesPerSecond] {
+        for quota in [
+            \GatewayConfiguration.connectionsPerSecond, \.maximumConnections, \.maximumConnectionsPerAddress,
+            \.connectionsPerSecondPerAddress, \.inboundMessagesPerSecond,
+        ] {
             configuration[keyPath: quota] = 1_000_000
         }
         return configuration

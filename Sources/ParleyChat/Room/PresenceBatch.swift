@@ -51,7 +51,9 @@ struct PresenceBatch: Sendable {
 
     /// What a `full` client hears of the changes from `first` on: leave texts, one `members`
     /// list, then join and rename texts (the tutorial's order for joins-only and leaves-only).
-    func fullFeedSequence(from first: Int, leaveTexts: [Payload?], otherTexts: [Payload?], members: Payload)
+    func fullFeedSequence(
+        from first: Int, leaveTexts: [Payload?], otherTexts: [Payload?], members: Payload
+    )
         -> [Payload]
     {
         var sequence: [Payload] = []

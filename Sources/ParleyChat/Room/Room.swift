@@ -95,7 +95,9 @@ public struct Room: Sendable {
         }
     }
 
-    private mutating func setName(_ frame: InboundFrame, from id: ConnectionID, overRate: Bool) throws(ProtocolError)
+    private mutating func setName(
+        _ frame: InboundFrame, from id: ConnectionID, overRate: Bool
+    ) throws(ProtocolError)
         -> [RoomEffect]
     {
         let name = try RouteChecks.name(frame).get()
@@ -107,7 +109,9 @@ public struct Room: Sendable {
         return submit(.claim(id, name))
     }
 
-    private mutating func sendPublic(_ frame: InboundFrame, from id: ConnectionID, overRate: Bool) throws(ProtocolError)
+    private mutating func sendPublic(
+        _ frame: InboundFrame, from id: ConnectionID, overRate: Bool
+    ) throws(ProtocolError)
         -> [RoomEffect]
     {
         let text = try message(frame, action: ActionName.sendPublic)
@@ -116,7 +120,9 @@ public struct Room: Sendable {
         return submit(.publicMessage(sender: id, from: sender, text: text, timestampMillis: clockMillis()))
     }
 
-    private mutating func sendPrivate(_ frame: InboundFrame, from id: ConnectionID, overRate: Bool) throws(ProtocolError)
+    private mutating func sendPrivate(
+        _ frame: InboundFrame, from id: ConnectionID, overRate: Bool
+    ) throws(ProtocolError)
         -> [RoomEffect]
     {
         let text = try message(frame, action: ActionName.sendPrivate)
@@ -241,7 +247,9 @@ public struct Room: Sendable {
     /// The replay and its marker from `history`, and the last `seq` the client holds after it (0
     /// when it failed, or for `since=latest`, which replays nothing: every live message after the
     /// join is still owed).
-    private func answer(_ request: ResumeRequest, to id: ConnectionID, from history: RoomHistory)
+    private func answer(
+        _ request: ResumeRequest, to id: ConnectionID, from history: RoomHistory
+    )
         -> (effects: [RoomEffect], through: UInt64)
     {
         switch history.replay(since: request.since, epoch: request.epoch, nowMillis: clockMillis()) {

@@ -79,7 +79,9 @@ struct RoomPresence: Sendable {
     }
 
     /// Recipients grouped by the first change they hear of; nearly everyone is in group 0.
-    private static func groupByFirstChange(_ ids: [ConnectionID], _ batch: PresenceBatch, skippingOwnJoin: Bool)
+    private static func groupByFirstChange(
+        _ ids: [ConnectionID], _ batch: PresenceBatch, skippingOwnJoin: Bool
+    )
         -> [(Int, [ConnectionID])]
     {
         var groups: [Int: [ConnectionID]] = [:]

@@ -136,7 +136,9 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
 
     /// Path check, admission, then the handler's `$connect`. An accepted connection gets its
     /// `$disconnect` from the socket's close, however the socket ends.
-    private func runConnect(channel: any Channel, head: HTTPRequestHead, logger: Logger)
+    private func runConnect(
+        channel: any Channel, head: HTTPRequestHead, logger: Logger
+    )
         -> Result<(id: ConnectionID, client: String?), Refusal>
     {
         let components = URLComponents(string: head.uri)

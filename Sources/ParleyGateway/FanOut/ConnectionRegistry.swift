@@ -119,11 +119,12 @@ public final class ConnectionRegistry: Connections {
             return ServerFrame.frame(opcode: opcode, payload: raw, allocator: allocator)
         }
         let table = tables[id.loopIndex]
-        return (try? await loops[id.loopIndex].submit { () -> Bool in
-            guard let connection = table.value.connections[id.rawValue], connection.isOpen else { return false }
-            connection.sendFrame(frame)
-            return true
-        }.get()) ?? false
+        return
+            (try? await loops[id.loopIndex].submit { () -> Bool in
+                guard let connection = table.value.connections[id.rawValue], connection.isOpen else { return false }
+                connection.sendFrame(frame)
+                return true
+            }.get()) ?? false
     }
 
     func info(_ id: ConnectionID) async -> ConnectionInfo? {
@@ -139,11 +140,12 @@ public final class ConnectionRegistry: Connections {
     func closeIfOpen(_ id: ConnectionID, code: CloseCode, reason: String) async -> Bool {
         guard id.loopIndex < loops.count else { return false }
         let table = tables[id.loopIndex]
-        return (try? await loops[id.loopIndex].submit { () -> Bool in
-            guard let connection = table.value.connections[id.rawValue], connection.isOpen else { return false }
-            connection.closeConnection(code, reason: reason)
-            return true
-        }.get()) ?? false
+        return
+            (try? await loops[id.loopIndex].submit { () -> Bool in
+                guard let connection = table.value.connections[id.rawValue], connection.isOpen else { return false }
+                connection.closeConnection(code, reason: reason)
+                return true
+            }.get()) ?? false
     }
 
     /// Closes every connection (the drain on SIGTERM) and returns how many there were.
@@ -151,11 +153,12 @@ public final class ConnectionRegistry: Connections {
         var closed = 0
         for (loopIndex, loop) in loops.enumerated() {
             let table = tables[loopIndex]
-            closed += (try? await loop.submit { () -> Int in
-                let open = Array(table.value.connections.values)
-                for connection in open { connection.closeConnection(code, reason: reason) }
-                return open.count
-            }.get()) ?? 0
+            closed +=
+                (try? await loop.submit { () -> Int in
+                    let open = Array(table.value.connections.values)
+                    for connection in open { connection.closeConnection(code, reason: reason) }
+                    return open.count
+                }.get()) ?? 0
         }
         return closed
     }

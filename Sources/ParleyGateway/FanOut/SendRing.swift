@@ -37,7 +37,7 @@ final class SendRing {
     /// io_uring, or the kernel refused it.
     static func unavailableReason() -> String? {
         guard compiledIn else {
-            return "built without liburing (install liburing-dev and rebuild to use io_uring)"
+            return "built without liburing (install liburing-dev, then rebuild: touch Sources/CParleyRing/ring.c, or build from clean)"
         }
         guard let ring = parley_ring_create(8) else { return String(cString: strerror(errno)) }
         parley_ring_destroy(ring)

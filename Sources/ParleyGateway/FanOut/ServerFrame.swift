@@ -26,7 +26,9 @@ enum ServerFrame {
         return body.withUnsafeBytes { frame(opcode: 0x8, payload: $0, allocator: allocator) }
     }
 
-    static func frame(opcode: UInt8, payload: UnsafeRawBufferPointer, allocator: ByteBufferAllocator)
+    static func frame(
+        opcode: UInt8, payload: UnsafeRawBufferPointer, allocator: ByteBufferAllocator
+    )
         -> ByteBuffer
     {
         var buffer = allocator.buffer(capacity: payload.count + 10)

@@ -28,13 +28,15 @@ struct AddressLimits {
         guard let address, !unlimited.contains(address), maximumConnections < .max || connectionsPerSecond < .max else {
             return .admitted
         }
-        var entry = byAddress[address]
+        var entry =
+            byAddress[address]
             ?? Entry(bucket: TokenBucket(ratePerSecond: connectionsPerSecond, burst: connectionsPerSecond, now: now))
         if entry.open >= maximumConnections {
             return .refused(status: 429, reason: "too many connections from \(address) (at most \(maximumConnections))")
         }
         guard entry.bucket.take(now: now) else {
-            return .refused(status: 429, reason: "too many new connections from \(address) (at most \(connectionsPerSecond)/s); retry shortly")
+            return .refused(
+                status: 429, reason: "too many new connections from \(address) (at most \(connectionsPerSecond)/s); retry shortly")
         }
         entry.open += 1
         byAddress[address] = entry

@@ -8,7 +8,8 @@ import Foundation
 enum ClientAddress {
     static func resolve(peer: String?, forwardedFor: [String], trustedProxies: Set<String>) -> String? {
         guard let peer, trustedProxies.contains(peer) else { return peer }
-        let hops = forwardedFor
+        let hops =
+            forwardedFor
             .flatMap { $0.split(separator: ",") }
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }

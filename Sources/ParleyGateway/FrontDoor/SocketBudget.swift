@@ -16,6 +16,7 @@ extension GatewayConfiguration {
         let before = "\(maximumConnections) connections + \(pendingUpgradeLimit) pending upgrades"
         maximumPendingUpgrades = pending
         maximumConnections = connections
-        return "open-files limit \(openFiles) is below \(before) + \(Self.reservedDescriptors) for the process: lowered to \(connections) connections + \(pending) pending upgrades (raise the hard limit, `ulimit -Hn`, to keep them)"
+        return
+            "open-files limit \(openFiles) is below \(before) + \(Self.reservedDescriptors) for the process: lowered to \(connections) connections + \(pending) pending upgrades (raise the hard limit, `ulimit -Hn`, to keep them)"
     }
 }

@@ -1,13 +1,13 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOPosix
 import ParleyProtocol
 import ServiceLifecycle
 import UnixSignals
-import HummingbirdCore
-import HummingbirdTLS
 
 /// The managed-WebSocket-API analog: holds the sockets, selects routes, enforces limits, serves
 /// `@connections`, `/healthz` and the page; the rules live in the `RouteHandler` it is given.
@@ -111,8 +111,9 @@ public final class Gateway: Sendable {
     /// The listeners (metrics and management first, if any, then the chat's) and the drain last.
     private func listenersAndDrain() throws -> [any Service] {
         if configuration.writePath == .uring && configuration.tls == nil, let reason = SendRing.unavailableReason() {
-            logger.warning("io_uring is not available here: one send per connection instead (the direct write path)",
-                           metadata: ["reason": "\(reason)"])
+            logger.warning(
+                "io_uring is not available here: one send per connection instead (the direct write path)",
+                metadata: ["reason": "\(reason)"])
         }
         let router = Router()
         router.get("/healthz") { _, _ in "ok\n" }
@@ -155,7 +156,8 @@ public final class Gateway: Sendable {
     /// Parley's child channel, inside TLS when the configuration has a certificate (HummingbirdTLS
     /// puts NIOSSL's handler first in each connection's pipeline).
     private static func serverBuilder(
-        configuration: GatewayConfiguration, _ makeChannel: @escaping @Sendable (@escaping HTTPChannelHandler.Responder) -> ParleyChildChannel
+        configuration: GatewayConfiguration,
+        _ makeChannel: @escaping @Sendable (@escaping HTTPChannelHandler.Responder) -> ParleyChildChannel
     ) throws -> HTTPServerBuilder {
         let plain = HTTPServerBuilder { responder in makeChannel(responder) }
         guard let tls = configuration.tls else { return plain }

@@ -1,3 +1,4 @@
+import NIOCore
 import NIOSSL
 import ParleyHost
 
@@ -83,5 +84,3 @@ public struct GatewayConfiguration: Sendable {
 
     public init() {}
 }
-
-import NIOCore

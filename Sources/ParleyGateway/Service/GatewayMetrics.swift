@@ -48,7 +48,8 @@ public final class GatewayMetrics: Sendable {
         self.errors = errors
         var refusals: [Int: CoreMetrics.Counter] = [:]
         for status in [400, 403, 404, 429, 431, 503] {
-            refusals[status] = CoreMetrics.Counter(label: "parley_upgrade_refusals_total", dimensions: [("status", String(status))], factory: factory)
+            refusals[status] = CoreMetrics.Counter(
+                label: "parley_upgrade_refusals_total", dimensions: [("status", String(status))], factory: factory)
         }
         self.refusals = refusals
     }
@@ -60,7 +61,8 @@ public final class GatewayMetrics: Sendable {
         for route in routes.sorted() {
             byRoute[route] = CoreMetrics.Counter(label: "parley_messages_in_total", dimensions: [("route", route)], factory: factory)
         }
-        let other = CoreMetrics.Counter(label: "parley_messages_in_total", dimensions: [("route", ActionName.defaultRoute)], factory: factory)
+        let other = CoreMetrics.Counter(
+            label: "parley_messages_in_total", dimensions: [("route", ActionName.defaultRoute)], factory: factory)
         return MessageCounters(byRoute: byRoute, other: other)
     }
 
@@ -76,7 +78,8 @@ public final class GatewayMetrics: Sendable {
     }
 
     func refused(status: Int) {
-        (refusals[status] ?? CoreMetrics.Counter(label: "parley_upgrade_refusals_total", dimensions: [("status", String(status))], factory: factory))
+        (refusals[status]
+            ?? CoreMetrics.Counter(label: "parley_upgrade_refusals_total", dimensions: [("status", String(status))], factory: factory))
             .increment()
     }
 

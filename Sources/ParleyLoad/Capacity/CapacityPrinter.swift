@@ -3,7 +3,8 @@ public enum CapacityPrinter {
     /// "step 3: 1,024 clients — pass (fanout.p99 12.3 ms, delivery.ratio 1)".
     public static func stepLine(_ step: CapacityStep, run: RunReport, vary: CapacitySearch.Variable) -> String {
         let measured = run.thresholds.map { "\($0.metric) \($0.measured)" }
-        var line = "step \(step.run + 1): \(CapacityReport.describe(step.value, vary: vary)) — \(step.passed ? "pass" : "FAIL") (\(measured.joined(separator: ", ")))"
+        var line =
+            "step \(step.run + 1): \(CapacityReport.describe(step.value, vary: vary)) — \(step.passed ? "pass" : "FAIL") (\(measured.joined(separator: ", ")))"
         if let generator = run.generator, generator.validity == .generatorBound { line += " — \(generator.summary)" }
         return line
     }

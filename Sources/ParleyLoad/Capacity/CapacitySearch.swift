@@ -75,7 +75,8 @@ public struct CapacitySearch: Sendable {
                 // and answer with what the generator could show.
                 if run.validity == .generatorBound && !test.options.allowGeneratorBound { generatorLimit = value }
             }
-            let answer = steps.highestPass.flatMap { pass in record.first { $0.value == pass } }
+            let answer =
+                steps.highestPass.flatMap { pass in record.first { $0.value == pass } }
                 ?? record.min { $0.value < $1.value }
             var report = harness.report(runs: runs, thresholds: answer.map { runs[$0.run].thresholds } ?? [])
             report.capacity = CapacityReport(
@@ -148,13 +149,16 @@ public struct CapacityReport: Codable, Sendable, Equatable {
         if let generatorBoundAt {
             let limit = "the generator was the bottleneck at \(Self.describe(generatorBoundAt, vary: vary)), so the search stopped there"
             guard let capacity else { return "no capacity shown: \(limit), before any step held \(slos.joined(separator: ", "))" }
-            return "capacity at least \(Self.describe(capacity, vary: vary)) (generator-bound): \(limit) (add --threads or load machines to look further)"
+            return
+                "capacity at least \(Self.describe(capacity, vary: vary)) (generator-bound): \(limit) (add --threads or load machines to look further)"
         }
         guard let capacity else {
-            return "no capacity: the lowest step tried (\(Self.describe(steps.map(\.value).min() ?? 0, vary: vary))) already failed \(slos.joined(separator: ", "))"
+            return
+                "no capacity: the lowest step tried (\(Self.describe(steps.map(\.value).min() ?? 0, vary: vary))) already failed \(slos.joined(separator: ", "))"
         }
         if reachedMaximum {
-            return "capacity at least \(Self.describe(capacity, vary: vary)): every step up to the maximum held \(slos.joined(separator: ", ")) (raise --max to look further)"
+            return
+                "capacity at least \(Self.describe(capacity, vary: vary)): every step up to the maximum held \(slos.joined(separator: ", ")) (raise --max to look further)"
         }
         var text = "capacity \(Self.describe(capacity, vary: vary)): the highest step where \(slos.joined(separator: ", ")) held"
         if let firstFailure {

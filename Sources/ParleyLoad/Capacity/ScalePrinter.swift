@@ -9,7 +9,8 @@ public enum ScalePrinter {
             let capacity: String
             if let value = point.capacity {
                 let number = Int(value).formatted(.number.grouping(.automatic))
-                capacity = point.generatorBound ? "≥ \(number) (generator-bound)" : point.reachedMaximum ? "≥ \(number) (the maximum)" : number
+                capacity =
+                    point.generatorBound ? "≥ \(number) (generator-bound)" : point.reachedMaximum ? "≥ \(number) (the maximum)" : number
             } else {
                 capacity = point.generatorBound ? "— (generator-bound)" : "— (no step held)"
             }
@@ -20,7 +21,8 @@ public enum ScalePrinter {
                 point.fanoutP99Micros.map(Quantities.formatMicros) ?? "–", "\(point.lost)", "\(point.duplicates)",
             ])
         }
-        var out = "capacity per node count" + (report.cpuPerNode.map { ", \(Quantities.trimmed($0, digits: 2)) core per node" } ?? "") + ":\n"
+        var out =
+            "capacity per node count" + (report.cpuPerNode.map { ", \(Quantities.trimmed($0, digits: 2)) core per node" } ?? "") + ":\n"
         out += ReportPrinter.align(rows)
         out += "  " + fitSentence(report) + "\n"
         for verdict in report.thresholds {
@@ -32,11 +34,14 @@ public enum ScalePrinter {
 
     static func fitSentence(_ report: ScaleReport) -> String {
         guard let fit = report.fit else { return "USL fit: needs the one-node capacity and one more node count measured" }
-        var text = "USL fit: contention σ = \(Quantities.trimmed(fit.sigma, digits: 4)), coherency κ = \(Quantities.trimmed(fit.kappa, digits: 5))"
+        var text =
+            "USL fit: contention σ = \(Quantities.trimmed(fit.sigma, digits: 4)), coherency κ = \(Quantities.trimmed(fit.kappa, digits: 5))"
         if let peak = fit.peakNodes {
-            text += "; capacity peaks at \(Quantities.trimmed(peak, digits: 1)) nodes (\(Int(fit.capacity(at: peak)).formatted(.number.grouping(.automatic))) \(report.unit))"
+            text +=
+                "; capacity peaks at \(Quantities.trimmed(peak, digits: 1)) nodes (\(Int(fit.capacity(at: peak)).formatted(.number.grouping(.automatic))) \(report.unit))"
         } else {
-            text += "; no peak (κ = 0: capacity keeps growing, by at most 1/σ = \(fit.sigma > 0 ? Quantities.trimmed(1 / fit.sigma, digits: 1) + "×" : "unbounded"))"
+            text +=
+                "; no peak (κ = 0: capacity keeps growing, by at most 1/σ = \(fit.sigma > 0 ? Quantities.trimmed(1 / fit.sigma, digits: 1) + "×" : "unbounded"))"
         }
         return text
     }
@@ -53,14 +58,18 @@ public enum ScalePrinter {
             yDomain: 0...top * 1.1, xTicks: report.points.map { .init(Double($0.nodes), "\($0.nodes)") },
             yTicks: Ticks.nice(from: 0, to: top * 1.1).map { .init($0, Int($0).formatted(.number.grouping(.automatic))) })
         if let single {
-            chart.series.append(.init(name: "linear scaling", points: [(1, single), (maxNodes, single * maxNodes)], colour: "#94a3b8", dashed: true))
+            chart.series.append(
+                .init(name: "linear scaling", points: [(1, single), (maxNodes, single * maxNodes)], colour: "#94a3b8", dashed: true))
         }
         if let fit = report.fit {
             let curve = stride(from: 1.0, through: maxNodes, by: max(maxNodes / 40, 0.05)).map { (x: $0, y: fit.capacity(at: $0)) }
             chart.series.append(.init(name: "USL fit", points: curve, colour: "#2857c5"))
         }
         chart.marks = report.points.compactMap { point in
-            point.capacity.map { .init(x: Double(point.nodes), y: $0, passed: point.measured != nil, label: "\(point.nodes) nodes: \(Int($0)) \(report.unit)") }
+            point.capacity.map {
+                .init(
+                    x: Double(point.nodes), y: $0, passed: point.measured != nil, label: "\(point.nodes) nodes: \(Int($0)) \(report.unit)")
+            }
         }
         var body = "<h1>Capacity per node count</h1><section>\(chart.svg())</section><section><pre>\(xml(summary(report)))</pre></section>"
         body += "<section><p>Each point is a capacity search (parley-load capacity) against that many nodes; its report: "

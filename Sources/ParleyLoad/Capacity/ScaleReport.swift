@@ -111,7 +111,10 @@ public struct ScaleReport: Codable, Sendable {
     /// Why a metric has no value, for a failed threshold's line.
     func missing(_ metric: String) -> String {
         guard let at = metric.split(separator: "@").last.flatMap({ Int($0) }), let point = points.first(where: { $0.nodes == at })
-        else { return metric.hasPrefix("scale.sigma") || metric.hasPrefix("scale.kappa") ? "no fit (needs 1 node and another count measured)" : "no such node count measured" }
+        else {
+            return metric.hasPrefix("scale.sigma") || metric.hasPrefix("scale.kappa")
+                ? "no fit (needs 1 node and another count measured)" : "no such node count measured"
+        }
         if point.generatorBound { return "the generator was the bottleneck at \(at) nodes: no capacity measured there" }
         if point.reachedMaximum { return "every step held up to the maximum at \(at) nodes: raise --max" }
         if point.capacity == nil { return "no step held the SLOs at \(at) nodes" }

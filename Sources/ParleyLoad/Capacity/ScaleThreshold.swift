@@ -20,16 +20,19 @@ public struct ScaleThreshold: Sendable, Codable, Equatable {
             throw ThresholdError(message: "expected METRIC OP VALUE like 'scale.efficiency@4 >= 0.8', got \"\(expression)\"")
         }
         let metric = expression[..<index].trimmingCharacters(in: .whitespaces)
-        let known = metric == "scale.sigma" || metric == "scale.kappa"
+        let known =
+            metric == "scale.sigma" || metric == "scale.kappa"
             || ["scale.efficiency@", "scale.capacity@"].contains { prefix in
                 metric.hasPrefix(prefix) && Int(metric.dropFirst(prefix.count)).map { $0 >= 1 } == true
             }
         guard known else {
-            throw ThresholdError(message: "unknown metric \"\(metric)\" (known: scale.efficiency@N, scale.capacity@N, scale.sigma, scale.kappa)")
+            throw ThresholdError(
+                message: "unknown metric \"\(metric)\" (known: scale.efficiency@N, scale.capacity@N, scale.sigma, scale.kappa)")
         }
         let rest = String(expression[index...])
         guard let (comparison, value) = Threshold.Comparison.leading(rest), let limit = Double(value) else {
-            throw ThresholdError(message: "expected a condition like \">= 0.8\" after \(metric), got \"\(rest.trimmingCharacters(in: .whitespaces))\"")
+            throw ThresholdError(
+                message: "expected a condition like \">= 0.8\" after \(metric), got \"\(rest.trimmingCharacters(in: .whitespaces))\"")
         }
         self.metric = metric
         self.comparison = comparison

@@ -89,7 +89,9 @@ private struct RunSampler {
         return value * quantile(rank, percentile) / centre
     }
 
-    private func quantile(_ rank: Double, _ percentile: (rank: Double, count: Double, buckets: [(value: Double, cumulative: Double)])) -> Double {
+    private func quantile(
+        _ rank: Double, _ percentile: (rank: Double, count: Double, buckets: [(value: Double, cumulative: Double)])
+    ) -> Double {
         let target = max(1, (rank * percentile.count).rounded(.up))
         var low = 0
         var high = percentile.buckets.count - 1

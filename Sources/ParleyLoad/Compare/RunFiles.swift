@@ -25,7 +25,8 @@ public enum RunFiles {
             object["kind"] as? String == Baseline.kindName
         else { return nil }
         if let version = object["schemaVersion"] as? Int, version != Baseline.currentSchemaVersion {
-            throw ReportError("\(file): baseline schema version \(version); this parley-load reads version \(Baseline.currentSchemaVersion)")
+            throw ReportError(
+                "\(file): baseline schema version \(version); this parley-load reads version \(Baseline.currentSchemaVersion)")
         }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601

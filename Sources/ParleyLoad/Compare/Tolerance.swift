@@ -77,7 +77,8 @@ public struct Tolerances: Sendable, Equatable {
         let metric = flag[..<equals].trimmingCharacters(in: .whitespaces)
         let value = String(flag[flag.index(after: equals)...])
         guard Metrics.metric(named: metric) != nil else {
-            throw ToleranceError(message: "--tolerance \(flag): unknown metric \"\(metric)\" (known: \(Metrics.names.joined(separator: ", ")))")
+            throw ToleranceError(
+                message: "--tolerance \(flag): unknown metric \"\(metric)\" (known: \(Metrics.names.joined(separator: ", ")))")
         }
         guard let tolerance = Tolerance(value) else {
             throw ToleranceError(message: "--tolerance \(flag): expected a share like 15% or ignore, got \"\(value)\"")

@@ -15,7 +15,9 @@ extension ReceiveLoop {
         completion: @escaping (Result<Int32, any Error>) -> Void
     ) {
         enqueue { [self] in
-            let descriptor = socket(Int32(address.protocol.rawValue), Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            let descriptor = socket(
+                Int32(address.protocol.rawValue),
+                Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard descriptor >= 0 else { return completion(.failure(IOError(errnoCode: errno, reason: "socket"))) }
             var yes: Int32 = 1
             _ = setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))

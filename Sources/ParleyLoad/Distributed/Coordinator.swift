@@ -85,7 +85,8 @@ public final class Coordinator: Sendable {
             try await link.send(start)
         }
         let results = try await eachAgent { link -> LoadRun.Result in
-            let answer = try await link.receive(.result, timeout: silence, stage: "during the phases (its clients' figures are lost; the run has no result)")
+            let answer = try await link.receive(
+                .result, timeout: silence, stage: "during the phases (its clients' figures are lost; the run has no result)")
             guard let result = answer.result else {
                 throw AgentFailure(agent: link.address, "sent a result without measurements")
             }

@@ -54,8 +54,10 @@ public final class LoadAgent: Sendable {
             }
             guard hello.version == AgentMessage.version else {
                 log("refused \(peer): protocol \(hello.version.map(String.init) ?? "none"), this agent speaks \(AgentMessage.version)")
-                await outbox.send(.failed(
-                    "version mismatch: the coordinator speaks protocol \(hello.version.map(String.init) ?? "none"), this agent \(AgentMessage.version) (parley-load \(ParleyVersion.current)); run the same parley-load on both"))
+                await outbox.send(
+                    .failed(
+                        "version mismatch: the coordinator speaks protocol \(hello.version.map(String.init) ?? "none"), this agent \(AgentMessage.version) (parley-load \(ParleyVersion.current)); run the same parley-load on both"
+                    ))
                 return
             }
             if let busyWith = claim(for: peer) {
@@ -116,7 +118,9 @@ public final class LoadAgent: Sendable {
             await outbox.send(.failed("prepare without a scenario, share and targets"))
             return
         }
-        log("share: \(share.clients) clients from #\(share.clientBase), publishers \(share.publishers), targets \(targets.joined(separator: ","))")
+        log(
+            "share: \(share.clients) clients from #\(share.clientBase), publishers \(share.publishers), targets \(targets.joined(separator: ","))"
+        )
         var options = LoadTest.Options()
         options.quiet = true
         options.eventLoops = eventLoops

@@ -8,7 +8,9 @@ extension LoadRun.Result {
         func move(_ instant: UInt64) -> UInt64 { instant &+ shift }
         let loops = self.loops.map { loop -> LoopMeasurements in
             var loop = loop
-            loop.sent = loop.sent.map { .init(seq: $0.seq, scheduled: move($0.scheduled), publisher: $0.publisher, recipient: $0.recipient) }
+            loop.sent = loop.sent.map {
+                .init(seq: $0.seq, scheduled: move($0.scheduled), publisher: $0.publisher, recipient: $0.recipient)
+            }
             loop.perMessageLast = loop.perMessageLast.map { $0 == 0 ? 0 : move($0) }
             return loop
         }
@@ -41,7 +43,9 @@ extension LoadRun.Result {
         }
         let seconds = parts.map(\.connectedBySecond.count).max() ?? 0
         let connected = (0..<seconds).map { second in
-            parts.reduce(0) { $0 + ($1.connectedBySecond.indices.contains(second) ? $1.connectedBySecond[second] : ($1.connectedBySecond.last ?? 0)) }
+            parts.reduce(0) {
+                $0 + ($1.connectedBySecond.indices.contains(second) ? $1.connectedBySecond[second] : ($1.connectedBySecond.last ?? 0))
+            }
         }
         return LoadRun.Result(
             clients: parts.reduce(0) { $0 + $1.clients }, attempted: parts.reduce(0) { $0 + $1.attempted },

@@ -30,7 +30,9 @@ public final class LiveFigures: Sendable {
         }
     }
 
-    func update(stage: String, connected: Int, ready: Int, sent: Int, errors: Int, delivered: Int? = nil, lastSecond: LatencyHistogram? = nil) {
+    func update(
+        stage: String, connected: Int, ready: Int, sent: Int, errors: Int, delivered: Int? = nil, lastSecond: LatencyHistogram? = nil
+    ) {
         state.withLock {
             $0.stage = stage
             $0.connected = connected
@@ -56,19 +58,25 @@ public final class LiveFigures: Sendable {
             for (labels, value) in samples { lines.append("\(name)\(labels) \(value)") }
         }
         let scenario = snapshot.scenario.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-        metric("parley_load_run_info", "gauge", "The run in progress: scenario, stage (connect, phases, done) and which run of this process.", [
-            ("{scenario=\"\(scenario)\",stage=\"\(snapshot.stage)\",run=\"\(snapshot.runs)\"}", "1")
-        ])
+        metric(
+            "parley_load_run_info", "gauge", "The run in progress: scenario, stage (connect, phases, done) and which run of this process.",
+            [
+                ("{scenario=\"\(scenario)\",stage=\"\(snapshot.stage)\",run=\"\(snapshot.runs)\"}", "1")
+            ])
         metric("parley_load_clients", "gauge", "Clients the run connects.", [("", "\(snapshot.clients)")])
         metric("parley_load_clients_connected", "gauge", "Clients connected now.", [("", "\(snapshot.connected)")])
         metric("parley_load_clients_ready", "gauge", "Clients that passed the readiness probe.", [("", "\(snapshot.ready)")])
         metric("parley_load_messages_sent_total", "counter", "Messages publishers sent (throughput.messages).", [("", "\(snapshot.sent)")])
-        metric("parley_load_deliveries_total", "counter", "Deliveries members received (delivery.received).", [("", "\(snapshot.delivered)")])
-        metric("parley_load_connect_errors_total", "counter", "Clients that failed to connect or become ready (connect.errors).", [
-            ("", "\(snapshot.connectErrors)")
-        ])
+        metric(
+            "parley_load_deliveries_total", "counter", "Deliveries members received (delivery.received).", [("", "\(snapshot.delivered)")])
+        metric(
+            "parley_load_connect_errors_total", "counter", "Clients that failed to connect or become ready (connect.errors).",
+            [
+                ("", "\(snapshot.connectErrors)")
+            ])
         if !snapshot.fanoutLastSecond.isEmpty {
-            metric("parley_load_fanout_seconds", "gauge", "Fan-out latency over the last whole second (fanout.p50, p90, p99, p999).",
+            metric(
+                "parley_load_fanout_seconds", "gauge", "Fan-out latency over the last whole second (fanout.p50, p90, p99, p999).",
                 snapshot.fanoutLastSecond.map { quantile, micros in
                     ("{quantile=\"\(quantile)\"}", "\(Double(micros) / 1e6)")
                 })

@@ -49,7 +49,9 @@ public struct LiveMetricsServer: Sendable {
                 headers.add(name: "Content-Type", value: found ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8")
                 headers.add(name: "Content-Length", value: "\(body.utf8.count)")
                 if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
-                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: found ? .ok : .notFound, headers: headers))), promise: nil)
+                context.write(
+                    wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: found ? .ok : .notFound, headers: headers))),
+                    promise: nil)
                 context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
                 let keepAlive = head.isKeepAlive
                 context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in

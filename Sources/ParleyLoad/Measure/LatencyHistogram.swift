@@ -8,7 +8,8 @@ struct LatencyHistogram: Sendable, Codable {
     private(set) var clamped = 0
 
     init(significantDigits: SignificantDigits = .three) {
-        histogram = Histogram(lowestDiscernibleValue: 1, highestTrackableValue: Self.highest, numberOfSignificantValueDigits: significantDigits)
+        histogram = Histogram(
+            lowestDiscernibleValue: 1, highestTrackableValue: Self.highest, numberOfSignificantValueDigits: significantDigits)
     }
 
     mutating func record(micros: UInt64) {

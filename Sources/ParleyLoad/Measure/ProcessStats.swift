@@ -14,7 +14,8 @@ struct ProcessSample: Sendable, Codable {
     static func now() -> ProcessSample {
         var usage = rusage()
         getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
-        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        let cpu =
+            Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
             + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
         return ProcessSample(wall: NIODeadline.now().uptimeNanoseconds, cpuSeconds: cpu, rssBytes: residentBytes())
     }

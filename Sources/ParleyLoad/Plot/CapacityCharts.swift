@@ -6,7 +6,8 @@ extension HTMLReport {
     static func capacitySection(_ entry: Entry, _ capacity: CapacityReport) -> String {
         var out = "<section><h2>Capacity — \(xml(entry.label))</h2>"
         out += "<p class=\"verdict \(capacity.capacity == nil ? "fail" : "pass")\">\(xml(capacity.sentence))</p>"
-        out += "<p>\(capacity.steps.count) steps, doubling then bisecting to \(Quantities.trimmed(capacity.precision * 100, digits: 1)) %; every step ran the whole scenario.</p>"
+        out +=
+            "<p>\(capacity.steps.count) steps, doubling then bisecting to \(Quantities.trimmed(capacity.precision * 100, digits: 1)) %; every step ran the whole scenario.</p>"
         for threshold in capacity.slos.compactMap({ try? Threshold(expression: $0) }) where Metrics.unit(of: threshold.metric) == .micros {
             out += capacityLatency(entry.report, capacity, slo: threshold).svg()
         }
@@ -28,7 +29,9 @@ extension HTMLReport {
         chart.marks = zip(steps, values).map { step, value in
             .init(
                 x: log10(step.value), y: value, passed: step.passed,
-                label: "\(CapacityReport.describe(step.value, vary: capacity.vary)): \(Metrics.format(value, metric: slo.metric)) — \(step.passed ? "pass" : "fail")")
+                label:
+                    "\(CapacityReport.describe(step.value, vary: capacity.vary)): \(Metrics.format(value, metric: slo.metric)) — \(step.passed ? "pass" : "fail")"
+            )
         }
         chart.rules.append(.init(.horizontal, at: slo.limit, "SLO \(slo.comparison.rawValue) \(Quantities.formatMicros(slo.limit))"))
         if let found = capacity.capacity {
@@ -47,7 +50,9 @@ extension HTMLReport {
             yTicks: Ticks.nice(from: 0, to: top).map { .init($0, compact($0)) })
         chart.series = [.init(name: "deliveries/s", points: zip(steps, values).map { (log10($0.value), $1) }, colour: LineChart.palette[3])]
         chart.marks = zip(steps, values).map { step, value in
-            .init(x: log10(step.value), y: value, passed: step.passed, label: "\(CapacityReport.describe(step.value, vary: capacity.vary)): \(compact(value))/s")
+            .init(
+                x: log10(step.value), y: value, passed: step.passed,
+                label: "\(CapacityReport.describe(step.value, vary: capacity.vary)): \(compact(value))/s")
         }
         return chart
     }

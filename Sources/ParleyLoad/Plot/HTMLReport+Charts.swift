@@ -27,7 +27,9 @@ extension HTMLReport {
         let lines = entries.flatMap { entry in
             runOrder(entry.report).map { index in
                 let report = entry.report
-                let name = report.runs.count == 1 ? entry.label
+                let name =
+                    report.runs.count == 1
+                    ? entry.label
                     : entries.count == 1 ? report.label(ofRun: index) : "\(entry.label) — \(report.label(ofRun: index))"
                 return (name, percentilePoints(report.runs[index].overall.fanout))
             }
@@ -60,8 +62,12 @@ extension HTMLReport {
             xTicks: Ticks.nice(from: 0, to: seconds).map { .init($0, Quantities.trimmed($0, digits: 1)) },
             yTicks: axis.ticks(upToMicros: maximumMicros * 1.05).map { .init($0, axis.label($0)) })
         chart.series = [
-            .init(name: "p50", points: run.series.compactMap { s in s.p50Micros.map { (Double(s.second), $0) } }, colour: LineChart.palette[0]),
-            .init(name: "p99", points: run.series.compactMap { s in s.p99Micros.map { (Double(s.second), $0) } }, colour: LineChart.palette[1]),
+            .init(
+                name: "p50", points: run.series.compactMap { s in s.p50Micros.map { (Double(s.second), $0) } }, colour: LineChart.palette[0]
+            ),
+            .init(
+                name: "p99", points: run.series.compactMap { s in s.p99Micros.map { (Double(s.second), $0) } }, colour: LineChart.palette[1]
+            ),
         ]
         return chart
     }
@@ -76,7 +82,8 @@ extension HTMLReport {
             yTicks: Ticks.nice(from: 0, to: Swift.max(top, 1)).map { .init($0, compact($0)) })
         chart.series = [
             .init(name: "connected", points: run.series.map { (Double($0.second), Double($0.connected)) }, colour: LineChart.palette[2]),
-            .init(name: "deliveries/s", points: run.series.map { (Double($0.second), Double($0.deliveries)) }, colour: LineChart.palette[3]),
+            .init(
+                name: "deliveries/s", points: run.series.map { (Double($0.second), Double($0.deliveries)) }, colour: LineChart.palette[3]),
         ]
         return chart
     }
@@ -110,7 +117,9 @@ extension HTMLReport {
             xTicks: runs.map { .init(log10(Double($0.clients)), String($0.clients)) },
             yTicks: Ticks.nice(from: 0, to: Swift.max(top, 1)).map { .init($0, compact($0)) })
         chart.series = [
-            .init(name: "deliveries/s", points: runs.map { (log10(Double($0.clients)), $0.overall.deliveriesPerSecond) }, colour: LineChart.palette[3])
+            .init(
+                name: "deliveries/s", points: runs.map { (log10(Double($0.clients)), $0.overall.deliveriesPerSecond) },
+                colour: LineChart.palette[3])
         ]
         return chart
     }

@@ -80,18 +80,23 @@ public enum HTMLReport {
         out += "<dt>clients</dt><dd>\(order.map { String(report.runs[$0].clients) }.uniqued().joined(separator: ", "))</dd>"
         let runs = report.runs
         out += "<dt>delivered</dt><dd>\(runs.map(\.overall.received).reduce(0, +)) of \(runs.map(\.overall.expected).reduce(0, +))</dd>"
-        let p99s = order.map { (runs.count > 1 ? "\(report.label(ofRun: $0)): " : "") + Quantities.formatMicros(runs[$0].overall.fanout.p99) }
+        let p99s = order.map {
+            (runs.count > 1 ? "\(report.label(ofRun: $0)): " : "") + Quantities.formatMicros(runs[$0].overall.fanout.p99)
+        }
         out += "<dt>fan-out p99</dt><dd>\(xml(p99s.joined(separator: ", ")))</dd>"
         out += "<dt>started</dt><dd>\(ISO8601DateFormatter().string(from: report.startedAt))</dd>"
-        out += "<dt>machine</dt><dd>\(report.environment.cores) cores, \(xml(report.environment.os))\(report.environment.commit.map { ", commit \(xml($0))" } ?? "")</dd>"
+        out +=
+            "<dt>machine</dt><dd>\(report.environment.cores) cores, \(xml(report.environment.os))\(report.environment.commit.map { ", commit \(xml($0))" } ?? "")</dd>"
         out += "</dl>"
         out += generatorBanner(report, runs: order)
         if verdicts.isEmpty {
             out += "<p class=\"verdict none\">no thresholds</p>"
         } else {
-            out += "<p class=\"verdict \(passed ? "pass" : "fail")\">\(passed ? "PASS" : "FAIL") — \(outcome.map { xml($0) + ": " } ?? "")\(verdicts.filter(\.1.passed).count) of \(verdicts.count) thresholds held\(outcome == nil ? "" : " at that step")</p><ul class=\"verdicts\">"
+            out +=
+                "<p class=\"verdict \(passed ? "pass" : "fail")\">\(passed ? "PASS" : "FAIL") — \(outcome.map { xml($0) + ": " } ?? "")\(verdicts.filter(\.1.passed).count) of \(verdicts.count) thresholds held\(outcome == nil ? "" : " at that step")</p><ul class=\"verdicts\">"
             for (label, verdict) in verdicts {
-                out += "<li class=\"\(verdict.passed ? "pass" : "fail")\">\(verdict.passed ? "✓" : "✗") \(xml(label)) <span>(measured \(xml(verdict.measured)))\(verdict.reason.map { " — not judged: " + xml($0) } ?? "")</span></li>"
+                out +=
+                    "<li class=\"\(verdict.passed ? "pass" : "fail")\">\(verdict.passed ? "✓" : "✗") \(xml(label)) <span>(measured \(xml(verdict.measured)))\(verdict.reason.map { " — not judged: " + xml($0) } ?? "")</span></li>"
             }
             out += "</ul>"
         }
@@ -103,14 +108,18 @@ public enum HTMLReport {
     static func resumeSummary(_ resume: ResumeReport, scenario: Scenario) -> String {
         var out = "<h3>Reconnects and resume</h3><dl>"
         if let reconnect = scenario.reconnect, reconnect.drop > 0, let at = reconnect.at {
-            out += "<dt>drop</dt><dd>\(Quantities.trimmed(reconnect.drop * 100, digits: 1)) % of members at \(Quantities.formatMicros(at.seconds * 1e6)), back after \(Quantities.formatMicros(reconnect.away.seconds * 1e6))\(reconnect.resume ? ", resuming" : ", without resume")</dd>"
+            out +=
+                "<dt>drop</dt><dd>\(Quantities.trimmed(reconnect.drop * 100, digits: 1)) % of members at \(Quantities.formatMicros(at.seconds * 1e6)), back after \(Quantities.formatMicros(reconnect.away.seconds * 1e6))\(reconnect.resume ? ", resuming" : ", without resume")</dd>"
         }
-        out += "<dt>reconnects</dt><dd>\(resume.dropped) dropped, \(resume.serverClosed) closed by the server\(resume.dialFailures > 0 ? ", \(resume.dialFailures) dials failed first" : "")</dd>"
+        out +=
+            "<dt>reconnects</dt><dd>\(resume.dropped) dropped, \(resume.serverClosed) closed by the server\(resume.dialFailures > 0 ? ", \(resume.dialFailures) dials failed first" : "")</dd>"
         out += "<dt>answers</dt><dd>\(xml(resume.outcomesText))</dd>"
         if resume.latency.count > 0 {
-            out += "<dt>caught up</dt><dd>p50 \(Quantities.formatMicros(resume.latency.p50)), p99 \(Quantities.formatMicros(resume.latency.p99)), last \(Quantities.formatMicros(resume.latency.max)) after the dial</dd>"
+            out +=
+                "<dt>caught up</dt><dd>p50 \(Quantities.formatMicros(resume.latency.p50)), p99 \(Quantities.formatMicros(resume.latency.p99)), last \(Quantities.formatMicros(resume.latency.max)) after the dial</dd>"
         }
-        out += "<dt>gaps</dt><dd\(resume.gaps > 0 ? " class=\"warning\"" : "")>\(resume.gaps) messages missed by clients that came back</dd>"
+        out +=
+            "<dt>gaps</dt><dd\(resume.gaps > 0 ? " class=\"warning\"" : "")>\(resume.gaps) messages missed by clients that came back</dd>"
         out += "<dt>duplicates</dt><dd\(resume.duplicates > 0 ? " class=\"warning\"" : "")>\(resume.duplicates)</dd>"
         out += "<dt>replayed</dt><dd>\(resume.replayed) deliveries (received; not in the fan-out latency)</dd></dl>"
         return out
@@ -127,7 +136,8 @@ public enum HTMLReport {
             let lags = judged.map { label($0.0) + "loop lag p99 " + Quantities.formatMicros($0.1.loopLag.p99) }
             return "<p class=\"generator ok\">generator kept up — \(xml(lags.joined(separator: ", ")))</p>"
         }
-        var out = "<div class=\"generator bound\"><strong>GENERATOR-BOUND</strong> — these figures measure the load generator, "
+        var out =
+            "<div class=\"generator bound\"><strong>GENERATOR-BOUND</strong> — these figures measure the load generator, "
             + "not the server.<ul>"
         for (index, generator) in bound {
             out += "<li>\(xml(label(index) + generator.reasons.joined(separator: "; ")))</li>"
@@ -139,7 +149,9 @@ public enum HTMLReport {
         var out = "<section><h2>Every metric — \(xml(entry.label))</h2>"
         let order = runOrder(entry.report)
         let runs = order.map { entry.report.runs[$0] }
-        out += "<table><thead><tr><th>metric</th>" + order.map { "<th>\(xml(entry.report.label(ofRun: $0)))</th>" }.joined() + "</tr></thead><tbody>"
+        out +=
+            "<table><thead><tr><th>metric</th>" + order.map { "<th>\(xml(entry.report.label(ofRun: $0)))</th>" }.joined()
+            + "</tr></thead><tbody>"
         for name in Metrics.names where runs.contains(where: { $0.metrics[name] != nil }) {
             out += "<tr><td>\(xml(name))</td>"
             out += runs.map { run in "<td>\(run.metrics[name].map { xml(Metrics.format($0, metric: name)) } ?? "–")</td>" }.joined()
@@ -149,7 +161,8 @@ public enum HTMLReport {
     }
 
     static func comparisonTable(_ comparison: Comparison, _ entries: [Entry]) -> String {
-        let title = comparison.isMultiRun
+        let title =
+            comparison.isMultiRun
             ? "\(comparison.baseCount) base runs → \(comparison.newCount) new runs (medians; a change is worse only outside the runs' spread)"
             : "\(entries.first?.label ?? "base") → \(entries.last?.label ?? "new")"
         var out = "<section><h2>Comparison: \(xml(title))</h2>"

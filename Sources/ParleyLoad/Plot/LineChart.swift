@@ -90,7 +90,8 @@ public struct LineChart: Sendable {
 
     public func svg() -> String {
         let x = self.x, y = self.y
-        var out = #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(Int(width))" height="\#(Int(height))" viewBox="0 0 \#(Int(width)) \#(Int(height))" role="img" aria-label="\#(xml(title))">"#
+        var out =
+            #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(Int(width))" height="\#(Int(height))" viewBox="0 0 \#(Int(width)) \#(Int(height))" role="img" aria-label="\#(xml(title))">"#
         out += #"<title>\#(xml(title))</title>"#
         out += #"<text x="\#(left)" y="16" class="chart-title">\#(xml(title))</text>"#
         for tick in yTicks {
@@ -105,8 +106,10 @@ public struct LineChart: Sendable {
         }
         out += #"<line x1="\#(left)" x2="\#(f(width - right))" y1="\#(f(height - bottom))" y2="\#(f(height - bottom))" class="axis"/>"#
         out += #"<line x1="\#(left)" x2="\#(left)" y1="\#(top)" y2="\#(f(height - bottom))" class="axis"/>"#
-        out += #"<text x="\#(f((left + width - right) / 2))" y="\#(f(height - 6))" text-anchor="middle" class="axis-label">\#(xml(xLabel))</text>"#
-        out += #"<text transform="translate(14 \#(f((top + height - bottom) / 2))) rotate(-90)" text-anchor="middle" class="axis-label">\#(xml(yLabel))</text>"#
+        out +=
+            #"<text x="\#(f((left + width - right) / 2))" y="\#(f(height - 6))" text-anchor="middle" class="axis-label">\#(xml(xLabel))</text>"#
+        out +=
+            #"<text transform="translate(14 \#(f((top + height - bottom) / 2))) rotate(-90)" text-anchor="middle" class="axis-label">\#(xml(yLabel))</text>"#
         for rule in rules {
             switch rule.direction {
             case .horizontal:
@@ -121,15 +124,19 @@ public struct LineChart: Sendable {
         }
         for (index, line) in series.enumerated() {
             let points = line.points.map { "\(f(x($0.x))),\(f(y($0.y)))" }.joined(separator: " ")
-            out += #"<polyline points="\#(points)" fill="none" stroke="\#(line.colour)" stroke-width="2"\#(line.dashed ? #" stroke-dasharray="6 4""# : "") class="series"><title>\#(xml(line.name))</title></polyline>"#
+            out +=
+                #"<polyline points="\#(points)" fill="none" stroke="\#(line.colour)" stroke-width="2"\#(line.dashed ? #" stroke-dasharray="6 4""# : "") class="series"><title>\#(xml(line.name))</title></polyline>"#
             let legendY = top + 14 + Double(index) * 16
-            out += #"<line x1="\#(f(width - right + 8))" x2="\#(f(width - right + 24))" y1="\#(f(legendY - 4))" y2="\#(f(legendY - 4))" stroke="\#(line.colour)" stroke-width="3"/>"#
+            out +=
+                #"<line x1="\#(f(width - right + 8))" x2="\#(f(width - right + 24))" y1="\#(f(legendY - 4))" y2="\#(f(legendY - 4))" stroke="\#(line.colour)" stroke-width="3"/>"#
             // The legend column is narrow: a long name keeps its end (where runs differ), whole in the tooltip.
             let shown = line.name.count > 16 ? "…" + line.name.suffix(15) : line.name
-            out += #"<text x="\#(f(width - right + 28))" y="\#(f(legendY))" class="legend">\#(xml(shown))<title>\#(xml(line.name))</title></text>"#
+            out +=
+                #"<text x="\#(f(width - right + 28))" y="\#(f(legendY))" class="legend">\#(xml(shown))<title>\#(xml(line.name))</title></text>"#
         }
         for mark in marks {
-            out += #"<circle cx="\#(f(x(mark.x)))" cy="\#(f(y(mark.y)))" r="4.5" class="mark \#(mark.passed ? "pass" : "fail")"><title>\#(xml(mark.label))</title></circle>"#
+            out +=
+                #"<circle cx="\#(f(x(mark.x)))" cy="\#(f(y(mark.y)))" r="4.5" class="mark \#(mark.passed ? "pass" : "fail")"><title>\#(xml(mark.label))</title></circle>"#
         }
         return out + "</svg>"
     }

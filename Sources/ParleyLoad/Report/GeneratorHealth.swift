@@ -69,7 +69,8 @@ public struct GeneratorHealth: Codable, Sendable {
             reasons.append("an event loop was busy \(percent(busiest)) of the time (≥ \(percent(bounds.cpuShare)))")
         } else if cpuPerSecond / Double(self.usableCores) >= bounds.cpuShare {
             reasons.append(
-                "the event loops used \(percent(cpuPerSecond / Double(self.usableCores))) of \(self.usableCores) usable cores (≥ \(percent(bounds.cpuShare)))")
+                "the event loops used \(percent(cpuPerSecond / Double(self.usableCores))) of \(self.usableCores) usable cores (≥ \(percent(bounds.cpuShare)))"
+            )
         }
         self.reasons = reasons
         self.validity = reasons.isEmpty ? .valid : .generatorBound

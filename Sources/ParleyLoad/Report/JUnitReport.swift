@@ -23,7 +23,9 @@ public enum JUnitReport {
             for run in report.runs {
                 let label = reports.count > 1 ? "run \(index + 1), \(run.clients) clients" : "\(run.clients) clients"
                 for verdict in run.thresholds {
-                    let limit = verdict.limit.map { "\(verdict.comparison?.rawValue ?? "") \(Metrics.format($0, metric: verdict.metric))" } ?? verdict.threshold
+                    let limit =
+                        verdict.limit.map { "\(verdict.comparison?.rawValue ?? "") \(Metrics.format($0, metric: verdict.metric))" }
+                        ?? verdict.threshold
                     var detail = "measured \(verdict.measured), limit \(limit)"
                     if let reason = verdict.reason { detail += "; \(reason)" }
                     cases.append(
@@ -73,7 +75,8 @@ public enum JUnitReport {
                 #"  <testsuite name="\#(ParleyLoad.xml(name))" tests="\#(members.count)" failures="\#(suiteFailures)" errors="0" skipped="\#(skipped)" time="0" timestamp="\#(stamp)">"#
             )
             for member in members {
-                let open = #"    <testcase classname="parley-load.\#(ParleyLoad.xml(name.prefix { $0 != ":" }))" name="\#(ParleyLoad.xml(member.name))" time="0""#
+                let open =
+                    #"    <testcase classname="parley-load.\#(ParleyLoad.xml(name.prefix { $0 != ":" }))" name="\#(ParleyLoad.xml(member.name))" time="0""#
                 switch member.outcome {
                 case .passed:
                     lines.append(open + ">")
@@ -81,7 +84,9 @@ public enum JUnitReport {
                     lines.append("    </testcase>")
                 case .failed(let message):
                     lines.append(open + ">")
-                    lines.append(#"      <failure message="\#(ParleyLoad.xml(message))" type="\#(name.hasPrefix("compare") ? "regression" : "threshold")">\#(ParleyLoad.xml(message))</failure>"#)
+                    lines.append(
+                        #"      <failure message="\#(ParleyLoad.xml(message))" type="\#(name.hasPrefix("compare") ? "regression" : "threshold")">\#(ParleyLoad.xml(message))</failure>"#
+                    )
                     lines.append("    </testcase>")
                 case .skipped(let message):
                     lines.append(open + ">")

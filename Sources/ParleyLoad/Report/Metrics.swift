@@ -78,42 +78,65 @@ public enum Metrics {
         // Losses and errors: any more than none is worse (a base of zero makes any count WORSE).
         metric("delivery.ratio", .ratio, .higherIsBetter, .share(0), "deliveries received ÷ due", { $0.overall.ratio })
         metric("delivery.lost", .count, .lowerIsBetter, .share(0), "deliveries due and never received", { Double($0.overall.lost) })
-        metric("delivery.duplicates", .count, .lowerIsBetter, .share(0), "the same message twice at one client", {
-            Double($0.overall.duplicates)
-        })
+        metric(
+            "delivery.duplicates", .count, .lowerIsBetter, .share(0), "the same message twice at one client",
+            {
+                Double($0.overall.duplicates)
+            })
         // What the scenario asked for, not how the server did.
         metric("delivery.expected", .count, .lowerIsBetter, .ignore, "deliveries due to members", { Double($0.overall.expected) })
         metric("delivery.received", .count, .lowerIsBetter, .ignore, "deliveries received by members", { Double($0.overall.received) })
-        metric("connect.errors", .count, .lowerIsBetter, .share(0), "clients that failed to connect or become ready", {
-            Double($0.connect.errors.values.reduce(0, +))
-        })
-        metric("throughput.deliveries", .perSecond, .higherIsBetter, .share(0.05), "deliveries per second", { $0.overall.deliveriesPerSecond })
-        metric("throughput.messages", .perSecond, .higherIsBetter, .share(0.05), "messages sent per second", { $0.overall.messagesPerSecond })
-        metric("process.cpu", .ratio, .lowerIsBetter, .share(0.25), "the load process's CPU, cores busy", { $0.overall.process.cpuPerSecond })
-        metric("process.rss", .bytes, .lowerIsBetter, .share(0.25), "the load process's resident memory", {
-            Double($0.overall.process.rssBytes)
-        })
-        metric("presence.complete", .count, .higherIsBetter, .share(0), "clients that held the complete member list", {
-            $0.presence.map { Double($0.complete) }
-        })
+        metric(
+            "connect.errors", .count, .lowerIsBetter, .share(0), "clients that failed to connect or become ready",
+            {
+                Double($0.connect.errors.values.reduce(0, +))
+            })
+        metric(
+            "throughput.deliveries", .perSecond, .higherIsBetter, .share(0.05), "deliveries per second", { $0.overall.deliveriesPerSecond })
+        metric(
+            "throughput.messages", .perSecond, .higherIsBetter, .share(0.05), "messages sent per second", { $0.overall.messagesPerSecond })
+        metric(
+            "process.cpu", .ratio, .lowerIsBetter, .share(0.25), "the load process's CPU, cores busy", { $0.overall.process.cpuPerSecond })
+        metric(
+            "process.rss", .bytes, .lowerIsBetter, .share(0.25), "the load process's resident memory",
+            {
+                Double($0.overall.process.rssBytes)
+            })
+        metric(
+            "presence.complete", .count, .higherIsBetter, .share(0), "clients that held the complete member list",
+            {
+                $0.presence.map { Double($0.complete) }
+            })
         metric("received.bytes", .bytes, .lowerIsBetter, .ignore, "payload bytes all clients received", { Double($0.bytesReceived) })
-        metric("resume.gaps", .count, .lowerIsBetter, .share(0), "messages the room delivered that a client which came back never got", {
-            $0.resume.map { Double($0.gaps) }
-        })
-        metric("resume.duplicates", .count, .lowerIsBetter, .share(0), "the same message twice at a client that came back", {
-            $0.resume.map { Double($0.duplicates) }
-        })
-        metric("resume.failed", .count, .lowerIsBetter, .share(0), "reconnects whose resume did not succeed (another epoch, expired, an error, never answered)", {
-            $0.resume.map { report in
-                Double(report.dropped + report.serverClosed - (report.outcomes["resumed"] ?? 0))
-            }
-        })
-        metric("resume.reconnects", .count, .lowerIsBetter, .ignore, "connections that closed and came back (dropped by the harness or closed by the server)", {
-            $0.resume.map { Double($0.dropped + $0.serverClosed) }
-        })
-        metric("slow.closed", .count, .lowerIsBetter, .ignore, "slow consumers the server closed (as many as the scenario made slow is right)", {
-            $0.slowConsumers.map { Double($0.closedByServer) }
-        })
+        metric(
+            "resume.gaps", .count, .lowerIsBetter, .share(0), "messages the room delivered that a client which came back never got",
+            {
+                $0.resume.map { Double($0.gaps) }
+            })
+        metric(
+            "resume.duplicates", .count, .lowerIsBetter, .share(0), "the same message twice at a client that came back",
+            {
+                $0.resume.map { Double($0.duplicates) }
+            })
+        metric(
+            "resume.failed", .count, .lowerIsBetter, .share(0),
+            "reconnects whose resume did not succeed (another epoch, expired, an error, never answered)",
+            {
+                $0.resume.map { report in
+                    Double(report.dropped + report.serverClosed - (report.outcomes["resumed"] ?? 0))
+                }
+            })
+        metric(
+            "resume.reconnects", .count, .lowerIsBetter, .ignore,
+            "connections that closed and came back (dropped by the harness or closed by the server)",
+            {
+                $0.resume.map { Double($0.dropped + $0.serverClosed) }
+            })
+        metric(
+            "slow.closed", .count, .lowerIsBetter, .ignore, "slow consumers the server closed (as many as the scenario made slow is right)",
+            {
+                $0.slowConsumers.map { Double($0.closedByServer) }
+            })
         return metrics
     }()
 

@@ -10,8 +10,10 @@ public enum ReportPrinter {
             out += "WARNING: --insecure: the servers' TLS certificates were NOT checked\n"
         }
         for (index, run) in report.runs.enumerated() {
-            out += "\n\(report.label(ofRun: index)): connected \(run.connect.connected)/\(run.connect.attempted), ready \(run.connect.ready)"
-            out += ", connect p50 \(Quantities.formatMicros(run.connect.latency.p50)) p99 \(Quantities.formatMicros(run.connect.latency.p99))"
+            out +=
+                "\n\(report.label(ofRun: index)): connected \(run.connect.connected)/\(run.connect.attempted), ready \(run.connect.ready)"
+            out +=
+                ", connect p50 \(Quantities.formatMicros(run.connect.latency.p50)) p99 \(Quantities.formatMicros(run.connect.latency.p99))"
             if !run.connect.errors.isEmpty {
                 out += ", errors: " + run.connect.errors.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
             }
@@ -30,7 +32,8 @@ public enum ReportPrinter {
             if let nodes = run.nodes { out += nodeLine(nodes) }
             if let attack = run.attack {
                 out += "  attack: \(attack.halfOpen) half-open sockets, \(attack.opened) opened in all, the server closed "
-                out += "\(attack.closedByServer), \(attack.heldAtEnd) held at the end\(attack.failedToOpen > 0 ? ", \(attack.failedToOpen) failed to open" : "")\n"
+                out +=
+                    "\(attack.closedByServer), \(attack.heldAtEnd) held at the end\(attack.failedToOpen > 0 ? ", \(attack.failedToOpen) failed to open" : "")\n"
             }
             if let resume = run.resume { out += resumeLine(resume) }
             if let slow = run.slowConsumers {
@@ -39,7 +42,8 @@ public enum ReportPrinter {
             if let presence = run.presence {
                 out += "  presence: \(presence.complete)/\(presence.of) clients saw the complete member list;"
                 out += " p50 \(Quantities.formatMicros(presence.completion.p50)), last \(Quantities.formatMicros(presence.completion.max))"
-                out += " after the first connect; \(Metrics.format(Double(run.bytesReceived), metric: "received.bytes")) in \(run.framesReceived) frames\n"
+                out +=
+                    " after the first connect; \(Metrics.format(Double(run.bytesReceived), metric: "received.bytes")) in \(run.framesReceived) frames\n"
             }
             for verdict in run.thresholds {
                 out += "  \(verdict.passed ? "✓ pass" : "✗ FAIL")  \(verdict.threshold)  (measured \(verdict.measured))"
@@ -52,7 +56,8 @@ public enum ReportPrinter {
 
     /// The generator's own health; a generator-bound run says so in capitals, with the evidence.
     static func generatorLine(_ generator: GeneratorHealth) -> String {
-        let evidence = "loop lag p99 \(Quantities.formatMicros(generator.loopLag.p99)), "
+        let evidence =
+            "loop lag p99 \(Quantities.formatMicros(generator.loopLag.p99)), "
             + "loops busy " + generator.loopBusy.map { "\(Int(($0 * 100).rounded())) %" }.joined(separator: ", ")
             + " (\(generator.usableCores) usable core\(generator.usableCores == 1 ? "" : "s")), "
             + "send lag p99 \(Quantities.formatMicros(generator.sendLagP99Micros))"
@@ -62,7 +67,10 @@ public enum ReportPrinter {
     }
 
     static func table(_ run: RunReport) -> String {
-        let header = ["phase", "secs", "sent", "expected", "received", "lost", "dup", "ratio", "fanout p50", "p90", "p99", "p99.9", "max", "completion p99", "send lag p99", "deliv/s", "cpu"]
+        let header = [
+            "phase", "secs", "sent", "expected", "received", "lost", "dup", "ratio", "fanout p50", "p90", "p99", "p99.9", "max",
+            "completion p99", "send lag p99", "deliv/s", "cpu",
+        ]
         var rows: [[String]] = []
         for phase in run.phases + [run.overall] {
             rows.append([
@@ -85,10 +93,11 @@ public enum ReportPrinter {
         var widths = Array(repeating: 0, count: columns)
         for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
         return rows.map { row in
-            "  " + row.enumerated().map { index, cell in
-                let pad = String(repeating: " ", count: widths[index] - cell.count)
-                return index == 0 ? cell + pad : pad + cell
-            }.joined(separator: "  ")
+            "  "
+                + row.enumerated().map { index, cell in
+                    let pad = String(repeating: " ", count: widths[index] - cell.count)
+                    return index == 0 ? cell + pad : pad + cell
+                }.joined(separator: "  ")
         }.joined(separator: "\n") + "\n"
     }
 

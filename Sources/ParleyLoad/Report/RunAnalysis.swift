@@ -134,7 +134,8 @@ enum RunAnalysis {
             run.nodes = NodeFanoutReport(
                 sameNode: HistogramReport(sameNode), otherNodes: HistogramReport(otherNodes),
                 perNode: (0..<byNode.nodeCount).map { index in
-                    .init(target: index < targets.count ? targets[index] : "target \(index + 1)", fanout: HistogramReport(byNode.node(index)))
+                    .init(
+                        target: index < targets.count ? targets[index] : "target \(index + 1)", fanout: HistogramReport(byNode.node(index)))
                 })
         }
         let generator = generatorHealth(result, sendLag: overall.sendLag, bounds: bounds, usableCores: usableCores)
@@ -151,9 +152,12 @@ enum RunAnalysis {
     ) -> GeneratorHealth {
         var loopLag = LatencyHistogram()
         for loop in result.loops { loopLag.add(loop.loopLag) }
-        let lag = sendLag ?? HistogramReport(result.loops.reduce(into: LatencyHistogram()) { all, loop in
-            for phase in loop.sendLag { all.add(phase) }
-        })
+        let lag =
+            sendLag
+            ?? HistogramReport(
+                result.loops.reduce(into: LatencyHistogram()) { all, loop in
+                    for phase in loop.sendLag { all.add(phase) }
+                })
         return GeneratorHealth(
             loopLag: loopLag, loopBusy: busiestPhaseLoopBusy(result), usableCores: usableCores, sendLag: lag, bounds: bounds)
     }
@@ -185,7 +189,8 @@ enum RunAnalysis {
                 deliveries += loop.seconds[second].deliveries
             }
             let connectedIndex = second - firstSecond
-            let connected = connectedIndex < result.connectedBySecond.count
+            let connected =
+                connectedIndex < result.connectedBySecond.count
                 ? result.connectedBySecond[connectedIndex] : (result.connectedBySecond.last ?? 0)
             samples.append(
                 SecondSample(

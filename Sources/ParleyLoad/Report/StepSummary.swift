@@ -7,8 +7,9 @@ public enum StepSummary {
         var lines = ["### parley-load: \(reports.first?.scenario.name ?? "compare")", ""]
         let invalid = reports.filter { $0.validity == .generatorBound }.count
         if invalid > 0 {
-            lines.append("> **GENERATOR-BOUND** in \(invalid) of \(reports.count) run(s): parley-load itself was the bottleneck; "
-                + "time and rate figures describe the load generator, not the server.")
+            lines.append(
+                "> **GENERATOR-BOUND** in \(invalid) of \(reports.count) run(s): parley-load itself was the bottleneck; "
+                    + "time and rate figures describe the load generator, not the server.")
             lines.append("")
         }
         let verdicts = JUnitReport.cases(thresholdsOf: reports)

@@ -21,8 +21,9 @@ public struct Threshold: Sendable, Equatable, Codable {
         /// first, so "<=" is not read as "<".
         static func leading(_ text: String) -> (Comparison, String)? {
             let trimmed = text.trimmingCharacters(in: .whitespaces)
-            guard let comparison = allCases.sorted(by: { $0.rawValue.count > $1.rawValue.count })
-                .first(where: { trimmed.hasPrefix($0.rawValue) })
+            guard
+                let comparison = allCases.sorted(by: { $0.rawValue.count > $1.rawValue.count })
+                    .first(where: { trimmed.hasPrefix($0.rawValue) })
             else { return nil }
             return (comparison, trimmed.dropFirst(comparison.rawValue.count).trimmingCharacters(in: .whitespaces))
         }

@@ -32,7 +32,6 @@ struct Fields {
 
     func node(_ name: String) -> Node? { entries.first { $0.0 == name }?.1.node }
 
-
     func allow(_ names: Set<String>) throws {
         for (name, entry) in entries where !names.contains(name) {
             throw parser.error(entry.keyNode, key(name), "unknown key (known: \(names.sorted().joined(separator: ", ")))")

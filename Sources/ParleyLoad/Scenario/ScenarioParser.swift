@@ -75,19 +75,25 @@ public struct ScenarioParser {
             let fields = try Fields(try mapping(node, key), path: key, parser: self)
             try fields.allow(["halfOpen", "baseline"])
             var attack = Scenario.Attack(halfOpen: try fields.require("halfOpen") { try int($0, $1, min: 1) })
-            if let baseline = try fields.optional("baseline", { node, key -> Bool in
-                guard let value = node.bool else { throw self.error(node, key, "expected true or false") }
-                return value
-            }) {
+            if let baseline = try fields.optional(
+                "baseline",
+                { node, key -> Bool in
+                    guard let value = node.bool else { throw self.error(node, key, "expected true or false") }
+                    return value
+                })
+            {
                 attack.baseline = baseline
             }
             return attack
         }
         scenario.reconnect = try map.optional("reconnect", reconnect)
-        if let measure = try map.optional("measurePresence", { node, key -> Bool in
-            guard let value = node.bool else { throw self.error(node, key, "expected true or false") }
-            return value
-        }) {
+        if let measure = try map.optional(
+            "measurePresence",
+            { node, key -> Bool in
+                guard let value = node.bool else { throw self.error(node, key, "expected true or false") }
+                return value
+            })
+        {
             scenario.measurePresence = measure
         }
         scenario.sweepClients = try map.optional("sweep") { node, key in
@@ -98,20 +104,21 @@ public struct ScenarioParser {
                 return try list.enumerated().map { index, item in try int(item, "\(key)[\(index)]", min: 1) }
             }
         }
-        scenario.thresholds = try map.optional("thresholds") { node, key in
-            let fields = try Fields(try mapping(node, key), path: key, parser: self)
-            var thresholds: [String: String] = [:]
-            for (metric, value) in fields.entries {
-                let condition = try string(value.node, "\(key).\(metric)")
-                do {
-                    _ = try Threshold(metric: metric, condition: condition)
-                } catch let problem as ThresholdError {
-                    throw self.error(value.node, "\(key).\(metric)", problem.message)
+        scenario.thresholds =
+            try map.optional("thresholds") { node, key in
+                let fields = try Fields(try mapping(node, key), path: key, parser: self)
+                var thresholds: [String: String] = [:]
+                for (metric, value) in fields.entries {
+                    let condition = try string(value.node, "\(key).\(metric)")
+                    do {
+                        _ = try Threshold(metric: metric, condition: condition)
+                    } catch let problem as ThresholdError {
+                        throw self.error(value.node, "\(key).\(metric)", problem.message)
+                    }
+                    thresholds[metric] = condition
                 }
-                thresholds[metric] = condition
-            }
-            return thresholds
-        } ?? [:]
+                return thresholds
+            } ?? [:]
         scenario.compare = try map.optional("compare") { node, key in
             let fields = try Fields(try mapping(node, key), path: key, parser: self)
             var tolerances: [String: Tolerance] = [:]
@@ -204,13 +211,16 @@ public struct ScenarioParser {
         let fields = try Fields(try mapping(node, key), path: key, parser: self)
         try fields.allow(["kind", "size", "template", "includeSender"])
         var message = Scenario.Message()
-        if let kind = try fields.optional("kind", { node, key -> Scenario.MessageKind in
-            let text = try string(node, key)
-            guard let kind = Scenario.MessageKind(rawValue: text) else {
-                throw error(node, key, "expected public, private or raw, got \"\(text)\"")
-            }
-            return kind
-        }) {
+        if let kind = try fields.optional(
+            "kind",
+            { node, key -> Scenario.MessageKind in
+                let text = try string(node, key)
+                guard let kind = Scenario.MessageKind(rawValue: text) else {
+                    throw error(node, key, "expected public, private or raw, got \"\(text)\"")
+                }
+                return kind
+            })
+        {
             message.kind = kind
         }
         if let size = try fields.optional("size", { try int($0, $1, min: ProbeToken.maximumTextLength + 1) }) {
@@ -259,10 +269,13 @@ public struct ScenarioParser {
         if let drop = try fields.optional("drop", share) { reconnect.drop = drop }
         reconnect.at = try fields.optional("at", duration)
         if let away = try fields.optional("away", duration) { reconnect.away = away }
-        if let resume = try fields.optional("resume", { node, key -> Bool in
-            guard let value = node.bool else { throw self.error(node, key, "expected true or false") }
-            return value
-        }) {
+        if let resume = try fields.optional(
+            "resume",
+            { node, key -> Bool in
+                guard let value = node.bool else { throw self.error(node, key, "expected true or false") }
+                return value
+            })
+        {
             reconnect.resume = resume
         }
         if reconnect.drop > 0 && reconnect.at == nil {
@@ -287,10 +300,14 @@ public struct ScenarioParser {
         }
         if let reconnect = scenario.reconnect {
             if scenario.message.kind != .public || scenario.hello == nil {
-                throw error(map.node("reconnect")!, "reconnect", "resume is for public chat: needs message.kind public and a hello (a name)")
+                throw error(
+                    map.node("reconnect")!, "reconnect", "resume is for public chat: needs message.kind public and a hello (a name)")
             }
             if let at = reconnect.at, at >= scenario.totalDuration {
-                throw error(map.node("reconnect")!, "reconnect.at", "\(Quantities.formatMicros(at.seconds * 1e6)) is past the phases' end (\(Quantities.formatMicros(scenario.totalDuration.seconds * 1e6)))")
+                throw error(
+                    map.node("reconnect")!, "reconnect.at",
+                    "\(Quantities.formatMicros(at.seconds * 1e6)) is past the phases' end (\(Quantities.formatMicros(scenario.totalDuration.seconds * 1e6)))"
+                )
             }
         }
         if scenario.message.kind == .private && scenario.hello == nil {

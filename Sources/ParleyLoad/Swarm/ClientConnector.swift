@@ -69,17 +69,20 @@ struct ClientConnector: Sendable {
                     channel, uri: uri, host: host, readsRawFrames: readsRawFrames, makeHandler: makeHandler)
             }
         }
-        return (bootstrap, { connected in
-            connected
-                .flatMap { channel in
-                    upgrade.value ?? channel.eventLoop.makeFailedFuture(ChannelError.inappropriateOperationForState)
-                }
-                .flatMapThrowing { outcome in
-                    // A refused handshake ends the connection before any HTTP: say why, not "refused".
-                    if case .refused(status: 0) = outcome, let error = tlsFailure.error { throw error }
-                    return outcome
-                }
-        })
+        return (
+            bootstrap,
+            { connected in
+                connected
+                    .flatMap { channel in
+                        upgrade.value ?? channel.eventLoop.makeFailedFuture(ChannelError.inappropriateOperationForState)
+                    }
+                    .flatMapThrowing { outcome in
+                        // A refused handshake ends the connection before any HTTP: say why, not "refused".
+                        if case .refused(status: 0) = outcome, let error = tlsFailure.error { throw error }
+                        return outcome
+                    }
+            }
+        )
     }
 
     /// `readsRawFrames`: the handler reads the socket's bytes itself (`ServerFrameReader`), so
@@ -160,7 +163,9 @@ extension Error {
         if let error = self as? NIOSSLError {
             if case .handshakeFailed(let reason) = error {
                 let text = "\(reason)"
-                if text.contains("CERTIFICATE_VERIFY_FAILED") { return "tls: certificate not trusted (expired, wrong host or unknown issuer)" }
+                if text.contains("CERTIFICATE_VERIFY_FAILED") {
+                    return "tls: certificate not trusted (expired, wrong host or unknown issuer)"
+                }
                 return "tls: handshake failed"
             }
             return "tls: \(error)"

@@ -1,8 +1,8 @@
 import Foundation
 import Glibc
 import NIOCore
-import Synchronization
 import NIOWebSocket
+import Synchronization
 
 /// Connecting the swarm: every client at its own instant, hello, readiness, errors by kind.
 extension LoadRun {
@@ -71,7 +71,8 @@ extension LoadRun {
             }
             let handler = LoadClientHandler(client: client)
             let boundHandler = LoopBound(handler, eventLoop: loop)
-            let upgraded = receivesDirectly(index)
+            let upgraded =
+                receivesDirectly(index)
                 ? connectDirectly(client, to: target, from: source, loopIndex: loopIndex) { boundHandler.value }
                 : connector.connect(to: target, from: source, on: loop, readsRawFrames: true) { boundHandler.value }
             upgraded

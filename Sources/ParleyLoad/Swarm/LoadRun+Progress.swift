@@ -30,7 +30,8 @@ extension LoadRun {
         progress?.update(
             stage: "phases", connected: connected, ready: ready, sent: sent, errors: errors,
             delivered: delivered, p99Micros: lastSecond.count > 0 ? lastSecond.histogram.valueAtPercentile(99) : nil)
-        live?.update(stage: "phases", connected: connected, ready: ready, sent: sent, errors: errors, delivered: delivered, lastSecond: lastSecond)
+        live?.update(
+            stage: "phases", connected: connected, ready: ready, sent: sent, errors: errors, delivered: delivered, lastSecond: lastSecond)
     }
 
     /// After the last phase: wait until deliveries stop arriving (up to 5 s).

@@ -1,8 +1,8 @@
 import Foundation
 import NIOCore
-import Synchronization
 import NIOWebSocket
 import ParleyProtocol
+import Synchronization
 
 /// Publishers on their timetables, and churn while the phases run.
 extension LoadRun {

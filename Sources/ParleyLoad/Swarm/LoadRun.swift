@@ -86,18 +86,23 @@ final class LoadRun: Sendable {
         let start = share.map { $0.local($0.commonRunStart) } ?? NIODeadline.now().uptimeNanoseconds
         self.runStart = start
         self.recorders = loops.map {
-            LoopBound(LoopRecorder(
-                runID: runID, runStart: start, tokenShift: share?.shift ?? 0,
-                // Reconnecting clients move to the next target: their node is not i mod n.
-                nodeCount: scenario.reconnect == nil ? targets.count : 0), eventLoop: $0)
+            LoopBound(
+                LoopRecorder(
+                    runID: runID, runStart: start, tokenShift: share?.shift ?? 0,
+                    // Reconnecting clients move to the next target: their node is not i mod n.
+                    nodeCount: scenario.reconnect == nil ? targets.count : 0), eventLoop: $0)
         }
         self.clients = loops.map { LoopBound(LoopClients(), eventLoop: $0) }
         // Clients that reconnect, churn or watch presence need NIO's path for their whole life.
         let direct = receivePath == .direct && scenario.reconnect == nil && (scenario.churn?.rate ?? 0) <= 0 && !scenario.measurePresence
-        self.receiveLoops = direct ? loops.indices.map { index in
-            ReceiveLoop(index: index, recorder: LoopRecorder(
-                runID: runID, runStart: start, tokenShift: share?.shift ?? 0, nodeCount: targets.count))
-        } : []
+        self.receiveLoops =
+            direct
+            ? loops.indices.map { index in
+                ReceiveLoop(
+                    index: index,
+                    recorder: LoopRecorder(
+                        runID: runID, runStart: start, tokenShift: share?.shift ?? 0, nodeCount: targets.count))
+            } : []
         self.directAddresses = targets.map { target in
             guard direct, !target.isSecure else { return nil }
             return (try? SocketAddress(ipAddress: target.host, port: target.port))
@@ -215,7 +220,8 @@ final class LoadRun: Sendable {
         progress?.finish()
         live?.finishRun()
         return Result(
-            clients: clientCount, attempted: nextIndex.load(ordering: .relaxed) - (share?.clientBase ?? 0), connected: connected.load(ordering: .relaxed),
+            clients: clientCount, attempted: nextIndex.load(ordering: .relaxed) - (share?.clientBase ?? 0),
+            connected: connected.load(ordering: .relaxed),
             ready: readyCount.load(ordering: .relaxed), connectErrors: errors.withLock { $0 }, loops: measurements,
             intervals: intervals, clock: clock, runStart: runStart, processAtPhases: processAtPhases,
             loopCPUAtPhases: loopCPUAtPhases,

@@ -85,7 +85,9 @@ public struct LoadTest: Sendable {
                     // The same run without the attacker first: the comparison the attack is for.
                     var calm = scenario
                     calm.attack = nil
-                    runs.append(try await harness.run(calm, clients: clients, label: "\(scenario.name) ×\(clients), no attack", thresholds: thresholds))
+                    runs.append(
+                        try await harness.run(
+                            calm, clients: clients, label: "\(scenario.name) ×\(clients), no attack", thresholds: thresholds))
                 }
                 let label = "\(scenario.name) ×\(clients)" + (scenario.attack.map { ", \($0.halfOpen) half-open sockets" } ?? "")
                 runs.append(try await harness.run(scenario, clients: clients, label: label, thresholds: thresholds))
@@ -165,9 +167,10 @@ public struct LoadTest: Sendable {
                     try await run.run(), scenario: scenario, bounds: test.options.generatorBounds, targets: targetTexts)
             }
             let verdicts = thresholds.map { $0.verdict(in: report.metrics) }
-            report.thresholds = report.generator.map { generator in
-                verdicts.map { generator.judge($0, allowGeneratorBound: test.options.allowGeneratorBound) }
-            } ?? verdicts
+            report.thresholds =
+                report.generator.map { generator in
+                    verdicts.map { generator.judge($0, allowGeneratorBound: test.options.allowGeneratorBound) }
+                } ?? verdicts
             return report
         }
 

@@ -9,7 +9,9 @@ final class PublisherTask {
     let send: (LoadClient, UInt64) -> Void
     private var next = 0
 
-    init(client: LoadClient, timetable: Timetable, recorder: LoopRecorder, loop: any EventLoop, send: @escaping (LoadClient, UInt64) -> Void) {
+    init(
+        client: LoadClient, timetable: Timetable, recorder: LoopRecorder, loop: any EventLoop, send: @escaping (LoadClient, UInt64) -> Void
+    ) {
         self.client = client
         self.timetable = timetable
         self.recorder = recorder

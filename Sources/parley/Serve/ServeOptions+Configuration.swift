@@ -75,10 +75,11 @@ extension ServeOptions {
         configuration.managementHost = managementHost
         configuration.echoesMessages = handler == .echo
         configuration.writePath = writePath
-        configuration.allowedOrigins = Set(allowedOrigin.map { origin in
-            let lowered = origin.lowercased()
-            return lowered.hasSuffix("/") ? String(lowered.dropLast()) : lowered
-        })
+        configuration.allowedOrigins = Set(
+            allowedOrigin.map { origin in
+                let lowered = origin.lowercased()
+                return lowered.hasSuffix("/") ? String(lowered.dropLast()) : lowered
+            })
         return configuration
     }
 

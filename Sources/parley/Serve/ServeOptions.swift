@@ -32,11 +32,16 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Bytes in a connection's first request head, request line and headers (beyond: HTTP 431 and close).")
     var maxHeaderBytes = 32 * 1024
     @Option(help: "Header fields in a connection's first request (beyond: HTTP 431 and close).") var maxHeaders = 100
-    @Option(help: "Seconds from accept until a request's headers are complete (beyond: HTTP 408 and close); each socket's deadline falls in the last fifth, so a burst is not closed at once.")
+    @Option(
+        help:
+            "Seconds from accept until a request's headers are complete (beyond: HTTP 408 and close); each socket's deadline falls in the last fifth, so a burst is not closed at once."
+    )
     var headerTimeout = 10
     @Option(help: "Seconds a kept-alive plain HTTP connection (page, health, API) may sit idle before it is closed.")
     var httpIdleTimeout = 60
-    @Option(help: "Sockets at once that have not upgraded yet (beyond: closed on accept). Default: a quarter of --max-connections, at least 64.")
+    @Option(
+        help: "Sockets at once that have not upgraded yet (beyond: closed on accept). Default: a quarter of --max-connections, at least 64."
+    )
     var maxPendingUpgrades: Int?
     @Option(help: "Open connections from one client address (beyond: HTTP 429).") var maxConnectionsPerIp = 1_000
     @Option(help: "New connections per second from one client address (beyond: HTTP 429).") var connectRatePerIp = 50
@@ -60,7 +65,10 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Seconds a public message stays resumable.") var historyTtl = 600
     @Option(help: "Event loops for sockets; by default one per core this process may run on (taskset, cpuset and CPU quota narrow it).")
     var eventLoops = UsableCores.count
-    @Option(help: "How frames reach plaintext sockets: uring (a loop's flush in one io_uring submission; direct where the kernel refuses io_uring), direct (one send per connection while NIO holds none of its bytes) or nio (always through NIO's pipeline). wss is always nio.")
+    @Option(
+        help:
+            "How frames reach plaintext sockets: uring (a loop's flush in one io_uring submission; direct where the kernel refuses io_uring), direct (one send per connection while NIO holds none of its bytes) or nio (always through NIO's pipeline). wss is always nio."
+    )
     var writePath = WritePath.uring
 
     @Option(help: "Where the room lives: memory (this process alone) or postgres (a cluster of nodes).")

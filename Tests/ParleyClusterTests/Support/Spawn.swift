@@ -11,7 +11,9 @@ enum Spawn {
         let description: String
     }
 
-    static func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(90)) async throws -> (
+    static func run(
+        _ executable: String, _ arguments: [String], timeout: Duration = .seconds(90)
+    ) async throws -> (
         status: Int32, output: String
     ) {
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("parley-spawn-\(UUID().uuidString)").path

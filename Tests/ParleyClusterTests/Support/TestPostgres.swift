@@ -32,8 +32,10 @@ final class TestPostgres: Sendable {
     var dataDirectory: String { directory.appendingPathComponent("data").path }
 
     func startServer() async throws {
-        let options = "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        try await asOwner("pg_ctl", ["-D", dataDirectory, "-o", options, "-l", directory.appendingPathComponent("log").path, "-w", "-t", "30", "start"])
+        let options =
+            "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        try await asOwner(
+            "pg_ctl", ["-D", dataDirectory, "-o", options, "-l", directory.appendingPathComponent("log").path, "-w", "-t", "30", "start"])
     }
 
     /// Stops the server (fast: every connection is cut), keeping its data for `startServer()`.

@@ -1,6 +1,7 @@
-import ParleyTestSupport
+import Foundation
 import NIOCore
 import NIOPosix
+import ParleyTestSupport
 
 /// Plain HTTP over a socket, for what a WebSocket client cannot show: the status of a refused
 /// upgrade and the management API's answers.
@@ -20,7 +21,8 @@ enum RawHTTP {
         request += "Content-Length: \(body.count)\r\n\r\n"
         var bootstrap = ClientBootstrap(group: TestClient.group)
         if let source { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: source, port: 0)) }
-        let channel = try await bootstrap
+        let channel =
+            try await bootstrap
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
@@ -75,8 +77,6 @@ enum RawHTTP {
         return Response(status: status, headers: headers, body: body)
     }
 }
-
-import Foundation
 
 /// Whether the server closed `channel` within `bound`. Polls rather than awaiting the close
 /// future, so a socket the server leaves open fails the test instead of hanging it.

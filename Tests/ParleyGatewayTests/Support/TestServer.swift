@@ -1,8 +1,8 @@
-import ParleyTestSupport
 import Logging
 import ParleyChat
 import ParleyGateway
 import ParleyProtocol
+import ParleyTestSupport
 
 /// A real gateway with the chat handler on a free loopback port, for one test.
 struct TestServer {

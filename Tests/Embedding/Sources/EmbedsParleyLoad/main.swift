@@ -2,7 +2,8 @@ import ParleyLoad
 
 // A scenario parsed through the library, as a tool that embeds the harness would: the figures
 // printed come from the parse, so a build that linked a stub would not print them.
-let scenario = try ScenarioParser(file: "embedded.yaml").parse("""
+let scenario = try ScenarioParser(file: "embedded.yaml").parse(
+    """
     name: embedded
     clients: 250
     phases:
