@@ -90,6 +90,8 @@ def check(package_root, manifest, products):
         if target["type"] in ("system", "binary"):
             continue
         folder = target_path(package_root, target)
+        if not any(folder.rglob("*.swift")):
+            continue  # a C target: its dependencies are headers and libraries, not imports
         imported = imports_of(folder)
         provides = {}
         for label, key in declared_dependencies(target):
@@ -143,8 +145,9 @@ def main():
     problems = check(root, manifest, products)
     for problem in problems:
         print(f"check_dependencies: {problem}")
-    targets = sum(1 for t in manifest["targets"] if t["type"] not in ("system", "binary"))
-    print(f"check_dependencies: {targets} targets, {len(problems)} mismatches between Package.swift and the imports")
+    targets = sum(1 for t in manifest["targets"]
+                  if t["type"] not in ("system", "binary") and any(target_path(root, t).rglob("*.swift")))
+    print(f"check_dependencies: {targets} Swift targets, {len(problems)} mismatches between Package.swift and the imports")
     sys.exit(1 if problems else 0)
 
 

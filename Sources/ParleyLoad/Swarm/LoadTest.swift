@@ -45,20 +45,7 @@ public struct LoadTest: Sendable {
     public let options: Options
 
     public init(scenario: Scenario, source: String, options: Options) {
-        var scenario = scenario
-        if let clients = options.clients {
-            scenario.clients = clients
-            scenario.sweepClients = nil
-        }
-        if let duration = options.duration {
-            // --duration scales every phase so the run lasts about that long.
-            let total = scenario.totalDuration.seconds
-            for index in scenario.phases.indices {
-                let share = scenario.phases[index].duration.seconds / total
-                scenario.phases[index].duration = .nanoseconds(Int64(duration.seconds * share * 1e9))
-            }
-        }
-        self.scenario = scenario
+        self.scenario = scenario.overridden(clients: options.clients, duration: options.duration)
         self.source = source
         self.options = options
     }
@@ -136,108 +123,5 @@ public struct LoadTest: Sendable {
             if ownsGroup { try? await group.shutdownGracefully() }
             throw error
         }
-    }
-
-    /// Runs steps of a test against its targets and assembles the report.
-    public struct Harness: Sendable {
-        let test: LoadTest
-        let targets: [TargetURL]
-        /// The targets as agents are told them.
-        let targetTexts: [String]
-        let group: MultiThreadedEventLoopGroup
-        let tls: NIOSSLContext?
-        let startedAt: Date
-        /// Set when runs are split over load agents.
-        let coordinator: Coordinator?
-
-        /// One run of `scenario` (the test's, or a variant of it) with `clients`, judged by `thresholds`.
-        public func run(_ scenario: Scenario, clients: Int, label: String, thresholds: [Threshold]) async throws -> RunReport {
-            var report: RunReport
-            if let coordinator {
-                let (merged, agents) = try await coordinator.run(
-                    scenario, clients: clients, targets: targetTexts, label: label, bounds: test.options.generatorBounds)
-                report = RunAnalysis.report(merged, scenario: scenario, bounds: test.options.generatorBounds, targets: targetTexts)
-                report.attach(agents)
-            } else {
-                let progress = ProgressLine.forTerminal(label: label, quiet: test.options.quiet)
-                let run = LoadRun(
-                    scenario: scenario, clients: clients, targets: targets, group: group, tls: tls, progress: progress,
-                    live: test.options.live, receivePath: test.options.receivePath)
-                report = RunAnalysis.report(
-                    try await run.run(), scenario: scenario, bounds: test.options.generatorBounds, targets: targetTexts)
-            }
-            let verdicts = thresholds.map { $0.verdict(in: report.metrics) }
-            report.thresholds =
-                report.generator.map { generator in
-                    verdicts.map { generator.judge($0, allowGeneratorBound: test.options.allowGeneratorBound) }
-                } ?? verdicts
-            return report
-        }
-
-        /// An agent's share of a coordinator's run: its clients only, phases started when
-        /// `startGate` answers. The result stays raw (local time): the coordinator analyses the
-        /// merge of every agent's.
-        func runShare(
-            _ scenario: Scenario, share: RunShare, startGate: @escaping @Sendable (Int) async throws -> UInt64
-        ) async throws -> LoadRun.Result {
-            var mine = scenario
-            // Arrivals keep the scenario's total rate: each agent connects its part of it.
-            mine.connect.rate = scenario.connect.rate * Double(max(share.clients, 1)) / Double(max(share.totalClients, 1))
-            let run = LoadRun(
-                scenario: mine, clients: share.clients, targets: targets, group: group, tls: tls, progress: nil, share: share,
-                startGate: startGate)
-            return try await run.run()
-        }
-
-        public func report(runs: [RunReport], thresholds: [ThresholdVerdict]) -> LoadReport {
-            let scenario = test.scenario
-            return LoadReport(
-                scenario: scenario, scenarioSource: test.source, scenarioDigest: Digest.of(scenario),
-                environment: Environment.current(
-                    targets: targets.map(\.description), eventLoops: test.options.eventLoops, commit: test.options.commit,
-                    insecureTLS: tls != nil && test.options.tlsInsecure),
-                startedAt: startedAt, runs: runs, thresholds: thresholds,
-                validity: runs.contains { $0.validity == .generatorBound } ? .generatorBound : .valid)
-        }
-    }
-}
-
-extension Environment {
-    static func current(targets: [String], eventLoops: Int, commit: String?, insecureTLS: Bool) -> Environment {
-        var uts = utsname()
-        uname(&uts)
-        func text<T>(_ field: T) -> String {
-            withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        }
-        #if swift(>=6.3)
-        let swift = "6.3+"
-        #else
-        let swift = "< 6.3"
-        #endif
-        return Environment(
-            cores: System.coreCount, os: "\(text(uts.sysname)) \(text(uts.release))", swift: swift,
-            commit: commit, targets: targets, hostname: ProcessInfo.processInfo.hostName, eventLoops: eventLoops,
-            insecureTLS: insecureTLS ? true : nil, cpuModel: Machine.cpuModel(),
-            memoryGiB: Int((Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824).rounded()),
-            parleyVersion: ParleyVersion.current)
-    }
-}
-
-extension LoadTest {
-    /// The client side of TLS for wss:// targets: the system's roots plus `--ca`, or no checks
-    /// at all with `--insecure`.
-    func makeTLSContext() throws -> NIOSSLContext {
-        var configuration = TLSConfiguration.makeClientConfiguration()
-        if let file = options.tlsCAFile {
-            let certificates: [NIOSSLCertificate]
-            do {
-                certificates = try NIOSSLCertificate.fromPEMFile(file)
-            } catch {
-                throw ReportError("--ca \(file): not a readable PEM certificate file (\(error))")
-            }
-            configuration.additionalTrustRoots = [.certificates(certificates)]
-        }
-        if options.tlsInsecure { configuration.certificateVerification = .none }
-        return try NIOSSLContext(configuration: configuration)
     }
 }

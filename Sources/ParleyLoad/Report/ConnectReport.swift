@@ -1,0 +1,11 @@
+import Foundation
+import Histogram
+
+public struct ConnectReport: Codable, Sendable {
+    public var attempted: Int
+    public var connected: Int
+    public var ready: Int
+    /// Error kind → count (timeouts, refusals, HTTP statuses, closes by the server).
+    public var errors: [String: Int]
+    public var latency: HistogramReport
+}

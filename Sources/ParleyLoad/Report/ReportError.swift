@@ -1,0 +1,7 @@
+import Foundation
+import Histogram
+
+public struct ReportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

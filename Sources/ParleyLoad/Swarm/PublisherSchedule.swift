@@ -1,0 +1,66 @@
+import Foundation
+import NIOCore
+import NIOWebSocket
+import ParleyProtocol
+
+/// The publishers' timetable: each phase's publishers chosen among the members on NIO's path
+/// (the lowest numbers), each sending on its own loop on an open-model timetable. A late loop
+/// sends every message that is due, each with its own scheduled time: lateness shows as latency
+/// and send lag, never as missing samples.
+final class PublisherSchedule: Sendable {
+    let context: SwarmContext
+    let factory: MessageFactory
+
+    init(context: SwarmContext) {
+        self.context = context
+        self.factory = MessageFactory(scenario: context.scenario)
+    }
+
+    private var tally: SwarmTally { context.tally }
+
+    /// Runs each publisher's timetable on its own loop. A late loop sends every message that is
+    /// due, each with its own scheduled time: lateness shows as latency and send lag.
+    func startPublishers(phase: Scenario.Phase, phaseIndex: Int, start: UInt64) {
+        let wanted = context.share?.publishers[phaseIndex] ?? phase.publishers
+        let chosen = tally.membership.lowest(wanted) { !context.receivesDirectly($0) }
+        tally.publishers.withLock { $0 = Set(chosen) }
+        if chosen.count < wanted {
+            tally.countError("publishers short: \(chosen.count) of \(wanted) in \(phase.name)")
+        }
+        let slotBase = context.share?.publisherSlotBase[phaseIndex] ?? 0
+        let slots = context.share?.totalPublishers[phaseIndex] ?? phase.publishers
+        for (slot, publisher) in chosen.enumerated() {
+            let loopIndex = publisher % context.loops.count
+            let loop = context.loops[loopIndex]
+            let owned = context.clients[loopIndex]
+            let recorder = context.recorders[loopIndex]
+            let timetable = Timetable(start: start, phase: phase, slot: slotBase + slot, of: slots)
+            loop.execute { [self] in
+                guard let client = owned.value.byIndex[publisher] else { return }
+                let task = PublisherTask(
+                    client: client, timetable: timetable, recorder: recorder.value, loop: loop,
+                    send: { [self] client, scheduled in publish(from: client, scheduled: scheduled) })
+                task.scheduleNext()
+            }
+        }
+    }
+
+    /// Sends one message; runs on the publisher's loop.
+    func publish(from client: LoadClient, scheduled: UInt64) {
+        // Away or catching up after a reconnect: nothing is sent (a message sent before the name
+        // is back would be refused, and counted lost).
+        guard let channel = client.channel, client.leftAt == nil, client.resume?.isCatchingUp != true else { return }
+        let counted = tally.nextSeq.wrappingAdd(1, ordering: .relaxed).oldValue
+        let seq = context.share?.seq(counted) ?? counted
+        let isPrivate = context.scenario.message.kind == .private
+        let recipient = isPrivate ? tally.membership.random() : nil
+        if isPrivate && recipient == nil { return }
+        let token = ProbeToken(
+            run: context.runID, publisher: UInt32(client.index), seq: seq, scheduledNanos: context.share?.common(scheduled) ?? scheduled)
+        let data = factory.frame(token: token, recipient: recipient, allocator: channel.allocator)
+        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: data), promise: nil)
+        let now = NIODeadline.now().uptimeNanoseconds
+        client.recorder.recordSent(.init(seq: seq, scheduled: scheduled, publisher: client.index, recipient: recipient), at: now)
+        tally.sent.add(1, ordering: .relaxed)
+    }
+}
