@@ -1,21 +1,7 @@
-"""Simulated hosts on this machine: each "host" is a Linux network namespace with its own network
-stack and one address, joined by veth pairs to a bridge that lives in a namespace of its own —
-so nothing of the lab appears in the machine's own network, and traffic never leaves the lab.
-Addresses come from 169.254.0.0/16 (link-local: never routed). A host may get a CPU budget
-(cgroup v1's cpu controller, or cgroup v2's cpu.max). The kernel's sch_netem would add latency;
-this machine's kernel lacks it, which `up` detects and says.
-
-    lab.py up pg node1 node2 agent1 --cpu node1=0.15 --cpu node2=0.15   build it, print the hosts,
-                                                                           tear it down on Ctrl-C
-    lab.py exec node1 -- parley serve --host 169.254.77.2 ...           run a command on a host
-    lab.py check                                                          list what a lab left (exit 1 if any)
-    lab.py clean                                                          remove it
-
-Tests/Lab/lab_test.py (make lab-test) proves it: isolation, budgets, and nothing left behind.
-
-Everything is removed on exit, on Ctrl-C and when the lab process dies by any means: a watchdog
-process holds a pipe from it and tears the lab down when the pipe closes. Needs root.
-"""
+"""The scaling lab's simulated hosts: each "host" a Linux network namespace with one address on a
+bridge of its own (169.254.0.0/16, never routed), optionally with a CPU budget (cgroup v1 or v2);
+torn down on exit, on Ctrl-C, and by a watchdog when the process dies any other way. Needs root.
+Its command line (up, exec, check, clean) is Benchmarks/lab.py; its proof, Tests/Lab/lab_test.py."""
 
 import os
 import signal

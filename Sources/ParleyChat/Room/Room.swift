@@ -5,6 +5,11 @@ import ParleyProtocol
 /// against the room and becomes a `RoomCommand`; the command is decided — by the in-process
 /// decider on a single node, by the cluster's database otherwise — into a `RoomEvent`; applying
 /// the event changes the room. Nothing here performs anything: each call returns `RoomEffect`s.
+///
+/// Over 250 lines on purpose: one state machine whose decide and apply halves share its private
+/// state (the members, the parked frames, the resume bookkeeping); split into files, those would
+/// have to be visible to the whole module. Its rules live beside it (`RouteChecks`,
+/// `RoomPresence`, `RoomHistory`).
 public struct Room: Sendable {
     private(set) var store: any ConnectionStore
     /// The last public `seq` applied.

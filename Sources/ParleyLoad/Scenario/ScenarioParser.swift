@@ -4,6 +4,10 @@ import Yams
 
 /// Reads a scenario file into a `Scenario`, checking every key: unknown keys, wrong types and
 /// impossible values are errors naming the file, line and key, never silently ignored.
+///
+/// Over 250 lines on purpose: one reader per section of the format, each a few lines, all using
+/// the same private key checks and node helpers (`ScenarioParser+Scalars` has the scalars'); the
+/// file reads as the format's table of contents.
 public struct ScenarioParser {
     let file: String
 
