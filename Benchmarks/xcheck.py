@@ -5,7 +5,7 @@ alternating, against the C reference server and against `parley serve`; the tabl
 clients' p50/p99, counts and CPU per received frame, and their ratios.
 
     xcheck.py                     1,000 clients x 1 publisher x 10 msg/s, 8 s, 3 rounds (make xcheck)
-    xcheck.py --gate              the small version in make test: 200 clients, median of 3 rounds;
+    xcheck.py --gate --rate 50    the small version in make test: 200 clients, median of 3 rounds;
                                   counts must be equal and exact, p50, p99 and CPU per frame
                                   within --margin
 
