@@ -30,7 +30,7 @@ from parleybench.peer_servers import go_peer, missing_toolchains, node_peer, pyt
 # best of two each, read by parley-load). With the direct write path it measured 1.12-1.38x, with
 # io_uring 1.26x (NIO's pipeline alone: 1.53-1.63x); 1.6x leaves a fifth of headroom for a noisy
 # machine and still fails a return to the old write path. The C client's reading of the larger
-# points is the full comparison's (README, "Parley beside its peers").
+# points is the full comparison's (docs/PERFORMANCE.md, "Parley beside its peers").
 GATE_RATIO = 1.6
 
 # name: (clients, publishers, msg/s per publisher)

@@ -24,7 +24,7 @@ struct Serve: AsyncParsableCommand {
               parley serve --metrics-port 9100      # then: curl http://127.0.0.1:9100/metrics
               make certs && parley serve --tls-cert .build/certs/localhost.pem --tls-key .build/certs/localhost-key.pem
 
-            With --store postgres, nodes sharing one database serve one room (see README, "Cluster").
+            With --store postgres, nodes sharing one database serve one room (docs/SERVING.md, "Cluster").
             Exit codes: 0 after a drain, 64 for bad arguments, 69 when the database is unreachable
             at start or its schema is newer than this parley.
             """

@@ -67,7 +67,7 @@ struct ServeOptions: ParsableArguments {
     var eventLoops = UsableCores.count
     @Option(
         help:
-            "How frames reach plaintext sockets: uring (a loop's flush in one io_uring submission; direct where the kernel refuses io_uring), direct (one send per connection while NIO holds none of its bytes) or nio (always through NIO's pipeline). wss is always nio."
+            "How frames reach plaintext sockets: uring (a loop's flush in one io_uring submission; direct where the kernel refuses io_uring or the build has no liburing), direct (one send per connection while NIO holds none of its bytes) or nio (always through NIO's pipeline). wss is always nio."
     )
     var writePath = WritePath.uring
 
