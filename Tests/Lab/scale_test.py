@@ -28,17 +28,26 @@ from parleybench.lab_cluster import AGENT_PORT, LOAD, LabCluster, start_agent
 # of six on a slower one (throttled in half their periods); three nodes carry a third each.
 CLIENTS = int(os.environ.get("SCALE_TEST_CLIENTS", "1400"))
 NODES = 3
-# A run on several nodes that misses the SLO is made once more (and said): one slow spell on a
-# shared machine is not the cluster's capacity; missing twice in a row is.
+# A run on several nodes that misses the SLO, or that the agent calls generator-bound (exit 3),
+# is made once more (and said): one slow spell on a shared machine is not the cluster's
+# capacity, nor the agent's; missing twice in a row is.
 REMAKES = 1
 SLO_MICROS = 100_000
+# The agent shares the machine's two cores with every node and PostgreSQL, as in `make scale`
+# (Benchmarks/scale.py): its timers run late by a few ms whenever the nodes burst, so the same
+# bound as there, a quarter of the SLO, tells an agent that cannot keep up from one scheduled
+# late (seen 2026-12-01: loop lag p99 11.1 ms against the 10 ms default, with the agent's loops
+# 6 % and 30 % busy).
+MAX_LOOP_LAG = "25ms"
+GENERATOR_BOUND = 3
 
 
-def measure(lab, count, out, logs, check):
-    """One run of the scenario against `count` fresh nodes over a fresh PostgreSQL; its report."""
+def measure(lab, count, out, logs, check, remakes_left):
+    """One run of the scenario against `count` fresh nodes over a fresh PostgreSQL: its report,
+    and whether it is to be made again (generator-bound while a remake is left)."""
     with LabCluster(lab, count, logs) as cluster:
         command = [LOAD, "run", os.path.join(ROOT, "scenarios", "scale.yaml"), "--clients", str(CLIENTS),
-                   "--agents", f"{lab.address['a1']}:{AGENT_PORT}", "--quiet", "--out", out]
+                   "--agents", f"{lab.address['a1']}:{AGENT_PORT}", "--max-loop-lag", MAX_LOOP_LAG, "--quiet", "--out", out]
         for target in cluster.targets:
             command += ["--target", target]
         before = {i: lab.throttling(f"n{i + 1}") for i in range(count)}
@@ -47,16 +56,20 @@ def measure(lab, count, out, logs, check):
             (periods, throttled, held), (periods0, throttled0, held0) = lab.throttling(f"n{i + 1}"), before[i]
             print(f"      n{i + 1}: held back by its budget in {throttled - throttled0} of {periods - periods0} "
                   f"periods ({held - held0:.0f} ms in all)", flush=True)
-    check(result.returncode in (0, 99) and os.path.exists(out),
-          f"{count} node(s): the run finished (exit {result.returncode}) {result.stderr.strip()[-200:]}")
+    again = remakes_left and result.returncode == GENERATOR_BOUND and os.path.exists(out)
+    if again:
+        print(f"      {count} node(s): the agent was generator-bound (exit 3): made once more, a fresh cluster", flush=True)
+    else:
+        check(result.returncode in (0, 99) and os.path.exists(out),
+              f"{count} node(s): the run finished (exit {result.returncode}) {result.stderr.strip()[-200:]}")
     if not os.path.exists(out):
-        return None
+        return None, False
     run = json.load(open(out))["runs"][0]
     overall = run["overall"]
     print(f"      {count} node(s), {CLIENTS} members: fan-out p50 {overall['fanout']['p50'] / 1000:.1f} ms, "
           f"p99 {overall['fanout']['p99'] / 1000:.1f} ms, {overall['received']}/{overall['expected']} received, "
           f"{overall['duplicates']} duplicates", flush=True)
-    return run
+    return run, again
 
 
 def main():
@@ -75,10 +88,15 @@ def main():
         agent = start_agent(lab, "a1", 1, logs)
         try:
             for count in (1, NODES):
-                for attempt in range(1 + (REMAKES if count > 1 else 0)):
-                    run = measure(lab, count, os.path.join(work, f"nodes-{count}-{attempt + 1}.json"), logs, check)
+                remakes = REMAKES if count > 1 else 0
+                for attempt in range(1 + remakes):
+                    out = os.path.join(work, f"nodes-{count}-{attempt + 1}.json")
+                    run, again = measure(lab, count, out, logs, check, remakes_left=attempt < remakes)
                     if run is None:
                         break
+                    if again:
+                        cluster_runs.append(run)  # generator-bound, but it must still have lost nothing
+                        continue
                     results[count] = run
                     cluster_runs += [run] if count > 1 else []
                     if count == 1 or run["overall"]["fanout"]["p99"] < SLO_MICROS:
