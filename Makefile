@@ -60,10 +60,15 @@ without-liburing:
 	@if [ "$$(id -u)" != 0 ]; then echo "without-liburing: skipped — a private mount namespace needs root"; exit 0; fi; \
 	  bash Tests/Package/without_liburing.sh
 
-# Another package depending on the ParleyLoad library product (Tests/Embedding): builds only if
-# no target of that product carries unsafeFlags. Its own build folder, under Tests/Embedding/.
+# Another package depending on the ParleyLoad library product by version (Tests/Embedding), as
+# an embedder's would: SwiftPM refuses that if any target of the product carries unsafeFlags.
+# The dependency is this repository's HEAD (committed work only), cloned and tagged 1.0.0.
+EMBED_REPO := $(CURDIR)/.build/embedding/parley
 embedding-check:
-	$(SWIFT) build --package-path Tests/Embedding
+	rm -rf $(EMBED_REPO) Tests/Embedding/Package.resolved && mkdir -p $(dir $(EMBED_REPO))
+	git clone -q $(CURDIR) $(EMBED_REPO) && git -C $(EMBED_REPO) tag 1.0.0
+	PARLEY_REPOSITORY=file://$(EMBED_REPO) $(SWIFT) package --package-path Tests/Embedding update
+	PARLEY_REPOSITORY=file://$(EMBED_REPO) $(SWIFT) build --package-path Tests/Embedding
 	Tests/Embedding/.build/debug/EmbedsParleyLoad
 
 # Nothing in the repository may read a path outside it, or cite a document it lacks; the

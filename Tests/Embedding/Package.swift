@@ -2,22 +2,25 @@
 import Foundation
 import PackageDescription
 
-// Another package that depends on Parley's library product ParleyLoad, as an embedder's would:
-// it builds only if no target of that product carries unsafeFlags (SwiftPM refuses those in a
-// dependency). Built by `make embedding-check`, part of `make test`.
-//
-// Parley is a path dependency, whose identity is its directory's name (any name a clone was
-// given), so it is read from this file's location.
-let parley = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().lastPathComponent.lowercased()
+// Another package that depends on Parley's library product ParleyLoad as an embedder's would: by
+// version. SwiftPM refuses a version-based dependency any of whose products' targets carries
+// unsafeFlags (a path or branch dependency would let them through: checked 2026-12-01), so this
+// builds only if none does. `make embedding-check` (in `make test`) clones the repository's HEAD,
+// tags the clone 1.0.0 and names it in PARLEY_REPOSITORY; without it, a path dependency on this
+// checkout (builds, proves less).
+let repository = Context.environment["PARLEY_REPOSITORY"]
+let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+// A package's identity is the last part of its URL or path, lowercased.
+let identity = (repository.map { URL(string: $0)?.lastPathComponent ?? $0 } ?? checkout.lastPathComponent).lowercased()
 
 let package = Package(
     name: "EmbedsParleyLoad",
-    dependencies: [.package(path: "../..")],
+    dependencies: [repository.map { .package(url: $0, from: "1.0.0") } ?? .package(path: "../..")],
     targets: [
         .executableTarget(
             name: "EmbedsParleyLoad",
-            dependencies: [.product(name: "ParleyLoad", package: parley)]
+            dependencies: [.product(name: "ParleyLoad", package: identity)]
         )
     ]
 )
