@@ -102,7 +102,7 @@ def gate(args):
 
 
 def full(args):
-    lacking = missing_toolchains()
+    lacking = missing_toolchains(args.servers)
     if lacking:
         sys.exit(f"compare-servers: missing {lacking} — `make peers` installs them from Debian's packages")
     raise_open_files_limit()  # 10,000 clients: the servers inherit it

@@ -17,12 +17,13 @@ GOPATH = "/usr/share/gocode"  # Debian's golang-github-gorilla-websocket-dev ins
 NODE_WS = "/usr/share/nodejs/ws"  # Debian's node-ws
 
 
-def missing_toolchains():
-    """What `make peers` would install, as a sentence; None when everything is here."""
+def missing_toolchains(servers=("go-gorilla", "node-ws")):
+    """What `make peers` would install for `servers`, as a sentence; None when it is all here."""
     lacking = []
-    if not shutil.which("go") or not os.path.isdir(os.path.join(GOPATH, "src", "github.com", "gorilla", "websocket")):
+    if "go-gorilla" in servers and (
+            not shutil.which("go") or not os.path.isdir(os.path.join(GOPATH, "src", "github.com", "gorilla", "websocket"))):
         lacking.append("Go with gorilla/websocket (golang-go, golang-github-gorilla-websocket-dev)")
-    if not shutil.which("node") or not os.path.exists(os.path.join(NODE_WS, "package.json")):
+    if "node-ws" in servers and (not shutil.which("node") or not os.path.exists(os.path.join(NODE_WS, "package.json"))):
         lacking.append("Node's ws (node-ws)")
     return "; ".join(lacking) or None
 
