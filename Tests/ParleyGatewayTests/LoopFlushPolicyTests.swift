@@ -21,6 +21,27 @@ import Testing
         #expect(!policy.flushesEarly(waiting: chunk, deliveriesInFlight: 2))
     }
 
+    /// Asked per recipient on the fan-out path: the shared in-flight count is read only at a
+    /// chunk's end, not for every recipient.
+    @Test func theInFlightCountIsReadOnlyWhenAChunkHasGathered() {
+        let policy = LoopFlushPolicy(batchesSends: true)
+        var reads = 0
+        func inFlight() -> Int {
+            reads += 1
+            return 1
+        }
+        // Asked outside #expect: the macro evaluates its arguments' parts to show them.
+        var early = 0
+        for waiting in 1..<LoopFlushPolicy.earlyFlushChunk where policy.flushesEarly(waiting: waiting, deliveriesInFlight: inFlight()) {
+            early += 1
+        }
+        #expect(early == 0)
+        #expect(reads == 0)
+        let atChunk = policy.flushesEarly(waiting: LoopFlushPolicy.earlyFlushChunk, deliveriesInFlight: inFlight())
+        #expect(atChunk)
+        #expect(reads == 1)
+    }
+
     @Test func oneConnectionSendsOnItsOwnEvenWithARing() {
         var policy = LoopFlushPolicy(batchesSends: true)
         #expect(policy.path(waiting: 1) == .eachConnection)

@@ -43,10 +43,12 @@ struct LoopFlushPolicy: Equatable {
     init(batchesSends: Bool) { ring = batchesSends ? .notMade : .notWanted }
 
     /// After a connection joined the flush list (now `waiting` long) during a delivery: whether
-    /// to flush now. Only when this delivery is alone in its burst (`deliveriesInFlight` counts
-    /// it) and a chunk has gathered; with deliveries behind it, the burst's last one flushes.
-    func flushesEarly(waiting: Int, deliveriesInFlight: Int) -> Bool {
-        waiting == Self.earlyFlushChunk && deliveriesInFlight == 1
+    /// to flush now. Only when a chunk has gathered and this delivery is alone in its burst
+    /// (`deliveriesInFlight` counts it); with deliveries behind it, the burst's last one flushes.
+    /// Asked once per recipient: the count (an atomic shared with the posting threads) is read
+    /// only once a chunk has gathered, not per recipient.
+    func flushesEarly(waiting: Int, deliveriesInFlight: @autoclosure () -> Int) -> Bool {
+        waiting == Self.earlyFlushChunk && deliveriesInFlight() == 1
     }
 
     /// After a delivery's frames are queued: whether it was the burst's last (none in flight).

@@ -102,12 +102,6 @@ public final class Gateway: Sendable {
         return ServiceGroup(configuration: configuration)
     }
 
-    /// Runs until SIGINT/SIGTERM (or the given signals), draining on the way out; the event
-    /// loops are shut down when it returns.
-    public func run(dependencies: [any Service] = [], gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]) async throws {
-        try await makeServiceGroup(dependencies: dependencies, gracefulShutdownSignals: gracefulShutdownSignals).run()
-    }
-
     /// The listeners (metrics and management first, if any, then the chat's) and the drain last.
     private func listenersAndDrain() throws -> [any Service] {
         if configuration.writePath == .uring && configuration.tls == nil, let reason = SendRing.unavailableReason() {

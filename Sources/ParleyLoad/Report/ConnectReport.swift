@@ -1,5 +1,4 @@
 import Foundation
-import Histogram
 
 public struct ConnectReport: Codable, Sendable {
     public var attempted: Int

@@ -1,5 +1,4 @@
 import Foundation
-import Histogram
 
 /// FNV-1a 64-bit: an identity digest for scenarios (not for security).
 enum Digest {

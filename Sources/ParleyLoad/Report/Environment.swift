@@ -1,6 +1,5 @@
 import Foundation
 import Glibc
-import Histogram
 import NIOCore
 
 public struct Environment: Codable, Sendable {

@@ -1,5 +1,4 @@
 import Foundation
-import Histogram
 
 extension LoadReport {
     public func encoded() throws -> Data {

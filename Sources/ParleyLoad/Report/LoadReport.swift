@@ -1,5 +1,4 @@
 import Foundation
-import Histogram
 
 /// The JSON report of `parley-load run` (docs/LOAD.md, "Report"). Versioned; holds the scenario as
 /// run, the environment, and per phase the histograms themselves so reports can be merged or

@@ -1,5 +1,4 @@
 import Foundation
-import Histogram
 
 public struct PhaseReport: Codable, Sendable {
     public var name: String

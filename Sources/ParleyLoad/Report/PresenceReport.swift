@@ -1,5 +1,4 @@
 import Foundation
-import Histogram
 
 public struct PresenceReport: Codable, Sendable {
     /// Clients that saw a complete member list, of how many.

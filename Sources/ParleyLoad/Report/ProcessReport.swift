@@ -1,5 +1,4 @@
 import Foundation
-import Histogram
 
 public struct ProcessReport: Codable, Sendable {
     /// CPU seconds the load process used (user + system).

@@ -1,5 +1,4 @@
 import Foundation
-import Histogram
 
 public struct ReportError: Error, CustomStringConvertible {
     public let description: String

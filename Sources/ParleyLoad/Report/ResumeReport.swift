@@ -1,5 +1,4 @@
 import Foundation
-import Histogram
 
 /// Reconnects and resumes over a run (docs/LOAD.md, "Reconnects and resume").
 public struct ResumeReport: Codable, Sendable {

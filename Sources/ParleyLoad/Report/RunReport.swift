@@ -1,5 +1,4 @@
 import Foundation
-import Histogram
 
 public struct RunReport: Codable, Sendable {
     public var clients: Int

@@ -1,5 +1,4 @@
 import Foundation
-import Histogram
 
 public struct SecondSample: Codable, Sendable {
     public var second: Int

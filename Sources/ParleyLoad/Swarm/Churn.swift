@@ -6,8 +6,6 @@ struct Churn: Sendable {
     let context: SwarmContext
     let connector: SwarmConnector
 
-    private var tally: SwarmTally { context.tally }
-
     /// Clients leave (and as many new ones join) at the churn rate while the phases run. A
     /// leaver stops being a member at once but keeps reading for a second, so messages already
     /// due to it are not miscounted as lost.
@@ -18,9 +16,9 @@ struct Churn: Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 if Task.isCancelled { break }
-                let excluded = tally.publishers.withLock { $0 }
-                guard let leaver = tally.membership.random(excluding: excluded) else { continue }
-                tally.membership.remove(leaver)
+                let excluded = context.tally.publishers.withLock { $0 }
+                guard let leaver = context.tally.membership.random(excluding: excluded) else { continue }
+                context.tally.membership.remove(leaver)
                 let loop = context.loops[leaver % context.loops.count]
                 let owned = context.clients[leaver % context.loops.count]
                 loop.execute {
@@ -29,7 +27,7 @@ struct Churn: Sendable {
                     let channel = client.channel
                     loop.scheduleTask(in: .seconds(1)) { channel?.close(promise: nil) }
                 }
-                let newcomer = tally.nextIndex.wrappingAdd(1, ordering: .relaxed).oldValue
+                let newcomer = context.tally.nextIndex.wrappingAdd(1, ordering: .relaxed).oldValue
                 connector.startClient(newcomer, due: NIODeadline.now().uptimeNanoseconds)
             }
         }

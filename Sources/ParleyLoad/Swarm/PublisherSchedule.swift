@@ -9,14 +9,14 @@ import ParleyProtocol
 /// and send lag, never as missing samples.
 final class PublisherSchedule: Sendable {
     let context: SwarmContext
+    private let tally: SwarmTally
     let factory: MessageFactory
 
     init(context: SwarmContext) {
         self.context = context
+        self.tally = context.tally
         self.factory = MessageFactory(scenario: context.scenario)
     }
-
-    private var tally: SwarmTally { context.tally }
 
     /// Runs each publisher's timetable on its own loop. A late loop sends every message that is
     /// due, each with its own scheduled time: lateness shows as latency and send lag.

@@ -9,16 +9,16 @@ import NIOWebSocket
 /// due and never got are counted as gaps.
 final class Reconnects: Sendable {
     let context: SwarmContext
+    private let tally: SwarmTally
     let reconnect: Scenario.Reconnect
 
     /// Nil when the scenario has no `reconnect:`.
     init?(context: SwarmContext) {
         guard let reconnect = context.scenario.reconnect else { return nil }
         self.context = context
+        self.tally = context.tally
         self.reconnect = reconnect
     }
-
-    private var tally: SwarmTally { context.tally }
 
     /// At `reconnect.at`, drops `reconnect.drop` of the members at once (publishers stay).
     func startDrops(clock: PhaseClock) -> Task<Void, Never>? {

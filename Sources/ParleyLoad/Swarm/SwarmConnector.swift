@@ -8,24 +8,23 @@ import Synchronization
 /// closes goes to `reconnects` when the scenario has clients come back.
 final class SwarmConnector: Sendable {
     let context: SwarmContext
+    private let tally: SwarmTally
     let reconnects: Reconnects?
     /// The progress line's update for a stage ("connect").
     let report: @Sendable (String) -> Void
 
     init(context: SwarmContext, reconnects: Reconnects?, report: @escaping @Sendable (String) -> Void) {
         self.context = context
+        self.tally = context.tally
         self.reconnects = reconnects
         self.report = report
     }
-
-    private var scenario: Scenario { context.scenario }
-    private var tally: SwarmTally { context.tally }
 
     /// Starts every client at its own instant (arrivals at `connect.rate`), then waits until each
     /// is ready or has failed.
     func connectAll() async throws {
         let start = NIODeadline.now().uptimeNanoseconds
-        let interval = 1e9 / scenario.connect.rate
+        let interval = 1e9 / context.scenario.connect.rate
         let base = context.clientBase
         for offset in 0..<context.clientCount {
             let index = base + offset
@@ -35,7 +34,7 @@ final class SwarmConnector: Sendable {
             startClient(index, due: due)
             if offset % 256 == 0 { report("connect") }
         }
-        let deadline = ContinuousClock.now + scenario.connect.timeout + .seconds(5)
+        let deadline = ContinuousClock.now + context.scenario.connect.timeout + .seconds(5)
         while tally.settled.load(ordering: .relaxed) < context.clientCount && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
             report("connect")
@@ -45,20 +44,20 @@ final class SwarmConnector: Sendable {
     func startClient(_ index: Int, due: UInt64) {
         let loopIndex = index % context.loops.count
         let loop = context.loops[loopIndex]
-        let comesBack = scenario.reconnect != nil
+        let comesBack = context.scenario.reconnect != nil
         // A client that may come back learns the history's epoch from its first answer.
         let target = context.targets[index % context.targets.count]
         let dialled = comesBack ? target.adding(query: "since=latest") : target
-        let sources = scenario.connect.sources
+        let sources = context.scenario.connect.sources
         let source = sources.isEmpty ? nil : sources[index % sources.count]
         let recorder = context.recorders[loopIndex]
         let owned = context.clients[loopIndex]
-        let senderReceives = scenario.message.senderReceives
-        let ready = scenario.effectiveReady
-        let hello = scenario.hello
+        let senderReceives = context.scenario.message.senderReceives
+        let ready = context.scenario.effectiveReady
+        let hello = context.scenario.hello
         loop.execute { [self] in
             let client = LoadClient(index: index, recorder: recorder.value, senderReceives: senderReceives)
-            if scenario.measurePresence { client.awaitedMembers = context.share?.totalClients ?? context.clientCount }
+            if context.scenario.measurePresence { client.awaitedMembers = context.share?.totalClients ?? context.clientCount }
             if comesBack {
                 client.resume = ResumePoint()
                 client.onCaughtUp = { [self] client, outcome, since in
