@@ -129,6 +129,18 @@ def main():
             json.dump({"results": results, "ratios": ratios}, f, indent=2)
     if args.gate:
         failures = gate(results, args.margin)
+        # A count that is off is never remade: nothing lost is exact, not a ratio.
+        if failures and all("x the C client's" in failure for failure in failures):
+            # One noisy spell on this shared machine swings a 4 s round's p99 by 5x (seen: 3.1 to
+            # 18.7 ms for the same client in one gate); the same number of rounds again, and the
+            # medians of all of them, tell a spell from a harness that costs more. Said.
+            print(f"xcheck: {'; '.join(failures)} — {rounds} more rounds each, judged on the medians of {2 * rounds}")
+            for server, by_client in measure(clients, args.rate, seconds, rounds).items():
+                for client, runs in by_client.items():
+                    results[server][client] += runs
+            text, ratios = table(results)
+            print(text)
+            failures = gate(results, args.margin)
         for failure in failures:
             print(f"xcheck: FAIL — {failure}")
         if not failures:
