@@ -1,5 +1,13 @@
+import ParleyProtocol
+
 /// The handler's rules that an operator may tune (docs/PROTOCOL.md's defaults).
 public struct ChatConfiguration: Sendable {
+    /// The room a client that names none is in, joined at its first `setName` (`--default-room`).
+    public var defaultRoom: RoomName = .lobby
+    /// Rooms one connection may be in at once, the default room included (`--max-rooms-per-connection`).
+    public var maximumRoomsPerConnection: Int = 100
+    /// Members a room may hold (`--max-room-members`); nil: no limit.
+    public var maximumRoomMembers: Int? = nil
     /// Longest message text, in Unicode scalars.
     public var maximumMessageScalars: Int = 4096
     /// Membership changes within this window leave as one batch.

@@ -3,45 +3,50 @@ import Logging
 import ParleyProtocol
 import Synchronization
 
-/// The chat ("the Lambda"): answers `setName`, `sendPublic`, `sendPrivate`, `$connect`,
-/// `$disconnect` and `$default`. The rules live in `Room`, a value behind one lock; this class
-/// only feeds it and performs the effects it returns, after the lock is released.
+/// The chat ("the Lambda"): answers `setName`, `join`, `leave`, `sendPublic`, `sendPrivate`,
+/// `$connect`, `$disconnect` and `$default`. The rules live in values: the node's `Directory`
+/// (names, memberships) and one `Room` per room, each behind its own lock (`Serialized`); this
+/// class only feeds them and performs the effects they return, after the locks are released.
 ///
-/// Order: effects join one queue under the lock and a single drainer performs them in that
-/// order, so every recipient still sees public messages in `seq` order although nothing is
-/// posted while the lock is held.
+/// A `sendPublic` takes only its room's lock: rooms never wait for each other, and a node's event
+/// loops work on different rooms at once. Everything else goes through the directory's lock,
+/// which takes a room's lock inside it when it changes a room (never the other way round).
 public final class ChatHandler: RouteHandler, ClusterRoom {
     public static let routes = ActionName.chatRoutes
 
-    private struct State: Sendable {
-        var room: Room
-        var outbox: [RoomEffect] = []
-        var draining = false
-    }
-
-    private let state: Mutex<State>
+    private let directory: Serialized<Directory>
+    private let rooms: RoomTable
+    /// Connections whose frames wait behind a name claim (cluster only): while any do, every
+    /// `sendPublic` goes through the directory, which parks it if its sender is one of them.
+    private let parkedCount = Atomic<Int>(0)
     private let connections: any Connections
     private let scheduler: any Scheduler
     private let logger: Logger
     private let bus: (any ClusterBus)?
+    private let configuration: ChatConfiguration
+    private let clockMillis: @Sendable () -> Int64
 
     public var routeKeys: Set<String> { Self.routes }
 
     public init(
         connections: any Connections,
         scheduler: any Scheduler,
-        store: any ConnectionStore = MemoryConnectionStore(),
         configuration: ChatConfiguration = ChatConfiguration(),
         clockMillis: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
         logger: Logger = Logger(label: "parley.chat"),
         bus: (any ClusterBus)? = nil
     ) {
-        let room = Room(store: store, configuration: configuration, decidedByCluster: bus != nil, clockMillis: clockMillis)
-        self.state = Mutex(State(room: room))
+        let cluster = bus != nil
+        self.rooms = RoomTable(defaultName: configuration.defaultRoom) { name in
+            Room(name: name, configuration: configuration, decidedByCluster: cluster, clockMillis: clockMillis)
+        }
+        self.directory = Serialized(Directory(configuration: configuration, decidedByCluster: cluster, clockMillis: clockMillis))
         self.connections = connections
         self.scheduler = scheduler
         self.logger = logger
         self.bus = bus
+        self.configuration = configuration
+        self.clockMillis = clockMillis
         bus?.attach(self)
     }
 
@@ -51,71 +56,117 @@ public final class ChatHandler: RouteHandler, ClusterRoom {
         guard let feed = PresenceFeed.parse(queryValue: request.query["members"]) else {
             return .refuse(status: 400, reason: "members must be one of full, delta, none")
         }
+        let joinsDefaultRoom: Bool
+        switch request.query["rooms"] {
+        case nil: joinsDefaultRoom = true
+        case "none"?:
+            if bus != nil { return .refuse(status: 400, reason: "rooms=none: this cluster node serves the default room only") }
+            joinsDefaultRoom = false
+        case let other?:
+            return .refuse(status: 400, reason: "rooms must be none (or absent: join the default room), got \(other.prefix(40))")
+        }
         let resume = ResumeRequest.parse(since: request.query["since"], epoch: request.query["epoch"])
-        state.withLock { $0.room.connect(request.connectionID, feed: feed, resume: resume) }
+        _ = directory.change { directory in
+            directory.connect(request.connectionID, feed: feed, joinsDefaultRoom: joinsDefaultRoom, resume: resume)
+            return []
+        }
         return .accept
     }
 
-    public func receive(_ event: MessageEvent) { change { $0.receive(event) } }
-
-    public func disconnect(_ id: ConnectionID) { change { $0.disconnect(id) } }
-
-    public func attributes(of id: ConnectionID) -> [String: String] {
-        state.withLock { $0.room.store.member(id)?.name.map { ["name": $0.display] } ?? [:] }
+    public func receive(_ event: MessageEvent) {
+        if case .route(ActionName.sendPublic, let frame) = event.selection, parkedCount.load(ordering: .relaxed) == 0,
+            sendPublicToItsRoom(frame, event)
+        {
+            return
+        }
+        changeDirectory { $0.receive(event, rooms: rooms) }
     }
 
-    /// The room's named members in join order, as this node sees them (for operators and tests).
-    public var memberNames: [String] { state.withLock { $0.room.store.namedDisplayNames } }
+    public func disconnect(_ id: ConnectionID) { changeDirectory { $0.disconnect(id, rooms: rooms) } }
 
-    // MARK: ClusterRoom (what the bus decided)
+    public func attributes(of id: ConnectionID) -> [String: String] {
+        directory.read { $0.name(of: id) }.map { ["name": $0.display] } ?? [:]
+    }
 
-    public func apply(_ event: RoomEvent) { change { $0.apply(event) } }
+    /// The default room's named members in join order, as this node sees them (for operators and tests).
+    public var memberNames: [String] { rooms.defaultRoom.read { $0.memberNames } }
+
+    /// The rooms this node holds, the default room included (for operators and tests).
+    public var roomCount: Int { rooms.count }
+
+    /// The hot path: a member's message goes to its room under that room's lock only. False when
+    /// the room refused it (the sender is not a member), or is not served here: the directory
+    /// then answers why, in the checks' order.
+    private func sendPublicToItsRoom(_ frame: InboundFrame, _ event: MessageEvent) -> Bool {
+        let id = event.connectionID
+        guard let message = try? PublicMessage(frame, maximumScalars: configuration.maximumMessageScalars, defaultRoom: rooms.defaultName),
+            bus == nil || message.room == rooms.defaultName, let cell = rooms.cell(message.room)
+        else { return false }
+        let now = clockMillis()
+        let overRate = event.overRate
+        let (drain, member) = cell.change { room -> (effects: [RoomEffect], output: Bool) in
+            guard room.isMember(id) else { return ([], false) }
+            if overRate { return ([.error(RouteChecks.rateLimited(ActionName.sendPublic), to: id)], true) }
+            return (room.publish(from: id, text: message.text, timestampMillis: now) ?? [], true)
+        }
+        guard member else { return false }
+        cell.drain(drain) { perform($0, in: cell) }
+        return true
+    }
+
+    // MARK: ClusterRoom (what the bus decided; rooms across a cluster are the default room only)
+
+    public func apply(_ event: RoomEvent) {
+        if case .publicMessage = event {
+            let cell = rooms.defaultRoom
+            cell.drain(cell.change { $0.apply(event) }) { perform($0, in: cell) }
+            return
+        }
+        changeDirectory { $0.apply(event, rooms: rooms) }
+    }
 
     public func refuse(_ command: RoomCommand, because error: ProtocolError) {
-        change { $0.refuse(command, because: error) }
+        if case .resume(let id, _) = command {
+            finishResume(id, with: nil)
+            return
+        }
+        changeDirectory { $0.refuse(command, because: error, rooms: rooms) }
     }
 
     public func resynchronize(named: [(id: ConnectionID, name: ChatName)]) {
-        change { $0.resynchronize(named: named) }
+        changeDirectory { $0.resynchronize(named: named, rooms: rooms) }
     }
 
     public func localNamedMembers() -> [(id: ConnectionID, name: ChatName)] {
-        state.withLock { $0.room.localNamedMembers }
+        rooms.defaultRoom.read { $0.localNamedMembers }
     }
 
-    public func applyLocally(_ command: RoomCommand) { change { $0.applyLocally(command) } }
+    public func applyLocally(_ command: RoomCommand) {
+        let cell = rooms.defaultRoom
+        cell.drain(cell.change { $0.applyLocally(command) }) { perform($0, in: cell) }
+    }
 
     public func finishResume(_ id: ConnectionID, with history: HistorySnapshot?) {
-        change { $0.finishResume(id, with: history) }
+        let cell = rooms.defaultRoom
+        cell.drain(cell.change { $0.finishResume(id, with: history) }) { perform($0, in: cell) }
     }
 
     // MARK: the effect runner
 
-    /// Changes the room under the lock; whoever finds nobody draining performs the queue.
-    private func change(_ body: (inout Room) -> [RoomEffect]) {
-        var batch: [RoomEffect]? = state.withLock { state in
-            let effects = body(&state.room)
-            if state.draining {
-                state.outbox += effects
-                return nil
-            }
-            state.draining = true
-            return effects
+    /// Changes the directory (and through it, rooms); then performs the directory's effects and
+    /// each changed room's, outside every lock.
+    private func changeDirectory(_ body: (inout Directory) -> Directory.Outcome) {
+        let (drain, changedRooms) = directory.change { directory in
+            let outcome = body(&directory)
+            self.parkedCount.store(directory.parkedCount, ordering: .relaxed)
+            return (outcome.effects, outcome.rooms)
         }
-        while let effects = batch {
-            for effect in effects { perform(effect) }
-            batch = state.withLock { state in
-                guard !state.outbox.isEmpty else {
-                    state.draining = false
-                    return nil
-                }
-                defer { state.outbox = [] }
-                return state.outbox
-            }
-        }
+        directory.drain(drain) { perform($0, in: nil) }
+        for (cell, roomDrain) in changedRooms { cell.drain(roomDrain) { perform($0, in: cell) } }
     }
 
-    private func perform(_ effect: RoomEffect) {
+    /// `cell`: the room whose effect this is (its timers wake it); nil for the directory's.
+    private func perform(_ effect: RoomEffect, in cell: RoomTable.Cell?) {
         switch effect {
         case .post(let payload, let id): connections.post(payload, to: id)
         case .broadcast(let payload, let ids): connections.post(payload, to: ids)
@@ -123,8 +174,21 @@ public final class ChatHandler: RouteHandler, ClusterRoom {
         case .error(let error, let id): connections.postError(error, to: id)
         case .submit(let command): bus?.submit(command)
         case .schedule(let delay, let timer):
-            scheduler.schedule(after: delay) { [self] in change { $0.fire(timer, now: .now) } }
+            guard let cell else { return }
+            scheduler.schedule(after: delay) { [self] in fire(timer, in: cell) }
         case .warning(let message): logger.warning("\(message)")
         }
+    }
+
+    private func fire(_ timer: RoomTimer, in cell: RoomTable.Cell) {
+        if timer == .forgetIfEmpty {
+            guard let name = cell.read({ $0.name }) else { return }
+            changeDirectory { directory in
+                directory.forgetIfIdle(name, rooms: rooms)
+                return Directory.Outcome()
+            }
+            return
+        }
+        cell.drain(cell.change { $0.fire(timer, now: .now) }) { perform($0, in: cell) }
     }
 }

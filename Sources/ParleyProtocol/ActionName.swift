@@ -8,9 +8,11 @@ public enum ActionName {
     public static let setName = "setName"
     public static let sendPublic = "sendPublic"
     public static let sendPrivate = "sendPrivate"
+    public static let join = "join"
+    public static let leave = "leave"
 
     /// The chat handler's routes: everything else goes to `$default`.
-    public static let chatRoutes: Set<String> = [setName, sendPublic, sendPrivate]
+    public static let chatRoutes: Set<String> = [setName, sendPublic, sendPrivate, join, leave]
 
     /// Inbound fields.
     public enum Field {
@@ -18,5 +20,8 @@ public enum ActionName {
         public static let name = "name"
         public static let message = "message"
         public static let to = "to"
+        public static let room = "room"
+        public static let since = "since"
+        public static let epoch = "epoch"
     }
 }

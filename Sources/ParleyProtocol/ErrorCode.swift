@@ -4,10 +4,18 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case unknownAction = "unknown_action"
     case invalidField = "invalid_field"
     case invalidName = "invalid_name"
+    /// A room name outside `[A-Za-z0-9_.-]{1,64}`.
+    case invalidRoom = "invalid_room"
     case messageTooLong = "message_too_long"
     case notNamed = "not_named"
+    /// `sendPublic` or `leave` naming a room the connection is not in.
+    case notInRoom = "not_in_room"
     case nameTaken = "name_taken"
     case unknownRecipient = "unknown_recipient"
+    /// A `join` past `--max-rooms-per-connection`.
+    case tooManyRooms = "too_many_rooms"
+    /// A `join` to a room holding `--max-room-members` already.
+    case roomFull = "room_full"
     case rateLimited = "rate_limited"
     /// A cluster node cannot reach the shared database: a name cannot be claimed, or a private
     /// message cannot reach another node, until it is back (Parley's addition; single-node

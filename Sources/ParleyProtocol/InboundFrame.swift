@@ -1,10 +1,11 @@
 import Foundation
 
-/// The type of one top-level field of an inbound JSON object. Only strings carry a value: every
-/// field the routes read is a string, and the others are needed only to name them in errors.
+/// The type of one top-level field of an inbound JSON object. Strings and numbers carry a value
+/// (a join's `since` is a number); the others are needed only to name them in errors.
 public enum JSONField: Sendable, Equatable {
     case string(String)
-    case number, bool, null, array, object
+    case number(Double)
+    case bool, null, array, object
 
     public var typeName: String {
         switch self {
@@ -45,6 +46,12 @@ public struct InboundFrame: Sendable, Equatable {
         }
     }
 
+    /// An optional string field: nil when absent, the `invalid_field` error when not a string.
+    public func optionalString(_ key: String) -> Result<String?, ProtocolError> {
+        guard fields[key] != nil else { return .success(nil) }
+        return requiredString(key).map { Optional($0) }
+    }
+
     /// Parses a text frame's bytes; nil when they are not one JSON object.
     public static func parse(_ bytes: some Collection<UInt8>) -> InboundFrame? {
         let data = Data(bytes)
@@ -67,8 +74,8 @@ public struct InboundFrame: Sendable, Equatable {
         case is [String: Any]: return .object
         case let number as NSNumber:
             // Foundation gives booleans as NSNumber too; tell them apart by their CF type.
-            return Self.isBoolean(number) ? .bool : .number
-        default: return .number
+            return Self.isBoolean(number) ? .bool : .number(number.doubleValue)
+        default: return .null
         }
     }
 

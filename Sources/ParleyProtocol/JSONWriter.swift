@@ -54,6 +54,15 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "]"))
     }
 
+    /// Reopens the finished top-level object to add `"room":"R"` as its last key.
+    mutating func closeWithRoom(_ room: String) {
+        precondition(bytes.last == UInt8(ascii: "}"), "closeWithRoom after a finished object")
+        bytes.removeLast()
+        raw(",\"room\":")
+        string(room)
+        bytes.append(UInt8(ascii: "}"))
+    }
+
     private static func hexDigit(_ nibble: UInt8) -> UInt8 {
         nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }

@@ -22,8 +22,10 @@ public enum OutboundEvent: Sendable, Equatable {
     /// `oldest` is the oldest `seq` still held.
     case resumeFailed(reason: String, oldest: UInt64, epoch: String)
 
-    /// Serializes the event; done once per broadcast, whatever the number of recipients.
-    public func encode() -> Payload {
+    /// Serializes the event; done once per broadcast, whatever the number of recipients. `room`
+    /// names the room it belongs to, as a last top-level key `"room":"R"`; nil (the default room,
+    /// and events of no room) writes exactly the tutorial's bytes.
+    public func encode(room: RoomName? = nil) -> Payload {
         var json = JSONWriter()
         switch self {
         case .members(let names):
@@ -82,6 +84,7 @@ public enum OutboundEvent: Sendable, Equatable {
             json.optionalString(error.action)
             json.raw("}}")
         }
+        if let room { json.closeWithRoom(room.text) }
         return Payload(bytes: json.bytes)
     }
 

@@ -39,12 +39,37 @@ public struct ResumeRequest: Sendable, Equatable {
         return .success(ResumeRequest(since: value, epoch: epoch))
     }
 
+    /// What a `join` frame asked (docs/PROTOCOL.md, "Rooms"): `since` a whole number (or the
+    /// string `latest`, or digits as a string), `epoch` a string; nil when it asked nothing.
+    public static func parse(joining frame: InboundFrame) -> Result<ResumeRequest, ProtocolError>? {
+        let since: String?
+        switch frame.fields[ActionName.Field.since] {
+        case nil: since = nil
+        case .string(let text): since = text
+        case .number(let value):
+            guard value >= 0, value < 9.0e15, value.rounded() == value else {
+                return .failure(invalid("since must be a whole number of 0 or more (the last seq you hold) or \"latest\"", action: ActionName.join))
+            }
+            since = String(UInt64(value))
+        case let other?:
+            return .failure(invalid("\"since\" must be a number or \"latest\", not \(other.typeName)", action: ActionName.join))
+        }
+        let epoch: String?
+        switch frame.optionalString(ActionName.Field.epoch) {
+        case .success(let value): epoch = value
+        case .failure(let error): return .failure(error)
+        }
+        return parse(since: since, epoch: epoch).map { result in
+            result.mapError { ProtocolError($0.code, $0.message, action: ActionName.join) }
+        }
+    }
+
     /// `since` names a message the room has not numbered yet.
     public static func ahead(_ since: UInt64, last: UInt64) -> ProtocolError {
         invalid("since \(since) is ahead of the room's last seq \(last)")
     }
 
-    static func invalid(_ message: String) -> ProtocolError {
-        ProtocolError(.invalidField, message, action: ActionName.connect)
+    static func invalid(_ message: String, action: String = ActionName.connect) -> ProtocolError {
+        ProtocolError(.invalidField, message, action: action)
     }
 }

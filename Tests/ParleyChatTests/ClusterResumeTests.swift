@@ -12,11 +12,6 @@ import Testing
     private let bob = id(2)
     private let epoch = "00c0ffee00c0ffee"
 
-    private static func event(_ id: ConnectionID, _ json: String) -> MessageEvent {
-        MessageEvent(
-            connectionID: id, selection: RouteSelection.select(Array(json.utf8), routeKeys: ActionName.chatRoutes), overRate: false)
-    }
-
     private static func message(_ seq: UInt64) -> RoomEvent {
         .publicMessage(from: "alice", text: "m\(seq)", seq: seq, timestampMillis: 1_000 + Int64(seq))
     }
@@ -51,13 +46,10 @@ import Testing
 
     /// A cluster room with alice named, and bob connected asking to resume; bob's join applied.
     private func bobJoined(since: String, epoch: String?) -> (Room, [RoomEffect]) {
-        var room = Room(store: MemoryConnectionStore(), configuration: ChatConfiguration(), decidedByCluster: true, clockMillis: { 2_000 })
-        room.connect(alice, feed: .none)
-        _ = room.apply(.named(alice, try! ChatName(validating: "alice")))
-        room.connect(bob, feed: .none, resume: ResumeRequest.parse(since: since, epoch: epoch))
-        let asked = room.receive(Self.event(bob, #"{"action":"setName","name":"bob"}"#))
-        #expect(asked.count == 1, "the name goes to the cluster: \(asked)")
-        let joined = room.apply(.named(bob, try! ChatName(validating: "bob")))
+        var room = Room(configuration: ChatConfiguration(), decidedByCluster: true, clockMillis: { 2_000 })
+        _ = room.join(alice, name: try! ChatName(validating: "alice"), feed: PresenceFeed.none)
+        let joined = room.join(
+            bob, name: try! ChatName(validating: "bob"), feed: PresenceFeed.none, resume: ResumeRequest.parse(since: since, epoch: epoch))
         return (room, joined)
     }
 
@@ -118,8 +110,8 @@ import Testing
     @Test func aFailedReadOrAnotherEpochSaysSoAndStillDeliversWhatWasHeld() {
         var (room, _) = bobJoined(since: "2", epoch: epoch)
         _ = room.apply(Self.message(6))
-        let unavailable = room.refuse(
-            .resume(bob, ResumeRequest(since: 2, epoch: epoch)), because: ProtocolError(.unavailable, "down", action: ActionName.connect))
+        // The read failed (the handler turns a refused `.resume` into this).
+        let unavailable = room.finishResume(bob, with: nil)
         #expect(Self.received(by: bob, unavailable) == [#"{"resumeFailed":{"reason":"unavailable","oldest":7,"epoch":""}}"#, "seq 6"])
 
         var (other, _) = bobJoined(since: "2", epoch: epoch)
@@ -143,7 +135,7 @@ import Testing
 
     @Test func aMemberWhoLeftWhileTheHistoryWasReadGetsNothing() {
         var (room, _) = bobJoined(since: "0", epoch: nil)
-        _ = room.disconnect(bob)
+        room.detach(bob)
         #expect(room.finishResume(bob, with: Self.snapshot(epoch: epoch, last: 3, holding: 1...3)).isEmpty)
     }
 }

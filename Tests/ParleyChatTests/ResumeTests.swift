@@ -23,25 +23,20 @@ import Testing
         var configuration = ChatConfiguration()
         configuration.historySize = size
         configuration.historyTTL = ttl
-        return Room(store: MemoryConnectionStore(), configuration: configuration, decidedByCluster: false, clockMillis: { clock.now })
-    }
-
-    private static func event(_ id: ConnectionID, _ json: String) -> MessageEvent {
-        MessageEvent(
-            connectionID: id, selection: RouteSelection.select(Array(json.utf8), routeKeys: ActionName.chatRoutes), overRate: false)
+        return Room(configuration: configuration, decidedByCluster: false, clockMillis: { clock.now })
     }
 
     /// Alice sends `count` public messages: seqs 1…count.
     private func publish(_ count: Int, in room: inout Room, clock: Clock? = nil) {
         for index in 1...count {
-            _ = room.receive(Self.event(alice, #"{"action":"sendPublic","message":"m\#(index)"}"#))
+            _ = room.publish(from: alice, text: "m\(index)", timestampMillis: clock?.now ?? 1_000)
             clock?.advance(1_000)
         }
     }
 
     private func join(_ room: inout Room, since: String?, epoch: String?) -> [String] {
-        room.connect(bob, feed: .none, resume: ResumeRequest.parse(since: since, epoch: epoch))
-        return room.receive(Self.event(bob, #"{"action":"setName","name":"bob"}"#)).compactMap { effect in
+        let resume = ResumeRequest.parse(since: since, epoch: epoch)
+        return room.join(bob, name: try! ChatName(validating: "bob"), feed: PresenceFeed.none, resume: resume).compactMap { effect in
             switch effect {
             case .post(let payload, let to) where to == bob: payload.text
             case .error(let error, let to) where to == bob: "error \(error.code.rawValue): \(error.message)"
@@ -52,8 +47,7 @@ import Testing
 
     private func started() -> Room {
         var room = Self.room()
-        room.connect(alice, feed: .none)
-        _ = room.receive(Self.event(alice, #"{"action":"setName","name":"alice"}"#))
+        _ = room.join(alice, name: try! ChatName(validating: "alice"), feed: PresenceFeed.none)
         return room
     }
 
@@ -76,8 +70,7 @@ import Testing
         publish(2, in: &fresh)
         let first = join(&fresh, since: "0", epoch: nil)
         #expect(first.count == 3 && first[0].contains(#""seq":1"#) && first[2].hasPrefix(#"{"resumed":{"from":1,"to":2,"epoch":""#))
-        _ = fresh.disconnect(bob)
-        _ = fresh.apply(.left(bob))
+        _ = fresh.leave(bob)
         // `latest`: nothing replayed, only where the room stands (what the chat page asks first).
         let latest = join(&fresh, since: "latest", epoch: nil)
         #expect(latest.count == 1 && latest[0].hasPrefix(#"{"resumed":{"from":3,"to":2,"epoch":""#), "\(latest)")
@@ -85,12 +78,11 @@ import Testing
 
     @Test func anotherEpochOrAGapOlderThanTheHistoryFails() throws {
         var room = Self.room(size: 3)
-        room.connect(alice, feed: .none)
-        _ = room.receive(Self.event(alice, #"{"action":"setName","name":"alice"}"#))
+        _ = room.join(alice, name: try! ChatName(validating: "alice"), feed: PresenceFeed.none)
         publish(6, in: &room)
         let epoch = try #require(room.history?.epoch)
         #expect(join(&room, since: "2", epoch: "0123abcd") == [#"{"resumeFailed":{"reason":"epoch","oldest":4,"epoch":"\#(epoch)"}}"#])
-        _ = room.disconnect(bob)
+        _ = room.leave(bob)
         // Holding up to 2, the client missed 3, which the history (4, 5, 6) no longer has.
         #expect(join(&room, since: "2", epoch: epoch) == [#"{"resumeFailed":{"reason":"expired","oldest":4,"epoch":"\#(epoch)"}}"#])
     }
@@ -98,14 +90,12 @@ import Testing
     @Test func messagesOlderThanTheTTLAreGone() throws {
         let clock = Clock()
         var room = Self.room(ttl: .seconds(10), clock: clock)
-        room.connect(alice, feed: .none)
-        _ = room.receive(Self.event(alice, #"{"action":"setName","name":"alice"}"#))
+        _ = room.join(alice, name: try! ChatName(validating: "alice"), feed: PresenceFeed.none)
         publish(4, in: &room, clock: clock)  // at 1 s, 2 s, 3 s, 4 s
         clock.advance(8_500)  // now 13.5 s: the first three are past 10 s
         let epoch = try #require(room.history?.epoch)
         #expect(join(&room, since: "1", epoch: epoch).first?.contains(#""reason":"expired","oldest":4"#) == true)
-        _ = room.disconnect(bob)
-        _ = room.apply(.left(bob))
+        _ = room.leave(bob)
         // Holding 3, a resume gets 4 only: 1-3 aged out even before anything trimmed them.
         let fromThree = join(&room, since: "3", epoch: epoch)
         #expect(fromThree.count == 2 && fromThree[0].contains(#""seq":4"#), "\(fromThree)")
@@ -115,8 +105,7 @@ import Testing
 
     @Test func historyIsBoundedByCount() {
         var room = Self.room(size: 10)
-        room.connect(alice, feed: .none)
-        _ = room.receive(Self.event(alice, #"{"action":"setName","name":"alice"}"#))
+        _ = room.join(alice, name: try! ChatName(validating: "alice"), feed: PresenceFeed.none)
         publish(25, in: &room)
         #expect(room.history?.entries.count == 10 && room.history?.entries.first?.seq == 16)
     }
@@ -131,10 +120,9 @@ import Testing
         ] as [(String?, String?, String)] {
             let lines = join(&room, since: since, epoch: epoch)
             #expect(lines.count == 1 && lines[0].hasPrefix("error invalid_field: ") && lines[0].contains(words), "\(lines)")
-            let sent = room.receive(Self.event(bob, #"{"action":"sendPublic","message":"still here"}"#))
+            let sent = room.publish(from: bob, text: "still here", timestampMillis: 1_000) ?? []
             #expect(sent.contains { if case .broadcast = $0 { true } else { false } }, "bob can still chat")
-            _ = room.disconnect(bob)
-            _ = room.apply(.left(bob))
+            _ = room.leave(bob)
         }
         let epoch = try #require(room.history?.epoch)
         let ahead = join(&room, since: "99", epoch: epoch)

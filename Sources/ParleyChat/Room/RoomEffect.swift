@@ -1,7 +1,7 @@
 import ParleyProtocol
 
 /// What the room asks of the world after a change: the `Room` value decides, and only
-/// `ChatHandler`'s effect runner performs, after the room's lock is released, in this order.
+/// its `Serialized` cell performs, after the lock is released, in this order.
 public enum RoomEffect: Sendable {
     /// One payload to one connection.
     case post(Payload, to: ConnectionID)
@@ -26,4 +26,6 @@ public enum RoomTimer: Sendable, Equatable {
     case flushPresence
     /// The "N members online" notice may be due.
     case membersOnline
+    /// An empty room's history reached its TTL: the room may be forgotten.
+    case forgetIfEmpty
 }

@@ -57,12 +57,12 @@ struct RoomHistory: Sendable {
     }
 
     /// The cluster's history as one read saw it, as this node would hold it.
-    init(_ snapshot: HistorySnapshot, capacity: Int, ttl: Duration) {
+    init(_ snapshot: HistorySnapshot, room: RoomName? = nil, capacity: Int, ttl: Duration) {
         self.init(epoch: snapshot.epoch, capacity: capacity, ttl: ttl)
         for message in snapshot.messages {
             let payload = OutboundEvent.publicMessage(
                 from: message.from, text: message.text, seq: message.seq, timestampMillis: message.timestampMillis
-            ).encode()
+            ).encode(room: room)
             record(seq: message.seq, payload: payload, atMillis: message.timestampMillis)
         }
         advance(to: snapshot.lastSeq)

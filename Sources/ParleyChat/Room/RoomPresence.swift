@@ -22,7 +22,7 @@ struct RoomPresence: Sendable {
     /// Sends one window's changes: deltas to `delta` clients; to `full` clients either the
     /// tutorial's texts and one `members` list, or, above the presence limit, a periodic count.
     mutating func flush(
-        _ store: any ConnectionStore, _ configuration: ChatConfiguration, now: ContinuousClock.Instant
+        _ store: any ConnectionStore, _ configuration: ChatConfiguration, room: RoomName?, now: ContinuousClock.Instant
     ) -> [RoomEffect] {
         flushScheduled = false
         let batch = self.batch
@@ -30,7 +30,7 @@ struct RoomPresence: Sendable {
         guard !batch.isEmpty else { return [] }
         var effects: [RoomEffect] = []
 
-        let deltaEvents = batch.changes.map { $0.deltaEvent.encode() }
+        let deltaEvents = batch.changes.map { $0.deltaEvent.encode(room: room) }
         for (first, ids) in Self.groupByFirstChange(store.namedIDs(feed: .delta), batch, skippingOwnJoin: true) {
             for index in first..<deltaEvents.count { effects.append(.postToEach(deltaEvents[index], to: ids)) }
         }
@@ -39,10 +39,10 @@ struct RoomPresence: Sendable {
         guard !fullIDs.isEmpty else { return effects }
         if store.namedCount > configuration.presenceLimit {
             membersOnlinePending = true
-            return effects + membersOnlineIfDue(store, configuration, now: now)
+            return effects + membersOnlineIfDue(store, configuration, room: room, now: now)
         }
-        let members = OutboundEvent.members(store.namedDisplayNames).encode()
-        let texts = batch.changes.map { OutboundEvent.systemMessage($0.systemText).encode() }
+        let members = OutboundEvent.members(store.namedDisplayNames).encode(room: room)
+        let texts = batch.changes.map { OutboundEvent.systemMessage($0.systemText).encode(room: room) }
         let leaveTexts = batch.changes.indices.map { batch.changes[$0].isLeave ? texts[$0] : nil }
         let otherTexts = batch.changes.indices.map { batch.changes[$0].isLeave ? nil : texts[$0] }
         for (first, ids) in Self.groupByFirstChange(fullIDs, batch, skippingOwnJoin: false) {
@@ -54,15 +54,15 @@ struct RoomPresence: Sendable {
 
     /// The "members online" timer fired.
     mutating func membersOnlineTimerFired(
-        _ store: any ConnectionStore, _ configuration: ChatConfiguration, now: ContinuousClock.Instant
+        _ store: any ConnectionStore, _ configuration: ChatConfiguration, room: RoomName?, now: ContinuousClock.Instant
     ) -> [RoomEffect] {
         membersOnlineScheduled = false
-        return membersOnlineIfDue(store, configuration, now: now)
+        return membersOnlineIfDue(store, configuration, room: room, now: now)
     }
 
     /// The notice, at most once per interval and only after membership changed.
     private mutating func membersOnlineIfDue(
-        _ store: any ConnectionStore, _ configuration: ChatConfiguration, now: ContinuousClock.Instant
+        _ store: any ConnectionStore, _ configuration: ChatConfiguration, room: RoomName?, now: ContinuousClock.Instant
     ) -> [RoomEffect] {
         guard membersOnlinePending else { return [] }
         if let last = lastMembersOnline, now - last < configuration.membersOnlineInterval {
@@ -74,7 +74,7 @@ struct RoomPresence: Sendable {
         lastMembersOnline = now
         let count = store.namedCount
         guard count > configuration.presenceLimit else { return [] }
-        let notice = OutboundEvent.systemMessage(SystemText.membersOnline(count)).encode()
+        let notice = OutboundEvent.systemMessage(SystemText.membersOnline(count)).encode(room: room)
         return [.postToEach(notice, to: store.namedIDs(feed: .full))]
     }
 

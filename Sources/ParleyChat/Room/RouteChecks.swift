@@ -2,21 +2,47 @@ import ParleyProtocol
 
 /// The route checks that need no room state, and the errors the room answers with, worded once.
 enum RouteChecks {
-    /// A message's text: present, a string, 1…`maximumScalars` Unicode scalars (not trimmed).
-    static func message(_ frame: InboundFrame, action: String, maximumScalars: Int) -> Result<String, ProtocolError> {
-        frame.requiredString(ActionName.Field.message).flatMap { text in
-            let length = text.unicodeScalars.count
-            if length == 0 {
-                return .failure(ProtocolError(.invalidField, "\"message\" is empty", action: action))
-            }
-            if length > maximumScalars {
-                return .failure(
-                    ProtocolError(
-                        .messageTooLong, "the message has \(length) characters; at most \(maximumScalars) are allowed",
-                        action: action))
-            }
-            return .success(text)
+    /// A message's text: present, a string, not empty (its length is checked later, after the
+    /// room's name: docs/PROTOCOL.md's check order).
+    static func messageText(_ frame: InboundFrame, action: String) throws(ProtocolError) -> String {
+        let text = try frame.requiredString(ActionName.Field.message).get()
+        if text.unicodeScalars.isEmpty { throw ProtocolError(.invalidField, "\"message\" is empty", action: action) }
+        return text
+    }
+
+    /// At most `maximumScalars` Unicode scalars (never trimmed).
+    static func messageLength(_ text: String, action: String, maximumScalars: Int) throws(ProtocolError) {
+        let length = text.unicodeScalars.count
+        if length > maximumScalars {
+            throw ProtocolError(
+                .messageTooLong, "the message has \(length) characters; at most \(maximumScalars) are allowed", action: action)
         }
+    }
+
+    /// The `room` a frame names: nil when it names none (`sendPublic`: the default room).
+    static func optionalRoom(_ frame: InboundFrame, action: String) throws(ProtocolError) -> String? {
+        try frame.optionalString(ActionName.Field.room).get()
+    }
+
+    static func room(_ raw: String, action: String) throws(ProtocolError) -> RoomName {
+        try RoomName(validating: raw, action: action)
+    }
+
+    static func notInRoom(_ room: RoomName, action: String) -> ProtocolError {
+        ProtocolError(.notInRoom, "you are not in the room \"\(room.text)\"; join it first", action: action)
+    }
+
+    static func tooManyRooms(_ limit: Int) -> ProtocolError {
+        ProtocolError(.tooManyRooms, "a connection may be in at most \(limit) rooms; leave one first", action: ActionName.join)
+    }
+
+    static func roomFull(_ room: RoomName, limit: Int) -> ProtocolError {
+        ProtocolError(.roomFull, "the room \"\(room.text)\" has \(limit) members, its limit", action: ActionName.join)
+    }
+
+    static func roomsNeedASingleNode(_ action: String) -> ProtocolError {
+        ProtocolError(
+            .unavailable, "this cluster node serves the default room only: rooms across a cluster are not built yet", action: action)
     }
 
     /// A name, validated by the naming rules (docs/PROTOCOL.md, "Names and messages").
@@ -31,7 +57,8 @@ enum RouteChecks {
     }
 
     static func notNamed(_ action: String) -> ProtocolError {
-        ProtocolError(.notNamed, "set a name with setName before sending", action: action)
+        let doing = action == ActionName.join ? "joining a room" : "sending"
+        return ProtocolError(.notNamed, "set a name with setName before \(doing)", action: action)
     }
 
     static func rateLimited(_ action: String) -> ProtocolError {

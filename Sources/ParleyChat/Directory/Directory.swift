@@ -1,0 +1,321 @@
+import ParleyProtocol
+
+/// The node's directory, as a value: who is connected, under which name, in which rooms, and
+/// the frames parked behind a name claim. It answers the frames that are about the connection
+/// rather than one room's traffic (`setName`, `join`, `leave`, `sendPrivate`) and turns them into
+/// changes of the rooms it names, which it makes through each room's own cell while it holds its
+/// own lock (lock order: directory, then a room; never the other way). Public messages skip it:
+/// a room knows its members, so a `sendPublic` takes only its room's lock (`ChatHandler`).
+///
+/// Names are decided like a room's messages, decide → apply: at once here on a single node, by
+/// the cluster's database otherwise (a `.submit` effect whose decision comes back as `apply`).
+struct Directory: Sendable {
+    /// What one call changed: effects for the directory's own queue (errors, private messages,
+    /// commands) and the room drains the caller performs after the lock is released.
+    struct Outcome: Sendable {
+        var effects: [RoomEffect] = []
+        var rooms: [(cell: RoomTable.Cell, drain: RoomTable.Cell.Drain)] = []
+
+        mutating func add(_ cell: RoomTable.Cell, _ drain: RoomTable.Cell.Drain) { rooms.append((cell, drain)) }
+
+        func merged(with other: Outcome) -> Outcome {
+            Outcome(effects: effects + other.effects, rooms: rooms + other.rooms)
+        }
+    }
+
+    private(set) var entries: [ConnectionID: DirectoryEntry] = [:]
+    private var idByKey: [String: ConnectionID] = [:]
+    /// Connections whose name is being decided, with the frames they sent meanwhile: those wait,
+    /// so that a `sendPublic` right after `setName` is judged after the name.
+    private var parked: [ConnectionID: [MessageEvent]] = [:]
+    private let decidedElsewhere: Bool
+    let configuration: ChatConfiguration
+    private let clockMillis: @Sendable () -> Int64
+
+    init(configuration: ChatConfiguration, decidedByCluster: Bool, clockMillis: @escaping @Sendable () -> Int64) {
+        self.configuration = configuration
+        self.decidedElsewhere = decidedByCluster
+        self.clockMillis = clockMillis
+    }
+
+    var parkedCount: Int { parked.count }
+
+    func name(of id: ConnectionID) -> ChatName? { entries[id]?.name }
+
+    // MARK: connections
+
+    mutating func connect(
+        _ id: ConnectionID, feed: PresenceFeed, joinsDefaultRoom: Bool, resume: Result<ResumeRequest, ProtocolError>?
+    ) {
+        entries[id] = DirectoryEntry(
+            feed: feed, name: nil, isLocal: true, joinsDefaultRoom: joinsDefaultRoom, defaultRoomResume: resume)
+    }
+
+    mutating func disconnect(_ id: ConnectionID, rooms: RoomTable) -> Outcome {
+        let wasClaiming = parked.removeValue(forKey: id) != nil
+        guard let entry = entries[id] else { return Outcome() }
+        guard wasClaiming || entry.name != nil else {
+            entries.removeValue(forKey: id)
+            return Outcome()
+        }
+        if !decidedElsewhere { return applyLeft(id, rooms: rooms) }
+        // The cluster keeps the name until the leave is decided, on every node alike.
+        entries[id]?.isLocal = false
+        var outcome = Outcome(effects: [.submit(.leave(id))])
+        for name in entry.rooms {
+            guard let cell = rooms.cell(name) else { continue }
+            outcome.add(cell, cell.change { $0.detach(id); return [] })
+        }
+        return outcome
+    }
+
+    // MARK: frames
+
+    mutating func receive(_ event: MessageEvent, rooms: RoomTable) -> Outcome {
+        let id = event.connectionID
+        if !parked.isEmpty, parked[id] != nil {
+            parked[id]!.append(event)
+            return Outcome()
+        }
+        do throws(ProtocolError) {
+            switch event.selection {
+            case .route(ActionName.setName, let frame): return try setName(frame, from: id, overRate: event.overRate, rooms: rooms)
+            case .route(ActionName.sendPublic, let frame):
+                let message = try PublicMessage(frame, maximumScalars: configuration.maximumMessageScalars, defaultRoom: rooms.defaultName)
+                return try sendPublic(message, from: id, overRate: event.overRate, rooms: rooms)
+            case .route(ActionName.sendPrivate, let frame): return try sendPrivate(frame, from: id, overRate: event.overRate)
+            case .route(ActionName.join, let frame): return try join(frame, from: id, overRate: event.overRate, rooms: rooms)
+            case .route(ActionName.leave, let frame): return try leave(frame, from: id, overRate: event.overRate, rooms: rooms)
+            case .route(let action, _):
+                throw ProtocolError(.unknownAction, "no route for action \"\(action)\"", action: action)
+            case .invalidJSON, .unknownAction:
+                guard let error = event.selection.defaultRouteError else { return Outcome() }
+                throw error
+            }
+        } catch {
+            // One frame, at most one error: the first check that failed.
+            return Outcome(effects: [.error(error, to: id)])
+        }
+    }
+
+    private mutating func setName(
+        _ frame: InboundFrame, from id: ConnectionID, overRate: Bool, rooms: RoomTable
+    ) throws(ProtocolError) -> Outcome {
+        let name = try RouteChecks.name(frame).get()
+        if let owner = idByKey[name.key], owner != id { throw RouteChecks.nameTaken(name) }
+        if overRate { throw RouteChecks.rateLimited(ActionName.setName) }
+        // Unchanged needs nobody's agreement.
+        if entries[id]?.name?.display == name.display { return Outcome() }
+        if decidedElsewhere {
+            parked[id] = []
+            return Outcome(effects: [.submit(.claim(id, name))])
+        }
+        return applyNamed(id, name, rooms: rooms)
+    }
+
+    /// A public message through the directory: only for a connection whose frames are parked
+    /// behind a claim, and to say why a room refused one (`ChatHandler` sends the rest straight
+    /// to the room).
+    mutating func sendPublic(_ message: PublicMessage, from id: ConnectionID, overRate: Bool, rooms: RoomTable) throws(ProtocolError) -> Outcome {
+        guard entries[id]?.name != nil else { throw RouteChecks.notNamed(ActionName.sendPublic) }
+        if decidedElsewhere && message.room != rooms.defaultName { throw RouteChecks.roomsNeedASingleNode(ActionName.sendPublic) }
+        guard let cell = rooms.cell(message.room) else { throw RouteChecks.notInRoom(message.room, action: ActionName.sendPublic) }
+        let now = clockMillis()
+        let (drain, member) = cell.change { room -> (effects: [RoomEffect], output: Bool) in
+            guard room.isMember(id) else { return ([], false) }
+            if overRate { return ([.error(RouteChecks.rateLimited(ActionName.sendPublic), to: id)], true) }
+            return (room.publish(from: id, text: message.text, timestampMillis: now) ?? [], true)
+        }
+        guard member else { throw RouteChecks.notInRoom(message.room, action: ActionName.sendPublic) }
+        var outcome = Outcome()
+        outcome.add(cell, drain)
+        return outcome
+    }
+
+    private mutating func sendPrivate(_ frame: InboundFrame, from id: ConnectionID, overRate: Bool) throws(ProtocolError) -> Outcome {
+        let text = try RouteChecks.messageText(frame, action: ActionName.sendPrivate)
+        let to = try frame.requiredString(ActionName.Field.to).get()
+        try RouteChecks.messageLength(text, action: ActionName.sendPrivate, maximumScalars: configuration.maximumMessageScalars)
+        guard let sender = entries[id]?.name else { throw RouteChecks.notNamed(ActionName.sendPrivate) }
+        guard let recipient = idByKey[ChatName.foldedKey(to)], let entry = entries[recipient] else {
+            throw RouteChecks.unknownRecipient(to)
+        }
+        if overRate { throw RouteChecks.rateLimited(ActionName.sendPrivate) }
+        let now = clockMillis()
+        // A recipient on this node needs nobody's agreement: only another node's goes through the bus.
+        if entry.isLocal || !decidedElsewhere {
+            return Outcome(effects: deliverPrivate(to: recipient, from: sender.display, text: text, timestampMillis: now))
+        }
+        return Outcome(effects: [.submit(.privateMessage(sender: id, to: recipient, from: sender, text: text, timestampMillis: now))])
+    }
+
+    private mutating func join(_ frame: InboundFrame, from id: ConnectionID, overRate: Bool, rooms: RoomTable) throws(ProtocolError) -> Outcome {
+        let raw = try frame.requiredString(ActionName.Field.room).get()
+        let resume = ResumeRequest.parse(joining: frame)
+        let roomName = try RouteChecks.room(raw, action: ActionName.join)
+        guard let entry = entries[id], let name = entry.name else { throw RouteChecks.notNamed(ActionName.join) }
+        if decidedElsewhere { throw RouteChecks.roomsNeedASingleNode(ActionName.join) }
+        // Joining a room one is in changes nothing.
+        if entry.rooms.contains(roomName) { return Outcome() }
+        let limit = configuration.maximumRoomsPerConnection
+        if entry.rooms.count >= limit { throw RouteChecks.tooManyRooms(limit) }
+        if overRate { throw RouteChecks.rateLimited(ActionName.join) }
+        let cell = rooms.cellCreating(roomName)
+        let maximumMembers = configuration.maximumRoomMembers
+        let (drain, joined) = cell.change { room -> (effects: [RoomEffect], output: Bool) in
+            if let maximumMembers, room.memberCount >= maximumMembers { return ([], false) }
+            return (room.join(id, name: name, feed: entry.feed, resume: resume), true)
+        }
+        guard joined else { throw RouteChecks.roomFull(roomName, limit: maximumMembers ?? 0) }
+        entries[id]?.rooms.insert(roomName)
+        var outcome = Outcome()
+        outcome.add(cell, drain)
+        return outcome
+    }
+
+    private mutating func leave(_ frame: InboundFrame, from id: ConnectionID, overRate: Bool, rooms: RoomTable) throws(ProtocolError) -> Outcome {
+        let raw = try frame.requiredString(ActionName.Field.room).get()
+        let roomName = try RouteChecks.room(raw, action: ActionName.leave)
+        guard let entry = entries[id], entry.name != nil else { throw RouteChecks.notNamed(ActionName.leave) }
+        if decidedElsewhere { throw RouteChecks.roomsNeedASingleNode(ActionName.leave) }
+        guard entry.rooms.contains(roomName), let cell = rooms.cell(roomName) else {
+            throw RouteChecks.notInRoom(roomName, action: ActionName.leave)
+        }
+        if overRate { throw RouteChecks.rateLimited(ActionName.leave) }
+        entries[id]?.rooms.remove(roomName)
+        var outcome = Outcome()
+        outcome.add(cell, leaving(cell, id, roomName, rooms: rooms))
+        return outcome
+    }
+
+    /// `id` leaves one room; a room left empty is forgotten now, or once its history expires.
+    private func leaving(_ cell: RoomTable.Cell, _ id: ConnectionID, _ roomName: RoomName, rooms: RoomTable) -> RoomTable.Cell.Drain {
+        let now = clockMillis()
+        let ttl = configuration.historyTTL
+        let (drain, forgetNow) = cell.change { room -> (effects: [RoomEffect], output: Bool) in
+            var effects = room.leave(id)
+            guard room.isEmpty, room.name != nil else { return (effects, false) }
+            if !room.holdsHistory(nowMillis: now) { return (effects, true) }
+            effects.append(.schedule(after: ttl, .forgetIfEmpty))
+            return (effects, false)
+        }
+        if forgetNow { rooms.forget(roomName) }
+        return drain
+    }
+
+    /// An empty room whose history expired is forgotten (its `.forgetIfEmpty` timer fired).
+    func forgetIfIdle(_ roomName: RoomName, rooms: RoomTable) {
+        guard let cell = rooms.cell(roomName) else { return }
+        let now = clockMillis()
+        if cell.read({ $0.isEmpty && !$0.holdsHistory(nowMillis: now) }) { rooms.forget(roomName) }
+    }
+
+    // MARK: decisions (apply)
+
+    /// A decided event about a connection, the same way on every node.
+    mutating func apply(_ event: RoomEvent, rooms: RoomTable) -> Outcome {
+        switch event {
+        case .named(let id, let name):
+            var outcome = applyNamed(id, name, rooms: rooms)
+            for parkedEvent in parked.removeValue(forKey: id) ?? [] { outcome = outcome.merged(with: receive(parkedEvent, rooms: rooms)) }
+            return outcome
+        case .left(let id):
+            if let entry = entries[id], entry.isLocal, let name = entry.name {
+                // The cluster took this node for dead and reaped a member that is still here:
+                // it stays, and is registered again.
+                return Outcome(effects: [.submit(.claim(id, name))])
+            }
+            return applyLeft(id, rooms: rooms)
+        case .privateMessage(let to, let from, let text, let timestampMillis):
+            return Outcome(effects: deliverPrivate(to: to, from: from, text: text, timestampMillis: timestampMillis))
+        case .publicMessage:
+            // A room's own event: the handler hands it to the room.
+            return Outcome()
+        }
+    }
+
+    /// Gives the name: the first one joins the default room (unless `?rooms=none`), another is a
+    /// rename in every room the connection is in.
+    private mutating func applyNamed(_ id: ConnectionID, _ name: ChatName, rooms: RoomTable) -> Outcome {
+        if let owner = idByKey[name.key], owner != id {
+            // The decider checked the name; only a stale replica can disagree.
+            return Outcome(effects: [.warning("replica disagrees with the cluster on the name \"\(name.display)\"")])
+        }
+        guard var entry = entries[id] else {
+            // Another node's connection, seen for the first time: every named connection of a
+            // cluster is in its default room.
+            entries[id] = .remote(named: name, in: rooms.defaultName)
+            idByKey[name.key] = id
+            var outcome = Outcome()
+            outcome.add(rooms.defaultRoom, rooms.defaultRoom.change { $0.join(id, name: name, feed: nil) })
+            return outcome
+        }
+        let previous = entry.name
+        if let previous { idByKey.removeValue(forKey: previous.key) }
+        idByKey[name.key] = id
+        entry.name = name
+        var outcome = Outcome()
+        if previous == nil, entry.joinsDefaultRoom {
+            entry.rooms.insert(rooms.defaultName)
+            let feed: PresenceFeed? = entry.isLocal ? entry.feed : nil
+            let resume = entry.defaultRoomResume
+            entry.defaultRoomResume = nil
+            outcome.add(rooms.defaultRoom, rooms.defaultRoom.change { $0.join(id, name: name, feed: feed, resume: resume) })
+        } else if previous != nil {
+            for roomName in entry.rooms {
+                guard let cell = rooms.cell(roomName) else { continue }
+                outcome.add(cell, cell.change { $0.rename(id, to: name) })
+            }
+        }
+        entries[id] = entry
+        return outcome
+    }
+
+    /// A command the decider refused: the error to its requester, and a refused claim releases
+    /// the frames parked behind it.
+    mutating func refuse(_ command: RoomCommand, because error: ProtocolError, rooms: RoomTable) -> Outcome {
+        let id = command.requester
+        var outcome = Outcome(effects: [.error(error, to: id)])
+        guard case .claim = command else { return outcome }
+        for parkedEvent in parked.removeValue(forKey: id) ?? [] { outcome = outcome.merged(with: receive(parkedEvent, rooms: rooms)) }
+        return outcome
+    }
+
+    /// Every named connection as the cluster holds it, after (re)connecting: other nodes' are
+    /// replaced by these, local ones keep their state, and the default room takes the same list.
+    mutating func resynchronize(named: [(id: ConnectionID, name: ChatName)], rooms: RoomTable) -> Outcome {
+        var kept = entries.filter { $0.value.isLocal }
+        idByKey = [:]
+        var placed = Set<ConnectionID>()
+        for (id, name) in named where placed.insert(id).inserted {
+            if kept[id] == nil { kept[id] = .remote(named: name, in: rooms.defaultName) } else { kept[id]!.name = name }
+            idByKey[name.key] = id
+        }
+        // Local connections the snapshot did not know (named while it was taken) keep their names.
+        for (id, entry) in kept where !placed.contains(id) {
+            if let name = entry.name, idByKey[name.key] == nil { idByKey[name.key] = id }
+        }
+        entries = kept
+        var outcome = Outcome()
+        outcome.add(rooms.defaultRoom, rooms.defaultRoom.change { $0.resynchronize(named: named) })
+        return outcome
+    }
+
+    private mutating func applyLeft(_ id: ConnectionID, rooms: RoomTable) -> Outcome {
+        guard let gone = entries.removeValue(forKey: id) else { return Outcome() }
+        if let name = gone.name, idByKey[name.key] == id { idByKey.removeValue(forKey: name.key) }
+        var outcome = Outcome()
+        for roomName in gone.rooms {
+            guard let cell = rooms.cell(roomName) else { continue }
+            outcome.add(cell, leaving(cell, id, roomName, rooms: rooms))
+        }
+        return outcome
+    }
+
+    private mutating func deliverPrivate(to id: ConnectionID, from: String, text: String, timestampMillis: Int64) -> [RoomEffect] {
+        guard entries[id]?.isLocal == true else { return [] }
+        entries[id]!.privateSeq += 1
+        let message = OutboundEvent.privateMessage(from: from, text: text, seq: entries[id]!.privateSeq, timestampMillis: timestampMillis)
+        return [.post(message.encode(), to: id)]
+    }
+}
