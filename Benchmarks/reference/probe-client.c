@@ -10,10 +10,13 @@
  *
  *   cc -O2 -Wall -o probe-client probe-client.c
  *   ./probe-client --port 8080 --path /ws --clients 1000 --publishers 1 --rate 10 --seconds 8 \
- *                  [--mode parley|raw] [--size 128] [--host 127.0.0.1] [--connect-rate 2000]
+ *                  [--mode parley|raw] [--size 128] [--host 127.0.0.1] [--connect-rate 2000] [--rooms R]
  *
  * --mode parley: each client sends setName, then a private message to itself, and is a member
  * once that comes back; publishers send sendPublic (every member, the sender too, receives it).
+ * --rooms R (parley mode): client i connects with ?rooms=none and joins room "r<i mod R>" before
+ * its private message, so rooms hold N/R members each; publisher p publishes to its own room,
+ * and what is due is each message times its room's members.
  * --mode raw: the token text is the whole message and every other client receives it.
  * Prints one JSON line: counts, latency percentiles in microseconds, and CPU per received frame;
  * "measuring" and "measured" on stderr where the timed window begins and ends.
@@ -75,7 +78,8 @@ typedef struct {
 } Client;
 
 static Client *clients;
-static int count, publishers, ready_count, epoll_fd, size = 128, parley = 1;
+static int count, publishers, ready_count, epoll_fd, size = 128, parley = 1, rooms = 0;
+static uint64_t expected_deliveries;
 static double rate = 10;
 static uint64_t run_id, received, sent, frames, reads;
 
@@ -112,11 +116,16 @@ static void publish(Client *c, uint64_t scheduled) {
     char padding[65536];
     memset(padding, 'x', (size_t)pad);
     padding[pad] = 0;
-    int length = parley ? snprintf(text, sizeof text, "{\"action\":\"sendPublic\",\"message\":\"%s%s\"}", token, padding)
-                        : snprintf(text, sizeof text, "%s%s", token, padding);
+    int length = !parley ? snprintf(text, sizeof text, "%s%s", token, padding)
+                 : rooms ? snprintf(text, sizeof text, "{\"action\":\"sendPublic\",\"room\":\"r%d\",\"message\":\"%s%s\"}",
+                                    c->index % rooms, token, padding)
+                         : snprintf(text, sizeof text, "{\"action\":\"sendPublic\",\"message\":\"%s%s\"}", token, padding);
     send_text(c, text, (size_t)length);
     c->seq++;
     sent++;
+    if (!parley) expected_deliveries += (uint64_t)count - 1;
+    else if (!rooms) expected_deliveries += (uint64_t)count;
+    else expected_deliveries += (uint64_t)(count / rooms + (c->index % rooms < count % rooms ? 1 : 0));
 }
 
 /* Finds every token of this run in one frame's payload; all share the read's arrival time. */
@@ -178,6 +187,12 @@ static void readable(Client *c) {
             char hello[128];
             int length = snprintf(hello, sizeof hello, "{\"action\":\"setName\",\"name\":\"c%d\"}", c->index);
             send_text(c, hello, (size_t)length);
+            if (rooms) {
+                /* Frames of one connection are handled in order: the join is done before the
+                   private message that says this client is ready comes back. */
+                length = snprintf(hello, sizeof hello, "{\"action\":\"join\",\"room\":\"r%d\"}", c->index % rooms);
+                send_text(c, hello, (size_t)length);
+            }
             length = snprintf(hello, sizeof hello, "{\"action\":\"sendPrivate\",\"message\":\"ready\",\"to\":\"c%d\"}", c->index);
             send_text(c, hello, (size_t)length);
         } else {
@@ -242,11 +257,21 @@ int main(int argc, char **argv) {
         else if (!strcmp(k, "--size")) size = atoi(v);
         else if (!strcmp(k, "--connect-rate")) connect_rate = atof(v);
         else if (!strcmp(k, "--mode")) parley = strcmp(v, "raw") != 0;
+        else if (!strcmp(k, "--rooms")) rooms = atoi(v);
         else { fprintf(stderr, "unknown option %s\n", k); return 2; }
     }
     if (count <= 0 || publishers <= 0 || publishers > count || rate <= 0 || size < 48 || size > 60000) {
         fprintf(stderr, "need --clients N >= --publishers P >= 1, --rate > 0, 48 <= --size <= 60000\n");
         return 2;
+    }
+    if (rooms < 0 || rooms > count || (rooms && !parley)) {
+        fprintf(stderr, "--rooms R needs --mode parley and 1 <= R <= --clients\n");
+        return 2;
+    }
+    char room_path[1024];
+    if (rooms) {
+        snprintf(room_path, sizeof room_path, "%s%srooms=none", path, strchr(path, '?') ? "&" : "?");
+        path = room_path;
     }
     struct rlimit files;
     getrlimit(RLIMIT_NOFILE, &files);
@@ -301,7 +326,7 @@ int main(int argc, char **argv) {
         int wait = (int)((soonest > now ? soonest - now : 0) / 1000000);
         poll_once(wait);
     }
-    uint64_t recipients = parley ? (uint64_t)count : (uint64_t)count - 1, expected = sent * recipients;
+    uint64_t expected = expected_deliveries;
     uint64_t drain_until = now_ns() + 5000000000ull;
     while (received < expected && now_ns() < drain_until) poll_once(10);
     getrusage(RUSAGE_SELF, &after);
@@ -309,10 +334,10 @@ int main(int argc, char **argv) {
     double cpu = (double)(after.ru_utime.tv_sec - before.ru_utime.tv_sec) + (after.ru_utime.tv_usec - before.ru_utime.tv_usec) / 1e6 +
                  (double)(after.ru_stime.tv_sec - before.ru_stime.tv_sec) + (after.ru_stime.tv_usec - before.ru_stime.tv_usec) / 1e6;
     uint64_t measured_frames = frames - frames_before;
-    printf("{\"tool\":\"probe-client\",\"clients\":%d,\"publishers\":%d,\"rate\":%g,\"sent\":%llu,\"expected\":%llu,"
+    printf("{\"tool\":\"probe-client\",\"clients\":%d,\"rooms\":%d,\"publishers\":%d,\"rate\":%g,\"sent\":%llu,\"expected\":%llu,"
            "\"received\":%llu,\"p50\":%.0f,\"p90\":%.0f,\"p99\":%.0f,\"max\":%.0f,\"cpuSeconds\":%.3f,"
            "\"framesReceived\":%llu,\"cpuPerFrameMicros\":%.3f}\n",
-           count, publishers, rate, (unsigned long long)sent, (unsigned long long)expected, (unsigned long long)received,
+           count, rooms, publishers, rate, (unsigned long long)sent, (unsigned long long)expected, (unsigned long long)received,
            percentile(50), percentile(90), percentile(99), percentile(100), cpu, (unsigned long long)measured_frames,
            measured_frames ? cpu * 1e6 / (double)measured_frames : 0);
     return received == expected ? 0 : 3;

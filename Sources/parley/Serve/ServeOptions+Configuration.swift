@@ -4,6 +4,7 @@ import Logging
 import NIOSSL
 import ParleyChat
 import ParleyCluster
+import ParleyProtocol
 import ParleyGateway
 
 /// What the options mean to the gateway, the chat handler, TLS and the cluster.
@@ -90,6 +91,10 @@ extension ServeOptions {
         configuration.presenceWindow = .milliseconds(presenceWindowMs)
         configuration.historySize = historySize
         configuration.historyTTL = .seconds(historyTtl)
+        // Checked by validate().
+        if let room = try? RoomName(validating: defaultRoom, action: nil) { configuration.defaultRoom = room }
+        configuration.maximumRoomsPerConnection = maxRoomsPerConnection
+        configuration.maximumRoomMembers = maxRoomMembers
         return configuration
     }
 }

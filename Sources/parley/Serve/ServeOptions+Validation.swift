@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import ParleyCluster
+import ParleyProtocol
 
 extension ServeOptions {
     func validate() throws {
@@ -28,9 +29,13 @@ extension ServeOptions {
             ("--max-connections", maxConnections), ("--inbound-rate", inboundRate),
             ("--outbound-budget", outboundBudget), ("--max-message-chars", maxMessageChars),
             ("--event-loops", eventLoops), ("--dead-node-after", deadNodeAfter), ("--heartbeat-ms", heartbeatMs),
-            ("--history-ttl", historyTtl),
+            ("--history-ttl", historyTtl), ("--max-rooms-per-connection", maxRoomsPerConnection),
+            ("--max-room-members", maxRoomMembers ?? 1),
         ] where value <= 0 {
             throw ValidationError("\(name) must be positive, not \(value)")
+        }
+        if (try? RoomName(validating: defaultRoom, action: nil)) == nil {
+            throw ValidationError("--default-room must be 1-64 characters from A-Z a-z 0-9 _ . -, not \"\(defaultRoom)\"")
         }
         if historySize < 0 { throw ValidationError("--history-size must be 0 or more, not \(historySize)") }
         for address in unlimitedIp + trustedProxy where (try? SocketAddress(ipAddress: address, port: 0)) == nil {

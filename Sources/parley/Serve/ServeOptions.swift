@@ -63,6 +63,11 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Milliseconds over which membership changes are coalesced.") var presenceWindowMs = 100
     @Option(help: "Public messages kept for clients that resume with ?since=SEQ&epoch=E (0: none).") var historySize = 500
     @Option(help: "Seconds a public message stays resumable.") var historyTtl = 600
+    @Option(help: "The room a client that names none is in, joined at its first setName (1-64 of A-Z a-z 0-9 _ . -).")
+    var defaultRoom = "lobby"
+    @Option(help: "Rooms one connection may be in at once, the default room included (beyond: too_many_rooms).")
+    var maxRoomsPerConnection = 100
+    @Option(help: "Members one room may hold (beyond: room_full); default: no limit.") var maxRoomMembers: Int?
     @Option(help: "Event loops for sockets; by default one per core this process may run on (taskset, cpuset and CPU quota narrow it).")
     var eventLoops = UsableCores.count
     @Option(
