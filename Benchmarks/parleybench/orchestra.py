@@ -144,17 +144,20 @@ def parley_server(port, extra=()):
     return Server("parley", command, port, f"ws://127.0.0.1:{port}/ws")
 
 
-def probe_client(server_name, port, clients, publishers, rate, seconds, core=1, server=None):
+def probe_client(server_name, port, clients, publishers, rate, seconds, core=1, server=None, rooms=0):
     """The independent C client (Benchmarks/reference/probe-client.c) putting a load on a server:
     Parley's protocol on /ws for `parley` — with no member feed, as parley-load's scenarios ask
     (`members: none`), so both put the same load on it — a raw relay on / for the others. Its
     JSON line, plus `cpuPerFrameMicros`; given the `server`, also the server's CPU over the
     client's timed window (`serverCpuSeconds`, `serverCpuMicrosPerDelivery`): connecting and
-    joining are left out, the drain of the last messages is in."""
+    joining are left out, the drain of the last messages is in. `rooms` R > 0 (Parley only): the
+    clients spread over R rooms and each publisher publishes to its own (probe-client --rooms)."""
     binary = build_c("probe-client")
     mode, path = ("parley", "/ws?members=none") if server_name == "parley" else ("raw", "/")
     command = [binary, "--port", str(port), "--path", path, "--mode", mode, "--clients", str(clients),
                "--publishers", str(publishers), "--rate", str(rate), "--seconds", str(seconds)]
+    if rooms:
+        command += ["--rooms", str(rooms)]
     process = subprocess.Popen(pinned(core, command), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     marks, errors = {}, []
 

@@ -84,12 +84,12 @@ def test_a_taken_name_is_refused_and_shown(server, sessions):
     second.page.goto(server.url)
     expect(second.page.locator("#status-text")).to_have_text("Connected")
     second.page.get_by_label("Your name").fill("DANA")
-    second.page.get_by_role("button", name="Join").click()
+    second.page.get_by_role("button", name="Join", exact=True).click()
     expect(second.page.locator("#identity")).to_contain_text("Name not accepted")
     expect(log_entries(second).filter(has_text="name_taken")).to_have_count(1)
     # Still usable: another name is accepted.
     second.page.get_by_label("Your name").fill("dana2")
-    second.page.get_by_role("button", name="Join").click()
+    second.page.get_by_role("button", name="Join", exact=True).click()
     expect(second.page.locator("#identity")).to_have_text("You are dana2.")
     second.screenshot("name-taken")
 

@@ -12,7 +12,8 @@ import Testing
             let expected = [
                 "/": "text/html; charset=utf-8", "/app.js": "text/javascript; charset=utf-8",
                 "/chat-connection.js": "text/javascript; charset=utf-8", "/chat-log.js": "text/javascript; charset=utf-8",
-                "/member-list.js": "text/javascript; charset=utf-8", "/style.css": "text/css; charset=utf-8",
+                "/member-list.js": "text/javascript; charset=utf-8", "/room-list.js": "text/javascript; charset=utf-8",
+                "/style.css": "text/css; charset=utf-8",
                 "/favicon.svg": "image/svg+xml",
             ]
             for (path, type) in expected {

@@ -1,13 +1,24 @@
 // Wires the page to the gateway: what each server event shows, and what each control sends.
+// Rooms (docs/PROTOCOL.md, "Rooms"): one log and one member list per room; an event without
+// `room` is the default room's (key ""). The room in view is in the address: #room=R.
 import { ChatConnection, gatewayURL } from "./chat-connection.js";
 import { ChatLog } from "./chat-log.js";
 import { MemberList } from "./member-list.js";
+import { RoomList } from "./room-list.js";
 
 const $ = (id) => document.getElementById(id);
 
 const connection = new ChatConnection(gatewayURL(window.location));
-const log = new ChatLog($("log"));
 const members = new MemberList($("members"), $("member-count"), choose);
+const rooms = new RoomList($("rooms"), { onView: view, onLeave: leave });
+/** Room key → its log; the default room's is the page's first (#log). */
+const logs = new Map([["", new ChatLog($("log"))]]);
+/** Room key → its member list as last heard. */
+const memberLists = new Map();
+/** Rooms asked for and not yet answered (a refused join names no room: the oldest is dropped). */
+const pendingJoins = [];
+/** A room the address asked for, joined once the name is accepted. */
+let linkedRoom = roomInHash();
 
 /** The name the server accepted, and one asked for but not yet answered. */
 let myName = null;
@@ -19,32 +30,66 @@ let recipient = null;
 
 connection.addEventListener("message", ({ detail: event }) => {
   const time = typeof event.ts === "number" ? new Date(event.ts) : new Date();
+  const key = typeof event.room === "string" ? event.room : "";
+  if (key !== "" && !rooms.has(key)) return;  // a room left meanwhile
   if (Array.isArray(event.members)) {
-    acceptPendingName(event.members);
-    members.render(event.members, { me: myName, chosen: recipient });
-    if (recipient && !members.includes(recipient)) choose(null, { focus: false });
+    if (key === "") acceptPendingName(event.members);
+    else settleJoin(key);
+    memberLists.set(key, event.members);
+    if (key === rooms.current) showMembers();
   } else if (event.publicMessage !== undefined) {
     const [from, text] = speakerAndText(event, event.publicMessage);
-    log.add({ kind: "public", from, text, time });
+    logFor(key).add({ kind: "public", from, text, time });
+    rooms.arrived(key);
   } else if (event.privateMessage !== undefined) {
+    // Private messages belong to no room: shown where the reader is.
     const [from, text] = speakerAndText(event, event.privateMessage);
-    log.add({ kind: "private", tag: from ? `private from ${from}:` : "private:", text, time });
+    logFor(rooms.current).add({ kind: "private", tag: from ? `private from ${from}:` : "private:", text, time });
   } else if (event.systemMessage !== undefined) {
-    log.add({ kind: "system", text: String(event.systemMessage), time });
+    logFor(key).add({ kind: "system", text: String(event.systemMessage), time });
   } else if (event.resumed) {
+    if (key !== "") settleJoin(key);
     const missed = event.resumed.to - event.resumed.from + 1;
-    if (missed > 0) log.add({ kind: "system", text: `Caught up: ${missed} message${missed === 1 ? "" : "s"} sent while you were away.` });
+    if (missed > 0 && key === "") logFor(key).add({ kind: "system", text: `Caught up: ${missed} message${missed === 1 ? "" : "s"} sent while you were away.` });
   } else if (event.resumeFailed) {
+    if (key !== "") settleJoin(key);
     if (event.resumeFailed.reason !== "unavailable") {
-      log.add({ kind: "system", text: "Some messages were missed while you were away: the server no longer holds them." });
+      logFor(key).add({ kind: "system", text: "Some messages were missed while you were away: the server no longer holds them." });
     }
   } else if (event.error) {
     showError(event.error);
   }
 });
 
+function logFor(key) {
+  let log = logs.get(key);
+  if (!log) {
+    const list = document.createElement("ol");
+    list.className = "log";
+    list.setAttribute("role", "log");
+    list.setAttribute("aria-live", "polite");
+    list.tabIndex = 0;
+    list.dataset.room = key;
+    list.hidden = key !== rooms.current;
+    $("logs").append(list);
+    log = new ChatLog(list);
+    logs.set(key, log);
+  }
+  return log;
+}
+
+function showMembers() {
+  members.render(memberLists.get(rooms.current) ?? [], { me: myName, chosen: recipient });
+  if (recipient && !members.includes(recipient)) choose(null, { focus: false });
+}
+
+function settleJoin(key) {
+  const index = pendingJoins.indexOf(key);
+  if (index >= 0) pendingJoins.splice(index, 1);
+}
+
 connection.addEventListener("invalid", ({ detail: text }) => {
-  log.add({ kind: "error", tag: "error", text: `The server sent something that is not JSON: ${text.slice(0, 200)}` });
+  logFor(rooms.current).add({ kind: "error", tag: "error", text: `The server sent something that is not JSON: ${text.slice(0, 200)}` });
 });
 
 connection.addEventListener("state", ({ detail: { state, retryInMs } }) => {
@@ -56,9 +101,12 @@ connection.addEventListener("state", ({ detail: { state, retryInMs } }) => {
     : "Not connected";
   $("connect-toggle").textContent = state === "offline" && retryInMs === undefined ? "Connect" : "Disconnect";
   if (state === "offline" && retryInMs !== undefined) {
-    log.add({ kind: "system", text: "Connection lost; reconnecting…" });
+    logFor(rooms.current).add({ kind: "system", text: "Connection lost; reconnecting…" });
   }
-  if (state === "offline") members.render([], {});
+  if (state === "offline") {
+    memberLists.clear();
+    members.render([], {});
+  }
   showIdentity();
 });
 
@@ -75,13 +123,23 @@ function acceptPendingName(list) {
     myName = pendingName;
     pendingName = null;
     showIdentity();
+    if (linkedRoom) {
+      join(linkedRoom);
+      linkedRoom = null;
+    }
   }
 }
 
 function showError(error) {
   const message = typeof error.message === "string" ? error.message : "The server refused that.";
   const code = typeof error.code === "string" ? ` (${error.code})` : "";
-  log.add({ kind: "error", tag: "error:", text: message + code });
+  logFor(rooms.current).add({ kind: "error", tag: "error:", text: message + code });
+  if (error.action === "join" && pendingJoins.length > 0) {
+    // The oldest join not yet answered is the one refused: the server answers in order.
+    const refused = pendingJoins.shift();
+    connection.leaveRoom(refused, { tellServer: false });
+    forget(refused);
+  }
   if (error.action === "setName") {
     pendingName = null;
     connection.restoreName(myName);
@@ -115,16 +173,17 @@ $("message-form").addEventListener("submit", (submit) => {
   const input = $("message-input");
   const text = input.value;
   if (!text) return;
+  const room = rooms.current;
   const frame = recipient
     ? { action: "sendPrivate", message: text, to: recipient }
-    : { action: "sendPublic", message: text };
+    : room === "" ? { action: "sendPublic", message: text } : { action: "sendPublic", message: text, room };
   if (!connection.send(frame)) {
     // Nothing is lost: the text stays in the box until it can be sent.
-    log.add({ kind: "error", tag: "error:", text: "Not connected — your message was not sent." });
+    logFor(room).add({ kind: "error", tag: "error:", text: "Not connected — your message was not sent." });
     return;
   }
   // The server does not echo private messages to their sender: show our own copy.
-  if (recipient) log.add({ kind: "private", tag: `private to ${recipient}:`, text });
+  if (recipient) logFor(room).add({ kind: "private", tag: `private to ${recipient}:`, text });
   input.value = "";
 });
 
@@ -143,10 +202,78 @@ function choose(name, { focus = true } = {}) {
   recipient = name === recipient ? null : name;
   $("recipient").hidden = !recipient;
   $("recipient-text").textContent = recipient ? `Private message to ${recipient}` : "";
-  $("message-label").textContent = recipient ? `Private message to ${recipient}` : "Message to everyone";
+  showComposer();
   members.render(members.members, { me: myName, chosen: recipient });
   if (focus) $("message-input").focus();
 }
 
+function showComposer() {
+  const room = rooms.current;
+  $("message-label").textContent =
+    recipient ? `Private message to ${recipient}` : room === "" ? "Message to everyone" : `Message to ${room}`;
+}
+
+// ---- rooms ----
+
+$("room-form").addEventListener("submit", (submit) => {
+  submit.preventDefault();
+  const name = $("room-input").value.trim();
+  if (!name) return;
+  $("room-input").value = "";
+  join(name);
+});
+
+function join(name) {
+  if (!myName) {
+    linkedRoom = name;
+    logFor(rooms.current).add({ kind: "system", text: `Choose a name first; then you join ${name}.` });
+    return;
+  }
+  if (connection.joinRoom(name)) pendingJoins.push(name);
+  rooms.add(name);
+  view(name);
+}
+
+function leave(name) {
+  connection.leaveRoom(name);
+  forget(name);
+}
+
+function forget(name) {
+  const wasCurrent = rooms.current === name;
+  rooms.remove(name);
+  memberLists.delete(name);
+  const log = logs.get(name);
+  if (log) {
+    $("logs").querySelector(`ol[data-room="${CSS.escape(name)}"]`)?.remove();
+    logs.delete(name);
+  }
+  if (wasCurrent) view("");
+}
+
+/** Puts `key`'s log and members in view, and the room in the address. */
+function view(key) {
+  rooms.view(key);
+  for (const list of $("logs").children) list.hidden = list.dataset.room !== key;
+  logFor(key);
+  $("room-title").textContent = rooms.label(key);
+  const hash = key === "" ? "" : `#room=${encodeURIComponent(key)}`;
+  if (window.location.hash !== hash) history.replaceState(null, "", hash || window.location.pathname + window.location.search);
+  showMembers();
+  showComposer();
+}
+
+function roomInHash() {
+  const match = /^#room=(.+)$/.exec(window.location.hash);
+  return match ? decodeURIComponent(match[1]) : null;
+}
+
+window.addEventListener("hashchange", () => {
+  const room = roomInHash();
+  if (room && room !== rooms.current) join(room);
+  else if (!room && rooms.current !== "") view("");
+});
+
+rooms.render();
 showIdentity();
 connection.connect();

@@ -1,7 +1,8 @@
 // One WebSocket to the gateway, reopened with backoff after a close nobody asked for. The name
 // the user chose is sent again on every reopen, so a reconnect puts them back in the room; and
 // the socket is opened with where the page stopped (?since=SEQ&epoch=E), so the gateway replays
-// what was missed meanwhile (docs/PROTOCOL.md, "Resume").
+// what was missed meanwhile (docs/PROTOCOL.md, "Resume"). Every other room the page is in is
+// joined again after the name, each with where the page stopped in that room.
 
 /** The gateway's WebSocket URL for a page served by that gateway: wss:// under https. */
 export function gatewayURL(location) {
@@ -37,6 +38,8 @@ export class ChatConnection extends EventTarget {
   /** The last public seq shown and the history it belongs to (from the resume markers). */
   #lastSeq = null;
   #epoch = null;
+  /** The named rooms this page is in → { lastSeq, epoch } in each. */
+  #rooms = new Map();
 
   constructor(url) {
     super();
@@ -67,6 +70,26 @@ export class ChatConnection extends EventTarget {
     return this.isOpen ? this.send({ action: "setName", name }) : false;
   }
 
+  /** Joins a room now (or on open), asking for whatever history it holds; false if already in it. */
+  joinRoom(room) {
+    if (this.#rooms.has(room)) return false;
+    this.#rooms.set(room, { lastSeq: null, epoch: null });
+    if (this.isOpen && this.#name) this.send(this.#joinFrame(room));
+    return true;
+  }
+
+  /** Leaves a room (a refused join too: then only forgets it). */
+  leaveRoom(room, { tellServer = true } = {}) {
+    if (!this.#rooms.delete(room)) return;
+    if (tellServer) this.send({ action: "leave", room });
+  }
+
+  /** A join that resumes where the page stopped in `room`, or takes the room's history. */
+  #joinFrame(room) {
+    const { lastSeq, epoch } = this.#rooms.get(room);
+    return epoch && lastSeq !== null ? { action: "join", room, since: lastSeq, epoch } : { action: "join", room, since: 0 };
+  }
+
   /** The name to send on reconnect after the server refused a new one. */
   restoreName(name) { this.#name = name; }
 
@@ -86,7 +109,10 @@ export class ChatConnection extends EventTarget {
     socket.addEventListener("open", () => {
       this.#attempt = 0;
       this.#setState("online");
-      if (this.#name) socket.send(JSON.stringify({ action: "setName", name: this.#name }));
+      if (this.#name) {
+        socket.send(JSON.stringify({ action: "setName", name: this.#name }));
+        for (const room of this.#rooms.keys()) socket.send(JSON.stringify(this.#joinFrame(room)));
+      }
     });
     socket.addEventListener("message", (event) => this.#receive(event.data));
     socket.addEventListener("close", () => {
@@ -111,18 +137,25 @@ export class ChatConnection extends EventTarget {
     this.dispatchEvent(new CustomEvent("message", { detail: event }));
   }
 
-  /** Follows seq and epoch; false for a public message already shown (never shown twice). */
+  /** Follows seq and epoch per room; false for a public message already shown (never twice). */
   #track(event) {
+    const named = typeof event.room === "string";
+    const place = named ? this.#rooms.get(event.room) : { lastSeq: this.#lastSeq, epoch: this.#epoch };
+    if (!place) return !(event.publicMessage !== undefined);  // a room left meanwhile: its messages are not shown
     if (event.publicMessage !== undefined && typeof event.seq === "number") {
-      if (this.#lastSeq !== null && event.seq <= this.#lastSeq) return false;
-      this.#lastSeq = event.seq;
+      if (place.lastSeq !== null && event.seq <= place.lastSeq) return false;
+      place.lastSeq = event.seq;
     } else if (event.resumed && typeof event.resumed.epoch === "string") {
-      this.#epoch = event.resumed.epoch;
-      if (this.#lastSeq === null && typeof event.resumed.to === "number") this.#lastSeq = event.resumed.to;
+      place.epoch = event.resumed.epoch;
+      if (place.lastSeq === null && typeof event.resumed.to === "number") place.lastSeq = event.resumed.to;
     } else if (event.resumeFailed && typeof event.resumeFailed.epoch === "string") {
       // Another history (a restart) or one that no longer reaches back: start again from here.
-      this.#epoch = event.resumeFailed.epoch || null;
-      this.#lastSeq = null;
+      place.epoch = event.resumeFailed.epoch || null;
+      place.lastSeq = null;
+    }
+    if (!named) {
+      this.#lastSeq = place.lastSeq;
+      this.#epoch = place.epoch;
     }
     return true;
   }
