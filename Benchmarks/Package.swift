@@ -50,5 +50,14 @@ let package = Package(
             path: "FanOutBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // The chat handler alone on 1 and 2 threads: rooms that never wait for each other's lock.
+        .executableTarget(
+            name: "RoomsOnCores",
+            dependencies: [
+                .product(name: "ParleyChat", package: parley),
+                .product(name: "ParleyProtocol", package: parley),
+            ],
+            path: "RoomsOnCores"
+        ),
     ]
 )

@@ -39,6 +39,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--event-loops", type=int, default=1)
+    parser.add_argument("--serve", default="", help="more `parley serve` flags, e.g. \"--write-path direct\"")
     parser.add_argument("--out", help="write the raw figures here (json)")
     args = parser.parse_args()
     try:
@@ -51,7 +52,7 @@ def main():
 
     port = free_port()
     results = {size: [] for size in sizes}
-    server = parley_server(port, extra=("--event-loops", str(args.event_loops)))
+    server = parley_server(port, extra=("--event-loops", str(args.event_loops), *args.serve.split()))
     with server:
         for round_index in range(args.rounds):
             order = sizes if round_index % 2 == 0 else list(reversed(sizes))
