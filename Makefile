@@ -41,7 +41,7 @@ test: self-contained format-check postgres liburing without-liburing
 
 # The Swift sources as .swift-format has them (swift-format ships with the toolchain); `make
 # format` rewrites them so.
-SWIFT_SOURCES := Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/FanOutBenchmarks Benchmarks/WireBenchmarks
+SWIFT_SOURCES := Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/FanOutBenchmarks Benchmarks/WireBenchmarks Benchmarks/RoomsOnCores
 format-check:
 	$(SWIFT) format lint --strict --recursive --parallel $(SWIFT_SOURCES)
 format:

@@ -74,7 +74,9 @@ for (label, handler, publishers, threads) in [
     ("1000 rooms x 10, 1 thread", manyRooms, roomPublishers, 1), ("1000 rooms x 10, 2 threads", manyRooms, roomPublishers, 2),
     ("1 room x 1000, 1 thread", oneRoom, bothInOne, 1), ("1 room x 1000, 2 threads", oneRoom, bothInOne, 2),
 ] {
-    let best = (0..<3).map { _ in rate(handler, publishers, threads: threads, messages: label.hasPrefix("1 room") ? messages / 20 : messages) }.max()!
+    let best = (0..<3).map { _ in
+        rate(handler, publishers, threads: threads, messages: label.hasPrefix("1 room") ? messages / 20 : messages)
+    }.max()!
     readings[label] = best
     print("  \(label.padding(toLength: 28, withPad: " ", startingAt: 0)) \(Int(best)) msg/s")
 }

@@ -60,7 +60,9 @@ public final class ChatHandler: RouteHandler, ClusterRoom {
         switch request.query["rooms"] {
         case nil: joinsDefaultRoom = true
         case "none"?:
-            if bus != nil { return .refuse(status: 400, reason: "rooms=none: this cluster node serves the default room only") }
+            if bus != nil {
+                return .refuse(status: 400, reason: "rooms=none: on a cluster node the default room holds every named connection")
+            }
             joinsDefaultRoom = false
         case let other?:
             return .refuse(status: 400, reason: "rooms must be none (or absent: join the default room), got \(other.prefix(40))")
@@ -100,7 +102,7 @@ public final class ChatHandler: RouteHandler, ClusterRoom {
     private func sendPublicToItsRoom(_ frame: InboundFrame, _ event: MessageEvent) -> Bool {
         let id = event.connectionID
         guard let message = try? PublicMessage(frame, maximumScalars: configuration.maximumMessageScalars, defaultRoom: rooms.defaultName),
-            bus == nil || message.room == rooms.defaultName, let cell = rooms.cell(message.room)
+            let cell = rooms.cell(message.room)
         else { return false }
         let now = clockMillis()
         let overRate = event.overRate
@@ -114,23 +116,28 @@ public final class ChatHandler: RouteHandler, ClusterRoom {
         return true
     }
 
-    // MARK: ClusterRoom (what the bus decided; rooms across a cluster are the default room only)
+    // MARK: ClusterRoom (what the bus decided)
 
     public func apply(_ event: RoomEvent) {
-        if case .publicMessage = event {
+        switch event {
+        case .publicMessage:
             let cell = rooms.defaultRoom
             cell.drain(cell.change { $0.apply(event) }) { perform($0, in: cell) }
-            return
+        case .roomMessage(let room, _, _, _, _):
+            // A room this node no longer holds (its last member here just left) hears nothing.
+            guard let cell = rooms.cell(room) else { return }
+            cell.drain(cell.change { $0.apply(event) }) { perform($0, in: cell) }
+        default:
+            changeDirectory { $0.apply(event, rooms: rooms) }
         }
-        changeDirectory { $0.apply(event, rooms: rooms) }
     }
 
     public func refuse(_ command: RoomCommand, because error: ProtocolError) {
-        if case .resume(let id, _) = command {
-            finishResume(id, with: nil)
-            return
+        switch command {
+        case .resume(let id, _): finishResume(id, with: nil)
+        case .roomResume(let id, let room, _): finishResume(id, in: room, with: nil)
+        default: changeDirectory { $0.refuse(command, because: error, rooms: rooms) }
         }
-        changeDirectory { $0.refuse(command, because: error, rooms: rooms) }
     }
 
     public func resynchronize(named: [(id: ConnectionID, name: ChatName)]) {
@@ -142,13 +149,29 @@ public final class ChatHandler: RouteHandler, ClusterRoom {
     }
 
     public func applyLocally(_ command: RoomCommand) {
-        let cell = rooms.defaultRoom
+        let cell: RoomTable.Cell?
+        if case .roomMessage(let room, _, _, _, _) = command { cell = rooms.cell(room) } else { cell = rooms.defaultRoom }
+        guard let cell else { return }
         cell.drain(cell.change { $0.applyLocally(command) }) { perform($0, in: cell) }
     }
 
     public func finishResume(_ id: ConnectionID, with history: HistorySnapshot?) {
         let cell = rooms.defaultRoom
         cell.drain(cell.change { $0.finishResume(id, with: history) }) { perform($0, in: cell) }
+    }
+
+    public func finishResume(_ id: ConnectionID, in room: RoomName, with history: HistorySnapshot?) {
+        guard let cell = rooms.cell(room) else { return }
+        cell.drain(cell.change { $0.finishResume(id, with: history) }) { perform($0, in: cell) }
+    }
+
+    public func resynchronize(room: RoomName, named: [(id: ConnectionID, name: ChatName)]) {
+        guard let cell = rooms.cell(room) else { return }
+        cell.drain(cell.change { $0.resynchronize(named: named) }) { perform($0, in: cell) }
+    }
+
+    public func localRoomMemberships() -> [(id: ConnectionID, room: RoomName, name: ChatName)] {
+        directory.read { $0.localRoomMemberships }
     }
 
     // MARK: the effect runner

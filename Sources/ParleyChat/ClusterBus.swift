@@ -29,6 +29,17 @@ public protocol ClusterRoom: AnyObject, Sendable {
     /// The answer to a `.resume` command: what the cluster's history holds after the member's
     /// `since` (nil: the history could not be read).
     func finishResume(_ id: ConnectionID, with history: HistorySnapshot?)
+
+    // Named rooms: a node receives only the rooms it has members in ("watches" them).
+
+    /// A watched room's members as the cluster holds them, after (re)watching it: replaces the
+    /// room's replica (its local members keep their state).
+    func resynchronize(room: RoomName, named: [(id: ConnectionID, name: ChatName)])
+    /// This node's members of named rooms, to register again after the database came back (and
+    /// the rooms to watch again).
+    func localRoomMemberships() -> [(id: ConnectionID, room: RoomName, name: ChatName)]
+    /// The answer to a `.roomResume` command.
+    func finishResume(_ id: ConnectionID, in room: RoomName, with history: HistorySnapshot?)
 }
 
 /// What a node asks of the cluster.
@@ -41,12 +52,26 @@ public enum RoomCommand: Sendable, Equatable {
     case privateMessage(sender: ConnectionID, to: ConnectionID, from: ChatName, text: String, timestampMillis: Int64)
     /// `id` joined and asks for the public messages it missed: read the cluster's history.
     case resume(ConnectionID, ResumeRequest)
+    /// `id` (named `name`) joins a named room; the node watches the room first.
+    case joinRoom(ConnectionID, RoomName, ChatName)
+    /// `id` leaves a named room.
+    case leaveRoom(ConnectionID, RoomName)
+    /// A public message to a named room (the default room's is `publicMessage`).
+    case roomMessage(RoomName, sender: ConnectionID, from: ChatName, text: String, timestampMillis: Int64)
+    /// `id` joined a named room and asks for what it missed there.
+    case roomResume(ConnectionID, RoomName, ResumeRequest)
+    /// This node has no member left in the room: it stops receiving the room's events.
+    /// `requester` is meaningless for it (nothing is refused to anyone).
+    case unwatch(RoomName)
 
     /// The connection that asked: a refusal goes back to it.
     public var requester: ConnectionID {
         switch self {
-        case .claim(let id, _), .leave(let id), .resume(let id, _): id
-        case .publicMessage(let sender, _, _, _), .privateMessage(let sender, _, _, _, _): sender
+        case .claim(let id, _), .leave(let id), .resume(let id, _), .joinRoom(let id, _, _), .leaveRoom(let id, _),
+            .roomResume(let id, _, _):
+            id
+        case .publicMessage(let sender, _, _, _), .privateMessage(let sender, _, _, _, _), .roomMessage(_, let sender, _, _, _): sender
+        case .unwatch: ConnectionID(rawValue: 0)
         }
     }
 }
@@ -58,4 +83,9 @@ public enum RoomEvent: Sendable, Equatable {
     case left(ConnectionID)
     case publicMessage(from: String, text: String, seq: UInt64, timestampMillis: Int64)
     case privateMessage(to: ConnectionID, from: String, text: String, timestampMillis: Int64)
+    /// `id`, named `name`, is in a named room.
+    case joinedRoom(ConnectionID, RoomName, ChatName)
+    case leftRoom(ConnectionID, RoomName)
+    /// A named room's public message, numbered in that room.
+    case roomMessage(RoomName, from: String, text: String, seq: UInt64, timestampMillis: Int64)
 }

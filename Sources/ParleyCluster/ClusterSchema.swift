@@ -58,6 +58,39 @@ enum ClusterSchema {
                 at timestamptz NOT NULL DEFAULT now())
             """,
         ],
+        // 3: named rooms. Each has its row (its counters and epoch: the row each of its events
+        // locks, which orders them), its members (the default room's are every named
+        // connection, as before) with the NOTIFY channel the room's events go to, and its
+        // history. A node LISTENs only to the channels of rooms it has members in.
+        [
+            """
+            CREATE TABLE parley_rooms (
+                name text PRIMARY KEY,
+                event_seq bigint NOT NULL DEFAULT 0,
+                public_seq bigint NOT NULL DEFAULT 0,
+                epoch text NOT NULL DEFAULT substr(md5(random()::text || clock_timestamp()::text), 1, 16),
+                created_at timestamptz NOT NULL DEFAULT now())
+            """,
+            """
+            CREATE TABLE parley_room_members (
+                room text NOT NULL,
+                id bigint NOT NULL,
+                channel text NOT NULL,
+                joined_event bigint NOT NULL,
+                PRIMARY KEY (room, id))
+            """,
+            "CREATE INDEX parley_room_members_id ON parley_room_members (id)",
+            """
+            CREATE TABLE parley_room_history (
+                room text NOT NULL,
+                seq bigint NOT NULL,
+                sender text NOT NULL,
+                body text NOT NULL,
+                ts bigint NOT NULL,
+                at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (room, seq))
+            """,
+        ],
     ]
 
     static var latestVersion: Int { migrations.count }

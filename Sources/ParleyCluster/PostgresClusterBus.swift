@@ -49,6 +49,13 @@ public final class PostgresClusterBus: ClusterBus, Service, Sendable {
     /// True while commands reach the database (for tests and health).
     public var isConnected: Bool { link.connection != nil }
 
+    /// Notifications of named rooms this node has received: the rooms it has members in, and
+    /// only those, reach it (interest routing; for tests and `/metrics`).
+    public var roomEventsReceived: Int { link.roomEvents }
+
+    /// Named rooms this node watches now (it has members in them).
+    public var watchedRoomCount: Int { link.wantedRooms.count }
+
     // MARK: ClusterBus
 
     public func attach(_ room: any ClusterRoom) { link.attach(room) }

@@ -8,6 +8,7 @@ enum RoomNotification: Equatable {
     case event(RoomEvent)
     case publicMessage(payloadID: Int64, from: String, seq: UInt64, timestampMillis: Int64)
     case privateMessage(payloadID: Int64, to: ConnectionID, from: String, timestampMillis: Int64)
+    case roomMessage(payloadID: Int64, room: RoomName, from: String, seq: UInt64, timestampMillis: Int64)
 
     struct Malformed: Error, CustomStringConvertible {
         let payload: String
@@ -25,6 +26,10 @@ enum RoomNotification: Equatable {
         func integer(_ key: String) throws -> Int64 {
             guard let value = object[key] as? NSNumber else { throw Malformed(payload: payload) }
             return value.int64Value
+        }
+        func room() throws -> RoomName {
+            guard let room = try? RoomName(validating: try string("r"), action: nil) else { throw Malformed(payload: payload) }
+            return room
         }
         func id(_ key: String) throws -> ConnectionID {
             guard let id = ConnectionID(try string(key)) else { throw Malformed(payload: payload) }
@@ -53,8 +58,33 @@ enum RoomNotification: Equatable {
                     .privateMessage(
                         to: try id("to"), from: try string("from"), text: try string("text"), timestampMillis: try integer("ts")))
             }
+        case "rjoined":
+            guard let name = try? ChatName(validating: try string("name")) else { throw Malformed(payload: payload) }
+            self = .event(.joinedRoom(try id("id"), try room(), name))
+        case "rleft":
+            self = .event(.leftRoom(try id("id"), try room()))
+        case "rpublic":
+            let seq = UInt64(try integer("s"))
+            if object["p"] != nil {
+                self = .roomMessage(
+                    payloadID: try integer("p"), room: try room(), from: try string("from"), seq: seq, timestampMillis: try integer("ts"))
+            } else {
+                self = .event(
+                    .roomMessage(
+                        try room(), from: try string("from"), text: try string("text"), seq: seq, timestampMillis: try integer("ts")))
+            }
         default:
             throw Malformed(payload: payload)
+        }
+    }
+}
+
+extension RoomNotification {
+    /// A named room's event (what only the nodes watching that room receive).
+    var isNamedRooms: Bool {
+        switch self {
+        case .roomMessage, .event(.joinedRoom), .event(.leftRoom), .event(.roomMessage): true
+        default: false
         }
     }
 }

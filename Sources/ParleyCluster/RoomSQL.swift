@@ -37,14 +37,18 @@ enum RoomSQL {
     }
 
     /// Deletes the row and announces the leave; nothing is announced when the row was already
-    /// gone (another node reaped it), so a leave is never announced twice.
+    /// gone (another node reaped it), so a leave is never announced twice. The connection leaves
+    /// its named rooms in the same statement, each announced on its room's channel.
     static func leave(_ id: ConnectionID) -> PostgresQuery {
         let raw = Int64(bitPattern: id.rawValue)
         let hex = id.description
         return """
             WITH r AS (UPDATE parley_room SET event_seq = event_seq + 1 WHERE id = 1 RETURNING event_seq),
-            d AS (DELETE FROM parley_connections WHERE id = \(raw) RETURNING 1)
+            d AS (DELETE FROM parley_connections WHERE id = \(raw) RETURNING 1),
+            m AS (DELETE FROM parley_room_members WHERE id = \(raw) RETURNING room, channel)
             SELECT pg_notify('parley_room', json_build_object('k', 'left', 'id', \(hex)::text)::text) FROM r, d
+            UNION ALL
+            SELECT pg_notify(m.channel, json_build_object('k', 'rleft', 'r', m.room, 'id', \(hex)::text)::text) FROM m
             """
     }
 

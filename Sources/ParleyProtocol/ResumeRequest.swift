@@ -48,7 +48,8 @@ public struct ResumeRequest: Sendable, Equatable {
         case .string(let text): since = text
         case .number(let value):
             guard value >= 0, value < 9.0e15, value.rounded() == value else {
-                return .failure(invalid("since must be a whole number of 0 or more (the last seq you hold) or \"latest\"", action: ActionName.join))
+                return .failure(
+                    invalid("since must be a whole number of 0 or more (the last seq you hold) or \"latest\"", action: ActionName.join))
             }
             since = String(UInt64(value))
         case let other?:

@@ -120,7 +120,10 @@ import Testing
             #expect(node.send(alice, json, overRate: true) == ["error \(alice.rawValue): \(code)"], "\(json)")
         }
         _ = node.send(alice, #"{"action":"setName","name":"alice"}"#)
-        #expect(node.send(alice, #"{"action":"sendPublic","message":"hi","room":"r"}"#, overRate: true) == ["error \(alice.rawValue): not_in_room"])
+        #expect(
+            node.send(alice, #"{"action":"sendPublic","message":"hi","room":"r"}"#, overRate: true) == [
+                "error \(alice.rawValue): not_in_room"
+            ])
         #expect(node.send(alice, #"{"action":"leave","room":"r"}"#, overRate: true) == ["error \(alice.rawValue): not_in_room"])
         #expect(node.send(alice, #"{"action":"join","room":"r"}"#, overRate: true) == ["error \(alice.rawValue): rate_limited"])
         #expect(node.members("r") == nil, "a refused join creates no room")

@@ -38,6 +38,35 @@ import Testing
         }
     }
 
+    @Test func namedRoomNotificationsDecode() throws {
+        let id = ConnectionID(loopIndex: 1, node: 3, serial: 9)
+        let room = try RoomName(validating: "team-1", action: nil)
+        let joined = try RoomNotification(json: #"{"k":"rjoined","r":"team-1","id":"\#(id)","name":"Alice"}"#)
+        #expect(joined == .event(.joinedRoom(id, room, try ChatName(validating: "Alice"))) && joined.isNamedRooms)
+        #expect(try RoomNotification(json: #"{"k":"rleft","r":"team-1","id":"\#(id)"}"#) == .event(.leftRoom(id, room)))
+        #expect(
+            try RoomNotification(json: #"{"k":"rpublic","r":"team-1","s":3,"from":"a","text":"hi","ts":5}"#)
+                == .event(.roomMessage(room, from: "a", text: "hi", seq: 3, timestampMillis: 5)))
+        #expect(
+            try RoomNotification(json: #"{"k":"rpublic","r":"team-1","s":4,"from":"a","p":40,"ts":6}"#)
+                == .roomMessage(payloadID: 40, room: room, from: "a", seq: 4, timestampMillis: 6))
+        #expect(!(try RoomNotification(json: #"{"k":"left","id":"\#(id)"}"#)).isNamedRooms, "the default room's are not counted")
+        for malformed in [#"{"k":"rleft","id":"\#(id)"}"#, #"{"k":"rleft","r":"no spaces","id":"\#(id)"}"#] {
+            #expect(throws: RoomNotification.Malformed.self, "\(malformed)") { try RoomNotification(json: malformed) }
+        }
+    }
+
+    @Test func roomChannelsAreStableIdentifiers() throws {
+        let longest = try RoomName(validating: String(repeating: "z", count: 64), action: nil)
+        let channel = RoomChannel.name(of: longest)
+        #expect(channel.utf8.count == 25 && channel.hasPrefix("parley_r_"), "within an identifier's 63 bytes: \(channel)")
+        // FNV-1a 64 of "a" is af63dc4c8601ec8c: the same on every node, whatever its Swift hash seed.
+        #expect(RoomChannel.name(of: try RoomName(validating: "a", action: nil)) == "parley_r_af63dc4c8601ec8c")
+        #expect(
+            RoomChannel.name(of: try RoomName(validating: "Team", action: nil))
+                != RoomChannel.name(of: try RoomName(validating: "team", action: nil)), "names are case-sensitive")
+    }
+
     @Test func textNearNotifysLimitGoesThroughThePayloadTable() {
         #expect(!RoomSQL.needsPayloadTable("alice", String(repeating: "x", count: 4_096)))
         #expect(RoomSQL.needsPayloadTable("alice", String(repeating: "x", count: 7_000)))

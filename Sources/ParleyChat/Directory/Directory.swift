@@ -28,6 +28,11 @@ struct Directory: Sendable {
     /// Connections whose name is being decided, with the frames they sent meanwhile: those wait,
     /// so that a `sendPublic` right after `setName` is judged after the name.
     private var parked: [ConnectionID: [MessageEvent]] = [:]
+    /// Cluster only: connections whose name claim is being decided.
+    private var claiming: Set<ConnectionID> = []
+    /// Cluster only: named rooms a connection asked to join, not decided yet, with the resume
+    /// it asked for there. Its frames are parked meanwhile, as behind a claim.
+    private var joining: [ConnectionID: [RoomName: Result<ResumeRequest, ProtocolError>?]] = [:]
     private let decidedElsewhere: Bool
     let configuration: ChatConfiguration
     private let clockMillis: @Sendable () -> Int64
@@ -52,7 +57,9 @@ struct Directory: Sendable {
     }
 
     mutating func disconnect(_ id: ConnectionID, rooms: RoomTable) -> Outcome {
-        let wasClaiming = parked.removeValue(forKey: id) != nil
+        let wasClaiming = claiming.remove(id) != nil
+        parked.removeValue(forKey: id)
+        joining.removeValue(forKey: id)
         guard let entry = entries[id] else { return Outcome() }
         guard wasClaiming || entry.name != nil else {
             entries.removeValue(forKey: id)
@@ -64,7 +71,7 @@ struct Directory: Sendable {
         var outcome = Outcome(effects: [.submit(.leave(id))])
         for name in entry.rooms {
             guard let cell = rooms.cell(name) else { continue }
-            outcome.add(cell, cell.change { $0.detach(id); return [] })
+            outcome = outcome.merged(with: leaving(cell, id, name, rooms: rooms, detachOnly: true))
         }
         return outcome
     }
@@ -107,7 +114,8 @@ struct Directory: Sendable {
         // Unchanged needs nobody's agreement.
         if entries[id]?.name?.display == name.display { return Outcome() }
         if decidedElsewhere {
-            parked[id] = []
+            claiming.insert(id)
+            if parked[id] == nil { parked[id] = [] }
             return Outcome(effects: [.submit(.claim(id, name))])
         }
         return applyNamed(id, name, rooms: rooms)
@@ -116,9 +124,10 @@ struct Directory: Sendable {
     /// A public message through the directory: only for a connection whose frames are parked
     /// behind a claim, and to say why a room refused one (`ChatHandler` sends the rest straight
     /// to the room).
-    mutating func sendPublic(_ message: PublicMessage, from id: ConnectionID, overRate: Bool, rooms: RoomTable) throws(ProtocolError) -> Outcome {
+    mutating func sendPublic(
+        _ message: PublicMessage, from id: ConnectionID, overRate: Bool, rooms: RoomTable
+    ) throws(ProtocolError) -> Outcome {
         guard entries[id]?.name != nil else { throw RouteChecks.notNamed(ActionName.sendPublic) }
-        if decidedElsewhere && message.room != rooms.defaultName { throw RouteChecks.roomsNeedASingleNode(ActionName.sendPublic) }
         guard let cell = rooms.cell(message.room) else { throw RouteChecks.notInRoom(message.room, action: ActionName.sendPublic) }
         let now = clockMillis()
         let (drain, member) = cell.change { room -> (effects: [RoomEffect], output: Bool) in
@@ -149,12 +158,14 @@ struct Directory: Sendable {
         return Outcome(effects: [.submit(.privateMessage(sender: id, to: recipient, from: sender, text: text, timestampMillis: now))])
     }
 
-    private mutating func join(_ frame: InboundFrame, from id: ConnectionID, overRate: Bool, rooms: RoomTable) throws(ProtocolError) -> Outcome {
+    private mutating func join(
+        _ frame: InboundFrame, from id: ConnectionID, overRate: Bool, rooms: RoomTable
+    ) throws(ProtocolError) -> Outcome {
         let raw = try frame.requiredString(ActionName.Field.room).get()
         let resume = ResumeRequest.parse(joining: frame)
         let roomName = try RouteChecks.room(raw, action: ActionName.join)
         guard let entry = entries[id], let name = entry.name else { throw RouteChecks.notNamed(ActionName.join) }
-        if decidedElsewhere { throw RouteChecks.roomsNeedASingleNode(ActionName.join) }
+        if decidedElsewhere && roomName == rooms.defaultName { throw RouteChecks.defaultRoomHoldsEveryone(ActionName.join) }
         // Joining a room one is in changes nothing.
         if entry.rooms.contains(roomName) { return Outcome() }
         let limit = configuration.maximumRoomsPerConnection
@@ -162,6 +173,16 @@ struct Directory: Sendable {
         if overRate { throw RouteChecks.rateLimited(ActionName.join) }
         let cell = rooms.cellCreating(roomName)
         let maximumMembers = configuration.maximumRoomMembers
+        if decidedElsewhere {
+            // Judged against this node's replica: exact once the room is watched here.
+            if let maximumMembers, cell.read({ $0.memberCount }) >= maximumMembers {
+                throw RouteChecks.roomFull(roomName, limit: maximumMembers)
+            }
+            entries[id]?.rooms.insert(roomName)
+            joining[id, default: [:]][roomName] = .some(resume)
+            if parked[id] == nil { parked[id] = [] }
+            return Outcome(effects: [.submit(.joinRoom(id, roomName, name))])
+        }
         let (drain, joined) = cell.change { room -> (effects: [RoomEffect], output: Bool) in
             if let maximumMembers, room.memberCount >= maximumMembers { return ([], false) }
             return (room.join(id, name: name, feed: entry.feed, resume: resume), true)
@@ -173,34 +194,52 @@ struct Directory: Sendable {
         return outcome
     }
 
-    private mutating func leave(_ frame: InboundFrame, from id: ConnectionID, overRate: Bool, rooms: RoomTable) throws(ProtocolError) -> Outcome {
+    private mutating func leave(
+        _ frame: InboundFrame, from id: ConnectionID, overRate: Bool, rooms: RoomTable
+    ) throws(ProtocolError) -> Outcome {
         let raw = try frame.requiredString(ActionName.Field.room).get()
         let roomName = try RouteChecks.room(raw, action: ActionName.leave)
         guard let entry = entries[id], entry.name != nil else { throw RouteChecks.notNamed(ActionName.leave) }
-        if decidedElsewhere { throw RouteChecks.roomsNeedASingleNode(ActionName.leave) }
+        if decidedElsewhere && roomName == rooms.defaultName { throw RouteChecks.defaultRoomHoldsEveryone(ActionName.leave) }
         guard entry.rooms.contains(roomName), let cell = rooms.cell(roomName) else {
             throw RouteChecks.notInRoom(roomName, action: ActionName.leave)
         }
         if overRate { throw RouteChecks.rateLimited(ActionName.leave) }
         entries[id]?.rooms.remove(roomName)
-        var outcome = Outcome()
-        outcome.add(cell, leaving(cell, id, roomName, rooms: rooms))
-        return outcome
+        guard decidedElsewhere else { return leaving(cell, id, roomName, rooms: rooms) }
+        // Nothing more reaches it from this room; its place goes when the cluster says so.
+        return Outcome(effects: [.submit(.leaveRoom(id, roomName))])
+            .merged(with: leaving(cell, id, roomName, rooms: rooms, detachOnly: true))
     }
 
-    /// `id` leaves one room; a room left empty is forgotten now, or once its history expires.
-    private func leaving(_ cell: RoomTable.Cell, _ id: ConnectionID, _ roomName: RoomName, rooms: RoomTable) -> RoomTable.Cell.Drain {
+    /// `id` leaves one room (or, `detachOnly`, stops hearing it while the cluster decides). On a
+    /// single node a room left empty is forgotten now, or once its history expires; on a
+    /// cluster node a named room left with no member here is forgotten and unwatched (its
+    /// history is the database's).
+    private func leaving(
+        _ cell: RoomTable.Cell, _ id: ConnectionID, _ roomName: RoomName, rooms: RoomTable, detachOnly: Bool = false
+    ) -> Outcome {
         let now = clockMillis()
         let ttl = configuration.historyTTL
+        let cluster = decidedElsewhere
+        let stillJoining = joining.values.contains { $0[roomName] != nil }
         let (drain, forgetNow) = cell.change { room -> (effects: [RoomEffect], output: Bool) in
-            var effects = room.leave(id)
-            guard room.isEmpty, room.name != nil else { return (effects, false) }
+            var effects: [RoomEffect] = []
+            if detachOnly { room.detach(id) } else { effects = room.leave(id) }
+            guard room.name != nil else { return (effects, false) }
+            if cluster { return (effects, !room.hasLocalMembers && !stillJoining) }
+            guard room.isEmpty else { return (effects, false) }
             if !room.holdsHistory(nowMillis: now) { return (effects, true) }
             effects.append(.schedule(after: ttl, .forgetIfEmpty))
             return (effects, false)
         }
-        if forgetNow { rooms.forget(roomName) }
-        return drain
+        var outcome = Outcome()
+        outcome.add(cell, drain)
+        if forgetNow {
+            rooms.forget(roomName)
+            if cluster { outcome.effects.append(.submit(.unwatch(roomName))) }
+        }
+        return outcome
     }
 
     /// An empty room whose history expired is forgotten (its `.forgetIfEmpty` timer fired).
@@ -216,9 +255,26 @@ struct Directory: Sendable {
     mutating func apply(_ event: RoomEvent, rooms: RoomTable) -> Outcome {
         switch event {
         case .named(let id, let name):
-            var outcome = applyNamed(id, name, rooms: rooms)
-            for parkedEvent in parked.removeValue(forKey: id) ?? [] { outcome = outcome.merged(with: receive(parkedEvent, rooms: rooms)) }
+            let outcome = applyNamed(id, name, rooms: rooms)
+            claiming.remove(id)
+            return outcome.merged(with: releaseParked(id, rooms: rooms))
+        case .joinedRoom(let id, let roomName, let name):
+            if let entry = entries[id], entry.isLocal, let resume = joining[id]?.removeValue(forKey: roomName) {
+                let cell = rooms.cellCreating(roomName)
+                var outcome = Outcome()
+                outcome.add(cell, cell.change { $0.join(id, name: name, feed: entry.feed, resume: resume) })
+                return outcome.merged(with: releaseParked(id, rooms: rooms))
+            }
+            // Another node's member (a member of ours is in the room already: a re-registration).
+            guard entries[id]?.isLocal != true, let cell = rooms.cell(roomName) else { return Outcome() }
+            var outcome = Outcome()
+            outcome.add(cell, cell.change { $0.join(id, name: name, feed: nil) })
             return outcome
+        case .leftRoom(let id, let roomName):
+            guard let cell = rooms.cell(roomName) else { return Outcome() }
+            return leaving(cell, id, roomName, rooms: rooms)
+        case .roomMessage:
+            return Outcome()
         case .left(let id):
             if let entry = entries[id], entry.isLocal, let name = entry.name {
                 // The cluster took this node for dead and reaped a member that is still here:
@@ -262,10 +318,10 @@ struct Directory: Sendable {
             entry.defaultRoomResume = nil
             outcome.add(rooms.defaultRoom, rooms.defaultRoom.change { $0.join(id, name: name, feed: feed, resume: resume) })
         } else if previous != nil {
-            for roomName in entry.rooms {
-                guard let cell = rooms.cell(roomName) else { continue }
-                outcome.add(cell, cell.change { $0.rename(id, to: name) })
-            }
+            // Another node's member is in this node's replicas of the rooms it is in, which its
+            // entry here does not list: a rename in a cluster goes to every room held.
+            let held = decidedElsewhere ? rooms.allCells : entry.rooms.compactMap { rooms.cell($0) }
+            for cell in held { outcome.add(cell, cell.change { $0.rename(id, to: name) }) }
         }
         entries[id] = entry
         return outcome
@@ -275,10 +331,38 @@ struct Directory: Sendable {
     /// the frames parked behind it.
     mutating func refuse(_ command: RoomCommand, because error: ProtocolError, rooms: RoomTable) -> Outcome {
         let id = command.requester
-        var outcome = Outcome(effects: [.error(error, to: id)])
-        guard case .claim = command else { return outcome }
+        switch command {
+        case .claim:
+            claiming.remove(id)
+            return Outcome(effects: [.error(error, to: id)]).merged(with: releaseParked(id, rooms: rooms))
+        case .joinRoom(_, let roomName, _):
+            joining[id]?.removeValue(forKey: roomName)
+            entries[id]?.rooms.remove(roomName)
+            var outcome = Outcome(effects: [.error(error, to: id)])
+            if let cell = rooms.cell(roomName) { outcome = outcome.merged(with: leaving(cell, id, roomName, rooms: rooms)) }
+            return outcome.merged(with: releaseParked(id, rooms: rooms))
+        case .unwatch, .leave, .leaveRoom:
+            return Outcome()
+        default:
+            return Outcome(effects: [.error(error, to: id)])
+        }
+    }
+
+    /// The frames parked behind `id`'s decisions, once none is pending any more.
+    private mutating func releaseParked(_ id: ConnectionID, rooms: RoomTable) -> Outcome {
+        guard !claiming.contains(id), joining[id]?.isEmpty ?? true else { return Outcome() }
+        joining.removeValue(forKey: id)
+        var outcome = Outcome()
         for parkedEvent in parked.removeValue(forKey: id) ?? [] { outcome = outcome.merged(with: receive(parkedEvent, rooms: rooms)) }
         return outcome
+    }
+
+    /// This node's members of named rooms (to register again after the database came back).
+    var localRoomMemberships: [(id: ConnectionID, room: RoomName, name: ChatName)] {
+        entries.flatMap { id, entry -> [(id: ConnectionID, room: RoomName, name: ChatName)] in
+            guard entry.isLocal, let name = entry.name else { return [] }
+            return entry.rooms.filter { joining[id]?[$0] == nil }.map { (id, $0, name) }
+        }
     }
 
     /// Every named connection as the cluster holds it, after (re)connecting: other nodes' are
@@ -307,7 +391,7 @@ struct Directory: Sendable {
         var outcome = Outcome()
         for roomName in gone.rooms {
             guard let cell = rooms.cell(roomName) else { continue }
-            outcome.add(cell, leaving(cell, id, roomName, rooms: rooms))
+            outcome = outcome.merged(with: leaving(cell, id, roomName, rooms: rooms))
         }
         return outcome
     }

@@ -55,7 +55,13 @@ public struct Room: Sendable {
 
     public var memberCount: Int { store.namedCount }
     public var isEmpty: Bool { store.namedCount == 0 && catchingUp.isEmpty }
-    public func isMember(_ id: ConnectionID) -> Bool { store.member(id)?.name != nil }
+    /// A member on this node whose socket is here (a detached one cannot publish any more).
+    public func isMember(_ id: ConnectionID) -> Bool {
+        guard let member = store.member(id) else { return false }
+        return member.isLocal && member.name != nil
+    }
+    /// Whether any member of the room is on this node (a cluster node watches only such rooms).
+    var hasLocalMembers: Bool { !store.namedIDs.isEmpty || !catchingUp.isEmpty }
     public var memberNames: [String] { store.namedDisplayNames }
     /// Whether a message is kept that a member could still resume from (an empty room keeps
     /// its history until the TTL).
@@ -120,15 +126,24 @@ public struct Room: Sendable {
     /// A member's message: numbered here on a single node, submitted to the cluster otherwise.
     /// nil when `id` is not a member (the caller answers why).
     mutating func publish(from id: ConnectionID, text: String, timestampMillis: Int64) -> [RoomEffect]? {
-        guard let sender = store.member(id)?.name else { return nil }
-        let command = RoomCommand.publicMessage(sender: id, from: sender, text: text, timestampMillis: timestampMillis)
-        if decidedElsewhere { return [.submit(command)] }
-        return apply(.publicMessage(from: sender.display, text: text, seq: publicSeq + 1, timestampMillis: timestampMillis))
+        guard isMember(id), let sender = store.member(id)?.name else { return nil }
+        if decidedElsewhere {
+            guard let name else { return [.submit(.publicMessage(sender: id, from: sender, text: text, timestampMillis: timestampMillis))] }
+            return [.submit(.roomMessage(name, sender: id, from: sender, text: text, timestampMillis: timestampMillis))]
+        }
+        let seq = publicSeq + 1
+        guard let name else { return apply(.publicMessage(from: sender.display, text: text, seq: seq, timestampMillis: timestampMillis)) }
+        return apply(.roomMessage(name, from: sender.display, text: text, seq: seq, timestampMillis: timestampMillis))
     }
 
     /// A decided public message, the same way on every node.
     public mutating func apply(_ event: RoomEvent) -> [RoomEffect] {
-        guard case .publicMessage(let from, let text, let seq, let timestampMillis) = event else { return [] }
+        let from: String, text: String, seq: UInt64, timestampMillis: Int64
+        switch event {
+        case .publicMessage(let f, let t, let s, let ts) where name == nil: (from, text, seq, timestampMillis) = (f, t, s, ts)
+        case .roomMessage(let room, let f, let t, let s, let ts) where room == name: (from, text, seq, timestampMillis) = (f, t, s, ts)
+        default: return []
+        }
         publicSeq = seq
         let payload = OutboundEvent.publicMessage(from: from, text: text, seq: seq, timestampMillis: timestampMillis).encode(room: name)
         // Aged by the message's own time: no second clock read per broadcast.
@@ -146,7 +161,11 @@ public struct Room: Sendable {
     /// a `seq` — the cluster's counter cannot advance meanwhile, so a number given here would be
     /// given again to another message once it is back (a client saw 21, 22, 23, 23).
     public mutating func applyLocally(_ command: RoomCommand) -> [RoomEffect] {
-        guard case .publicMessage(_, let from, let text, let timestampMillis) = command else { return [] }
+        let from: ChatName, text: String, timestampMillis: Int64
+        switch command {
+        case .publicMessage(_, let f, let t, let ts), .roomMessage(_, _, let f, let t, let ts): (from, text, timestampMillis) = (f, t, ts)
+        default: return []
+        }
         let message = OutboundEvent.localPublicMessage(from: from.display, text: text, timestampMillis: timestampMillis)
         return [.broadcast(message.encode(room: name), to: store.namedIDs)]
     }
@@ -165,7 +184,8 @@ public struct Room: Sendable {
         }
         guard let history else {
             catchingUp[id] = CatchingUp(request: request)
-            return [.submit(.resume(id, request))]
+            guard let name else { return [.submit(.resume(id, request))] }
+            return [.submit(.roomResume(id, name, request))]
         }
         return answer(request, to: id, from: history).effects
     }

@@ -40,9 +40,10 @@ enum RouteChecks {
         ProtocolError(.roomFull, "the room \"\(room.text)\" has \(limit) members, its limit", action: ActionName.join)
     }
 
-    static func roomsNeedASingleNode(_ action: String) -> ProtocolError {
+    static func defaultRoomHoldsEveryone(_ action: String) -> ProtocolError {
         ProtocolError(
-            .unavailable, "this cluster node serves the default room only: rooms across a cluster are not built yet", action: action)
+            .unavailable, "on a cluster node the default room holds every named connection: it cannot be joined or left",
+            action: action)
     }
 
     /// A name, validated by the naming rules (docs/PROTOCOL.md, "Names and messages").

@@ -43,6 +43,11 @@ final class RoomTable: Sendable {
         }
     }
 
+    /// Every room held, the default room first (a cluster's renames reach them all).
+    var allCells: [Cell] {
+        [defaultRoom] + shards.flatMap { shard in shard.rooms.withLock { Array($0.values) } }
+    }
+
     /// Drops a room nobody is in. Under the directory's lock.
     func forget(_ name: RoomName) {
         guard name != defaultName else { return }

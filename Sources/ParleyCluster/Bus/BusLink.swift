@@ -1,6 +1,16 @@
 import ParleyChat
+import ParleyProtocol
 import PostgresNIO
 import Synchronization
+
+/// What the session's listen loop is handed, in one order: notifications as they arrive, and
+/// the command runner's requests to start or stop watching a named room (LISTEN, then the
+/// room's members read on the same connection, so no notification is applied before it).
+enum ListenItem: Sendable {
+    case notification(String)
+    case watch(RoomName)
+    case unwatch(RoomName)
+}
 
 /// What the bus's tasks share: the node's room, the connection commands run on (while the node
 /// is connected and resynchronized), and what each task is doing. One lock, and one way to let
@@ -17,6 +27,14 @@ final class BusLink: Sendable {
         var commandsDone = false
         /// What each task is doing, so a shutdown that does not end says where.
         var activity: [String: String] = [:]
+        /// The current session's listen loop, while there is one.
+        var listenSink: AsyncStream<ListenItem>.Continuation?
+        /// Named rooms this node has members in (or is joining): watched in every session.
+        var wanted: Set<RoomName> = []
+        /// Named rooms the current session LISTENs to and has read the members of.
+        var watched: Set<RoomName> = []
+        /// Notifications of named rooms received (what interest routing keeps off other nodes).
+        var roomEvents = 0
     }
 
     private let state = Mutex(State())
@@ -69,6 +87,54 @@ final class BusLink: Sendable {
             try? await Task.sleep(for: .milliseconds(10))
         }
     }
+
+    // MARK: watching named rooms
+
+    /// A session's listen loop starts: it takes watch requests from now on.
+    func listening(_ sink: AsyncStream<ListenItem>.Continuation) {
+        state.withLock {
+            $0.listenSink = sink
+            $0.watched = []
+        }
+    }
+
+    /// The session ended: nothing is watched until the next one watches again.
+    func stoppedListening() {
+        state.withLock {
+            $0.listenSink = nil
+            $0.watched = []
+        }
+    }
+
+    /// Asks for `room` to be watched (a member here is joining it); false when it already is.
+    func want(_ room: RoomName) -> Bool {
+        state.withLock { state in
+            state.wanted.insert(room)
+            guard !state.watched.contains(room) else { return false }
+            state.listenSink?.yield(.watch(room))
+            return true
+        }
+    }
+
+    /// No member here is in `room` any more.
+    func unwant(_ room: RoomName) {
+        state.withLock { state in
+            state.wanted.remove(room)
+            state.listenSink?.yield(.unwatch(room))
+        }
+    }
+
+    func isWanted(_ room: RoomName) -> Bool { state.withLock { $0.wanted.contains(room) } }
+    func isWatched(_ room: RoomName) -> Bool { state.withLock { $0.watched.contains(room) } }
+    var wantedRooms: Set<RoomName> { state.withLock { $0.wanted } }
+    func markWatched(_ room: RoomName, _ watched: Bool) {
+        state.withLock { state in
+            if watched { state.watched.insert(room) } else { state.watched.remove(room) }
+        }
+    }
+
+    func countRoomEvent() { state.withLock { $0.roomEvents += 1 } }
+    var roomEvents: Int { state.withLock { $0.roomEvents } }
 
     var commandsDone: Bool { state.withLock { $0.commandsDone } }
     func markCommandsDone() { state.withLock { $0.commandsDone = true } }

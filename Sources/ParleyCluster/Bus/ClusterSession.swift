@@ -65,12 +65,14 @@ struct ClusterSession: Sendable {
     private func serve(
         _ commandConnection: PostgresConnection, _ listenConnection: PostgresConnection, onUp connected: () -> Void
     ) async throws {
-        let (notifications, sink) = AsyncStream.makeStream(of: String.self)
+        let (items, sink) = AsyncStream.makeStream(of: ListenItem.self)
         for channel in [RoomSQL.roomChannel, RoomSQL.nodeChannel(tag: tag)] {
-            listenConnection.addListener(channel: channel) { _, notification in sink.yield(notification.payload) }
+            listenConnection.addListener(channel: channel) { _, notification in sink.yield(.notification(notification.payload)) }
         }
         listenConnection.closeFuture.whenComplete { _ in sink.finish() }
         commandConnection.closeFuture.whenComplete { _ in sink.finish() }
+        defer { link.stoppedListening() }
+        var watcher = RoomWatcher(link: link, connection: listenConnection, logger: logger, sink: sink)
         link.note("session", "listening")
         try await listenConnection.run("LISTEN parley_room", logger: logger)
         try await listenConnection.run(PostgresQuery(unsafeSQL: "LISTEN \(RoomSQL.nodeChannel(tag: tag))"), logger: logger)
@@ -79,6 +81,13 @@ struct ClusterSession: Sendable {
         try await reregister(on: commandConnection)
         link.note("session", "resynchronizing")
         try await resynchronize(on: commandConnection)
+        // The named rooms this node's members are in, watched again: LISTEN, then their members.
+        link.listening(sink)
+        let rooms = Set((link.room?.localRoomMemberships() ?? []).map(\.room)).union(link.wantedRooms)
+        for room in rooms {
+            _ = link.want(room)
+            try await watcher.watch(room)
+        }
         link.connected(commandConnection)
         connected()
         logger.info("cluster connected", metadata: ["node": "\(settings.nodeName)"])
@@ -86,8 +95,12 @@ struct ClusterSession: Sendable {
         // Applied only now, after the snapshot: anything committed meanwhile is applied on top
         // of it (events are idempotent against a snapshot that already holds them).
         link.note("session", "applying notifications")
-        for await payload in notifications {
-            await listener.handle(payload, fetchingOn: listenConnection)
+        for await item in items {
+            switch item {
+            case .notification(let payload): await listener.handle(payload, fetchingOn: listenConnection)
+            case .watch(let room): try await watcher.watch(room)
+            case .unwatch(let room): try await watcher.unwatch(room)
+            }
         }
         if Task.isCancelled { throw CancellationError() }
         throw SessionEnded()
@@ -109,6 +122,18 @@ struct ClusterSession: Sendable {
                         .nameTaken, "while this node was cut off, \"\(name.display)\" was taken on another node; choose another name",
                         action: ActionName.setName))
             }
+        }
+        // Memberships of named rooms, again; and those this node's members no longer have.
+        let memberships = room.localRoomMemberships()
+        for (id, roomName, name) in memberships {
+            try await connection.run(NamedRoomSQL.join(id, room: roomName, name: name), logger: logger)
+        }
+        let kept = Set(memberships.map { "\(Int64(bitPattern: $0.id.rawValue)) \($0.room.text)" })
+        for (id, roomText) in try await connection.columns(
+            (Int64.self, String.self), of: NamedRoomSQL.memberships(of: settings.nodeName), logger: logger)
+        where !kept.contains("\(id) \(roomText)") {
+            guard let roomName = try? RoomName(validating: roomText, action: nil) else { continue }
+            try await connection.run(NamedRoomSQL.leave(ConnectionID(rawValue: UInt64(bitPattern: id)), room: roomName), logger: logger)
         }
         let liveIDs = Set(live.map { Int64(bitPattern: $0.id.rawValue) })
         let stale = try await connection.column(Int64.self, of: RoomSQL.rows(of: settings.nodeName), logger: logger)

@@ -42,8 +42,7 @@ struct CommandRunner: Sendable {
 
     /// The history after `since` for a member catching up: read on this connection, in command
     /// order, so it sees every message this node numbered before the member's join.
-    private func readHistory(after since: UInt64, on connection: PostgresConnection) async throws -> HistorySnapshot {
-        let query = RoomSQL.history(after: since, keep: settings.historySize)
+    private func readHistory(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> HistorySnapshot {
         let logger = logger
         return try await connection.untilClosed {
             var epoch = ""
@@ -79,17 +78,52 @@ struct CommandRunner: Sendable {
                 RoomSQL.privateMessage(to: to, from: from.display, text: text, timestampMillis: timestampMillis), logger: logger)
         case .resume(let id, let request):
             // since=latest replays nothing: the read only needs where the room stands.
-            room.finishResume(id, with: try await readHistory(after: request.since ?? .max, on: connection))
+            let query = RoomSQL.history(after: request.since ?? .max, keep: settings.historySize)
+            room.finishResume(id, with: try await readHistory(query, on: connection))
+        case .joinRoom(let id, let roomName, let name):
+            // Watched before the join is announced: this node hears its own member's join, and
+            // everything of the room after it.
+            guard await watched(roomName) else {
+                room.refuse(command, because: Self.unavailable(for: command))
+                return
+            }
+            try await connection.run(NamedRoomSQL.join(id, room: roomName, name: name), logger: logger)
+        case .leaveRoom(let id, let roomName):
+            try await connection.run(NamedRoomSQL.leave(id, room: roomName), logger: logger)
+        case .roomMessage(let roomName, _, let from, let text, let timestampMillis):
+            let statement = NamedRoomSQL.publicMessage(
+                room: roomName, from: from.display, text: text, timestampMillis: timestampMillis, keepHistory: settings.historySize > 0)
+            try await connection.run(statement, logger: logger)
+        case .roomResume(let id, let roomName, let request):
+            let query = NamedRoomSQL.history(of: roomName, after: request.since ?? .max, keep: settings.historySize)
+            room.finishResume(id, in: roomName, with: try await readHistory(query, on: connection))
+        case .unwatch(let roomName):
+            link.unwant(roomName)
         }
+    }
+
+    /// Asks the listen loop to watch `room` and waits until it does (within the command grace:
+    /// a session that ends meanwhile watches it again when it is back).
+    private func watched(_ room: RoomName) async -> Bool {
+        _ = link.want(room)
+        let deadline = ContinuousClock.now + settings.commandGrace
+        while !link.isWatched(room) {
+            guard ContinuousClock.now < deadline, !Task.isCancelled else { return false }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        return true
     }
 
     private func actWhileDisconnected(_ command: RoomCommand, room: any ClusterRoom) {
         switch command {
-        case .publicMessage:
+        case .publicMessage, .roomMessage:
             room.applyLocally(command)
-        case .claim, .privateMessage, .resume:
+        case .claim, .privateMessage, .resume, .joinRoom, .roomResume:
             room.refuse(command, because: Self.unavailable(for: command))
-        case .leave:
+        case .unwatch(let roomName):
+            link.unwant(roomName)
+        case .leave, .leaveRoom:
+            // Settled when the node is back: it registers again only what its members still have.
             break
         }
     }
@@ -99,9 +133,11 @@ struct CommandRunner: Sendable {
             switch command {
             case .claim: ActionName.setName
             case .resume: ActionName.connect
-            case .publicMessage: ActionName.sendPublic
+            case .publicMessage, .roomMessage: ActionName.sendPublic
             case .privateMessage: ActionName.sendPrivate
             case .leave: ActionName.disconnect
+            case .joinRoom, .roomResume: ActionName.join
+            case .leaveRoom, .unwatch: ActionName.leave
             }
         return ProtocolError(.unavailable, "the cluster's database is unreachable; try again shortly", action: action)
     }

@@ -31,9 +31,12 @@ struct Heartbeat: Sendable {
                 link.note("heartbeat", "trimming the history")
                 try await connection.run(
                     RoomSQL.trimHistory(keep: settings.historySize, olderThanSeconds: settings.historyTTL.seconds), logger: logger)
+                try await connection.run(
+                    NamedRoomSQL.trimHistory(keep: settings.historySize, olderThanSeconds: settings.historyTTL.seconds), logger: logger)
                 if beats % 60 == 0 {
                     try await connection.run(
                         "DELETE FROM parley_payloads WHERE created_at < now() - interval '5 minutes'", logger: logger)
+                    try await connection.run(NamedRoomSQL.forgetEmptyRooms, logger: logger)
                 }
             } catch {
                 // A heartbeat cut short by shutdown is no news.

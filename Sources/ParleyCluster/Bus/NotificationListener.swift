@@ -12,9 +12,14 @@ struct NotificationListener: Sendable {
     func handle(_ payload: String, fetchingOn connection: PostgresConnection) async {
         guard let room = link.room else { return }
         do {
-            switch try RoomNotification(json: payload) {
+            let notification = try RoomNotification(json: payload)
+            if notification.isNamedRooms { link.countRoomEvent() }
+            switch notification {
             case .event(let event):
                 room.apply(event)
+            case .roomMessage(let payloadID, let roomName, let from, let seq, let timestampMillis):
+                let text = try await fetchPayload(payloadID, on: connection)
+                room.apply(.roomMessage(roomName, from: from, text: text, seq: seq, timestampMillis: timestampMillis))
             case .publicMessage(let payloadID, let from, let seq, let timestampMillis):
                 let text = try await fetchPayload(payloadID, on: connection)
                 room.apply(.publicMessage(from: from, text: text, seq: seq, timestampMillis: timestampMillis))

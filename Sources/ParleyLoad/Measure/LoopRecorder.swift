@@ -52,13 +52,18 @@ final class LoopRecorder {
     /// bus) — and per node. 0: not kept (one target, or clients that move between targets).
     let nodeCount: Int
     private(set) var byNode = NodeFanout()
+    /// With `rooms:`: fan-out kept apart by the size class of the message's room.
+    let roomPlan: RoomPlan?
+    private(set) var fanoutByClass: [LatencyHistogram] = []
 
-    init(runID: UInt32, runStart: UInt64, tokenShift: UInt64 = 0, nodeCount: Int = 0) {
+    init(runID: UInt32, runStart: UInt64, tokenShift: UInt64 = 0, nodeCount: Int = 0, roomPlan: RoomPlan? = nil) {
         self.runID = runID
         self.runStart = runStart
         self.tokenShift = tokenShift
         self.nodeCount = nodeCount > 1 ? nodeCount : 0
         byNode = NodeFanout(nodes: self.nodeCount)
+        self.roomPlan = roomPlan
+        if roomPlan != nil { fanoutByClass = Array(repeating: LatencyHistogram(), count: RoomPlan.classes.count) }
     }
 
     var totalReceived: Int { received.reduce(0, +) }
@@ -124,6 +129,9 @@ final class LoopRecorder {
         }
         let latency = now > scheduled ? now - scheduled : 0
         fanout[phase].record(micros: latency / 1000)
+        if let roomPlan, let room = roomPlan.room(ofPublisher: Int(token.publisher)) {
+            fanoutByClass[roomPlan.sizeClass(of: room)].record(micros: latency / 1000)
+        }
         if nodeCount > 0 {
             let node = client.index % nodeCount
             byNode.record(micros: latency / 1000, node: node, sameNode: node == Int(token.publisher) % nodeCount)
@@ -160,7 +168,7 @@ final class LoopRecorder {
             fanout: fanout, sendLag: sendLag, received: received, duplicates: duplicates, unexpected: unexpected,
             perMessageCount: perMessageCount, perMessageLast: perMessageLast, seconds: seconds,
             sent: sent, connect: connect, framesReceived: framesReceived, bytesReceived: bytesReceived,
-            presenceComplete: presenceComplete, loopLag: loopLag, resume: resume, byNode: byNode)
+            presenceComplete: presenceComplete, loopLag: loopLag, resume: resume, byNode: byNode, fanoutByClass: fanoutByClass)
     }
 }
 
@@ -182,4 +190,6 @@ struct LoopMeasurements: Sendable, Codable {
     var loopLag: LatencyHistogram
     var resume: ResumeTally
     var byNode: NodeFanout
+    /// With `rooms:`, per size class of `RoomPlan.classes`; empty otherwise.
+    var fanoutByClass: [LatencyHistogram] = []
 }

@@ -36,6 +36,7 @@ public enum ReportPrinter {
                     "\(attack.closedByServer), \(attack.heldAtEnd) held at the end\(attack.failedToOpen > 0 ? ", \(attack.failedToOpen) failed to open" : "")\n"
             }
             if let resume = run.resume { out += resumeLine(resume) }
+            if let rooms = run.rooms { out += roomsLines(rooms) }
             if let slow = run.slowConsumers {
                 out += "  slow consumers: \(slow.count) stopped reading (\(slow.joined) joined); the server closed \(slow.closedByServer)\n"
             }
@@ -124,6 +125,20 @@ public enum ReportPrinter {
             ])
         }
         return "  load agents (merged above; deliveries timed across agents carry the clock error):\n" + align(rows)
+    }
+
+    /// The rooms as dealt, then per size class of room: messages, due, arrived, lost, fan-out.
+    static func roomsLines(_ rooms: RoomsReport) -> String {
+        var out = "  rooms: \(rooms.rooms), \(rooms.memberships) memberships, members per room \(rooms.smallest)-\(rooms.largest)"
+        out += " (median \(rooms.median)); rooms with a loss: \(rooms.roomsWithLoss)\n"
+        var rows = [["  size", "rooms", "messages", "due", "received", "lost", "p50", "p99"]]
+        for size in rooms.classes {
+            rows.append([
+                "  \(size.name)", "\(size.rooms)", "\(size.messages)", "\(size.expected)", "\(size.received)", "\(size.lost)",
+                Quantities.formatMicros(size.fanout.p50), Quantities.formatMicros(size.fanout.p99),
+            ])
+        }
+        return out + align(rows)
     }
 
     /// Reconnects, how they resumed, and what the clients that came back missed or got twice.

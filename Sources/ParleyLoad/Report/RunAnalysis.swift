@@ -21,6 +21,7 @@ enum RunAnalysis {
         var unexpected = Array(repeating: 0, count: phaseCount)
         var frames = 0, bytes = 0
 
+        var fanoutByClass = Array(repeating: LatencyHistogram(), count: RoomPlan.classes.count)
         var messageCount: [UInt32] = []
         var messageLast: [UInt64] = []
         var sent: [LoopRecorder.Sent] = []
@@ -31,6 +32,9 @@ enum RunAnalysis {
                 received[phase] += loop.received[phase]
                 duplicates[phase] += loop.duplicates[phase]
                 unexpected[phase] += loop.unexpected[phase]
+            }
+            for (index, histogram) in loop.fanoutByClass.enumerated() where index < fanoutByClass.count {
+                fanoutByClass[index].add(histogram)
             }
             connect.add(loop.connect)
             presence.add(loop.presenceComplete)
@@ -47,14 +51,26 @@ enum RunAnalysis {
             sent += loop.sent
         }
 
-        // Expected deliveries: the members whose interval holds the message's due time.
+        // Expected deliveries: the members whose interval holds the message's due time (in a
+        // room scenario, the members of the message's room).
         let members = MembershipCounter(result.intervals)
         let byClient = Dictionary(result.intervals.map { ($0.client, $0) }, uniquingKeysWith: { first, _ in first })
+        let plan = scenario.rooms.map {
+            RoomPlan($0, clients: result.clients, publishersPerRoom: scenario.phases.map(\.publishers).max() ?? 0)
+        }
+        let roomMembers = plan.map { plan in
+            plan.members.map { ids in MembershipCounter(ids.compactMap { byClient[$0] }) }
+        }
+        var roomTally = RoomTally(plan: plan)
         for message in sent {
             let phase = result.clock.phase(of: message.scheduled)
             sentPerPhase[phase] += 1
             let due: Int
-            if let recipient = message.recipient {
+            if let plan, let roomMembers, let room = plan.room(ofPublisher: message.publisher) {
+                due = roomMembers[room].count(at: message.scheduled)
+                let seq = Int(message.seq)
+                roomTally.add(room: room, due: due, received: seq < messageCount.count ? Int(messageCount[seq]) : 0)
+            } else if let recipient = message.recipient {
                 due = byClient[recipient]?.contains(message.scheduled) == true ? 1 : 0
             } else {
                 var count = members.count(at: message.scheduled)
@@ -117,6 +133,7 @@ enum RunAnalysis {
             presence: scenario.measurePresence
                 ? PresenceReport(complete: Int(presence.count), of: result.clients, completion: HistogramReport(presence)) : nil,
             metrics: [:], thresholds: [])
+        run.rooms = roomTally.report(fanoutByClass: fanoutByClass)
         run.slowConsumers = result.slowConsumers
         run.attack = result.attack
         run.directReaders = result.directReaders
@@ -200,6 +217,48 @@ enum RunAnalysis {
                     p99Micros: merged.count > 0 ? Double(merged.histogram.valueAtPercentile(99)) : nil))
         }
         return samples
+    }
+}
+
+/// A room scenario's counts per room, summed per size class for the report.
+struct RoomTally {
+    let plan: RoomPlan?
+    private var messages: [Int] = []
+    private var due: [Int] = []
+    private var received: [Int] = []
+    private var lost: [Int] = []
+
+    init(plan: RoomPlan?) {
+        self.plan = plan
+        let count = plan?.members.count ?? 0
+        (messages, due, received, lost) = (
+            [Int](repeating: 0, count: count), [Int](repeating: 0, count: count),
+            [Int](repeating: 0, count: count), [Int](repeating: 0, count: count)
+        )
+    }
+
+    mutating func add(room: Int, due dueHere: Int, received receivedHere: Int) {
+        messages[room] += 1
+        due[room] += dueHere
+        received[room] += min(receivedHere, dueHere)
+        lost[room] += max(dueHere - receivedHere, 0)
+    }
+
+    func report(fanoutByClass: [LatencyHistogram]) -> RoomsReport? {
+        guard let plan else { return nil }
+        let sizes = plan.members.map(\.count).sorted()
+        let classes = RoomPlan.classes.indices.compactMap { index -> RoomsReport.SizeClass? in
+            let rooms = plan.members.indices.filter { plan.sizeClass(of: $0) == index }
+            guard !rooms.isEmpty else { return nil }
+            return RoomsReport.SizeClass(
+                name: RoomPlan.classes[index].name, rooms: rooms.count, messages: rooms.map { messages[$0] }.reduce(0, +),
+                expected: rooms.map { due[$0] }.reduce(0, +), received: rooms.map { received[$0] }.reduce(0, +),
+                lost: rooms.map { lost[$0] }.reduce(0, +), fanout: HistogramReport(fanoutByClass[index]))
+        }
+        return RoomsReport(
+            rooms: sizes.count, memberships: sizes.reduce(0, +), smallest: sizes.first ?? 0,
+            median: sizes.isEmpty ? 0 : sizes[sizes.count / 2],
+            largest: sizes.last ?? 0, roomsWithLoss: lost.filter { $0 > 0 }.count, classes: classes)
     }
 }
 

@@ -21,6 +21,8 @@ public struct RunReport: Codable, Sendable {
     public var attack: AttackReport? = nil
     /// Clients that came back (`reconnect`): how they resumed, what they missed or got twice.
     public var resume: ResumeReport? = nil
+    /// With `rooms:` in the scenario: the rooms as dealt and the figures per size class of room.
+    public var rooms: RoomsReport? = nil
     /// Metric name → value, the names thresholds and `compare` use.
     public var metrics: [String: Double]
     public var thresholds: [ThresholdVerdict]

@@ -129,6 +129,8 @@ public struct Scenario: Codable, Sendable, Equatable {
     /// `reconnect:` — drops and server closes answered by reconnecting and resuming; nil: a client
     /// the server closes is an error, as ever.
     public var reconnect: Reconnect?
+    /// `rooms:` — many rooms; nil: one room (the server's default room), as ever.
+    public var rooms: ScenarioRooms?
     /// `attack:` — a slowloris beside the members.
     public struct Attack: Codable, Sendable, Equatable {
         /// Sockets that send half a request line and wait (reopened when closed).

@@ -37,7 +37,7 @@ public struct ScenarioParser {
         try map.allow([
             "name", "description", "target", "clients", "connect", "members", "hello", "ready", "message",
             "phases", "churn", "settle", "sweep", "thresholds", "measurePresence", "slowConsumers", "attack",
-            "compare", "reconnect",
+            "compare", "reconnect", "rooms",
         ])
 
         let name = try map.require("name") { try string($0, $1) }
@@ -91,6 +91,7 @@ public struct ScenarioParser {
             return attack
         }
         scenario.reconnect = try map.optional("reconnect", reconnect)
+        scenario.rooms = try map.optional("rooms") { try rooms($0, $1, clients: clients) }
         if let measure = try map.optional(
             "measurePresence",
             { node, key -> Bool in
@@ -311,6 +312,24 @@ public struct ScenarioParser {
                 throw error(
                     map.node("reconnect")!, "reconnect.at",
                     "\(Quantities.formatMicros(at.seconds * 1e6)) is past the phases' end (\(Quantities.formatMicros(scenario.totalDuration.seconds * 1e6)))"
+                )
+            }
+        }
+        if scenario.rooms != nil {
+            let node = map.node("rooms")!
+            if scenario.message.kind != .public || scenario.hello == nil {
+                throw error(node, "rooms", "rooms are for public chat: needs message.kind public and a hello (a name)")
+            }
+            // Not yet: what a comeback or a newcomer joins, and where it resumes, per room.
+            if scenario.reconnect != nil || scenario.churn != nil {
+                throw error(node, "rooms", "rooms do not go with reconnect or churn yet")
+            }
+            if scenario.sweepClients != nil { throw error(node, "rooms", "rooms do not go with sweep yet") }
+            let publishers = (scenario.phases.map(\.publishers).max() ?? 0) * scenario.rooms!.count
+            if publishers > scenario.clients {
+                throw error(
+                    node, "rooms.count",
+                    "\(scenario.rooms!.count) rooms × \(publishers / scenario.rooms!.count) publishers each (a phase's publishers are per room) need \(publishers) clients; there are \(scenario.clients)"
                 )
             }
         }

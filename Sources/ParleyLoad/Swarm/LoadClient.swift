@@ -26,6 +26,10 @@ final class LoadClient {
     /// Called when a resume marker (or an error) ends catching up: what it said, and since when
     /// the client had been catching up.
     var onCaughtUp: ((LoadClient, _ outcome: String, _ since: UInt64) -> Void)?
+    /// With `rooms:`: the rooms this client is in, and publishers per room (a token's publisher
+    /// names its room: publisher / stride).
+    var rooms: [Int]?
+    var publisherStride = 1
     private var seen: [UInt64] = []
 
     init(index: Int, recorder: LoopRecorder, senderReceives: Bool) {
@@ -51,6 +55,7 @@ final class LoadClient {
     func wasMember(at instant: UInt64, publisher: Int) -> Bool {
         guard let readyAt, readyAt <= instant else { return false }
         if let leftAt, leftAt <= instant { return false }
+        if let rooms { return rooms.contains(publisher / publisherStride) }
         return senderReceives || publisher != index
     }
 

@@ -39,8 +39,11 @@ final class LoadRun: Sendable {
         live?.startRun(scenario: scenario.name, clients: clients)
         let loops = Array(group.makeIterator())
         let start = share.map { $0.local($0.commonRunStart) } ?? NIODeadline.now().uptimeNanoseconds
+        let roomPlan = scenario.rooms.map {
+            RoomPlan($0, clients: clients, publishersPerRoom: scenario.phases.map(\.publishers).max() ?? 0)
+        }
         func recorder(nodeCount: Int) -> LoopRecorder {
-            LoopRecorder(runID: runID, runStart: start, tokenShift: share?.shift ?? 0, nodeCount: nodeCount)
+            LoopRecorder(runID: runID, runStart: start, tokenShift: share?.shift ?? 0, nodeCount: nodeCount, roomPlan: roomPlan)
         }
         // Reconnecting clients move to the next target: their node is not i mod n.
         let recorders = loops.map { LoopBound(recorder(nodeCount: scenario.reconnect == nil ? targets.count : 0), eventLoop: $0) }
@@ -58,7 +61,7 @@ final class LoadRun: Sendable {
             scenario: scenario, clientCount: clients, targets: targets, runID: runID, runStart: start, loops: loops,
             recorders: recorders, clients: owned,
             connector: ClientConnector(group: group, timeout: .nanoseconds(scenario.connect.timeout.nanoseconds), tls: tls),
-            direct: direct, share: share)
+            direct: direct, share: share, roomPlan: roomPlan)
         self.context = context
         let readers: [any ClientReaders] =
             [NIOClientReaders(loops: loops, recorders: recorders, clients: owned)] + [direct].compactMap { $0 }

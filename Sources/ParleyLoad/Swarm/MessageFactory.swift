@@ -34,12 +34,19 @@ struct MessageFactory: Sendable {
         nameTemplate?.replacingOccurrences(of: "{i}", with: String(client))
     }
 
-    func frame(token: ProbeToken, recipient: Int?, allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// `room`: a room scenario's room for a public message (nil: the server's default room).
+    func frame(token: ProbeToken, recipient: Int?, room: Int? = nil, allocator: ByteBufferAllocator) -> ByteBuffer {
         let tokenText = token.text
         var buffer = allocator.buffer(capacity: size + 96)
         switch kind {
         case .public:
-            buffer.writeString(#"{"action":"sendPublic","message":""#)
+            if let room {
+                buffer.writeString(#"{"action":"sendPublic","room":""#)
+                buffer.writeString(ScenarioRooms.name(room))
+                buffer.writeString(#"","message":""#)
+            } else {
+                buffer.writeString(#"{"action":"sendPublic","message":""#)
+            }
         case .private:
             buffer.writeString(#"{"action":"sendPrivate","to":""#)
             buffer.writeString(recipient.flatMap(name(of:)) ?? "")

@@ -21,14 +21,25 @@ final class PublisherSchedule: Sendable {
     /// Runs each publisher's timetable on its own loop. A late loop sends every message that is
     /// due, each with its own scheduled time: lateness shows as latency and send lag.
     func startPublishers(phase: Scenario.Phase, phaseIndex: Int, start: UInt64) {
-        let wanted = context.share?.publishers[phaseIndex] ?? phase.publishers
-        let chosen = tally.membership.lowest(wanted) { !context.receivesDirectly($0) }
+        let chosen: [Int]
+        let wanted: Int
+        if let plan = context.roomPlan {
+            // Room r's publishers are its clients r×stride…r×stride+publishers−1.
+            let members = Set(tally.membership.all)
+            wanted = plan.members.count * min(phase.publishers, plan.publisherStride)
+            chosen = plan.members.indices.flatMap { room in
+                (0..<min(phase.publishers, plan.publisherStride)).map { room * plan.publisherStride + $0 }
+            }.filter { members.contains($0) }
+        } else {
+            wanted = context.share?.publishers[phaseIndex] ?? phase.publishers
+            chosen = tally.membership.lowest(wanted) { !context.receivesDirectly($0) }
+        }
         tally.publishers.withLock { $0 = Set(chosen) }
         if chosen.count < wanted {
             tally.countError("publishers short: \(chosen.count) of \(wanted) in \(phase.name)")
         }
         let slotBase = context.share?.publisherSlotBase[phaseIndex] ?? 0
-        let slots = context.share?.totalPublishers[phaseIndex] ?? phase.publishers
+        let slots = context.roomPlan != nil ? max(chosen.count, 1) : context.share?.totalPublishers[phaseIndex] ?? phase.publishers
         for (slot, publisher) in chosen.enumerated() {
             let loopIndex = publisher % context.loops.count
             let loop = context.loops[loopIndex]
@@ -57,7 +68,8 @@ final class PublisherSchedule: Sendable {
         if isPrivate && recipient == nil { return }
         let token = ProbeToken(
             run: context.runID, publisher: UInt32(client.index), seq: seq, scheduledNanos: context.share?.common(scheduled) ?? scheduled)
-        let data = factory.frame(token: token, recipient: recipient, allocator: channel.allocator)
+        let room = context.roomPlan?.room(ofPublisher: client.index)
+        let data = factory.frame(token: token, recipient: recipient, room: room, allocator: channel.allocator)
         channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: data), promise: nil)
         let now = NIODeadline.now().uptimeNanoseconds
         client.recorder.recordSent(.init(seq: seq, scheduled: scheduled, publisher: client.index, recipient: recipient), at: now)

@@ -47,7 +47,10 @@ final class SwarmConnector: Sendable {
         let comesBack = context.scenario.reconnect != nil
         // A client that may come back learns the history's epoch from its first answer.
         let target = context.targets[index % context.targets.count]
-        let dialled = comesBack ? target.adding(query: "since=latest") : target
+        var dialled = comesBack ? target.adding(query: "since=latest") : target
+        // A room scenario's clients are in their own rooms only, not the server's default room.
+        if context.roomPlan != nil { dialled = dialled.adding(query: "rooms=none") }
+        let rooms = context.roomPlan.map { $0.roomsOf[index] }
         let sources = context.scenario.connect.sources
         let source = sources.isEmpty ? nil : sources[index % sources.count]
         let recorder = context.recorders[loopIndex]
@@ -57,6 +60,8 @@ final class SwarmConnector: Sendable {
         let hello = context.scenario.hello
         loop.execute { [self] in
             let client = LoadClient(index: index, recorder: recorder.value, senderReceives: senderReceives)
+            client.rooms = rooms
+            client.publisherStride = context.roomPlan?.publisherStride ?? 1
             if context.scenario.measurePresence { client.awaitedMembers = context.share?.totalClients ?? context.clientCount }
             if comesBack {
                 client.resume = ResumePoint()
@@ -100,6 +105,11 @@ final class SwarmConnector: Sendable {
                         // A client may start up to a millisecond before its instant.
                         recorder.value.recordConnect(nanos: now > due ? now - due : 0)
                         if let hello { context.send(text: hello.replacingOccurrences(of: "{i}", with: String(index)), on: channel) }
+                        // Frames of one connection are handled in order: the rooms are joined
+                        // before the readiness probe comes back.
+                        for room in rooms ?? [] {
+                            context.send(text: #"{"action":"join","room":"\#(ScenarioRooms.name(room))"}"#, on: channel)
+                        }
                         if let ready {
                             client.readyExpectation = Array(ready.expect.utf8)
                             context.send(text: ready.send.replacingOccurrences(of: "{i}", with: String(index)), on: channel)

@@ -20,11 +20,13 @@ final class SwarmContext: Sendable {
     /// This process's part of a run split over agents (`run --agents`); nil for a whole run.
     let share: RunShare?
     let tally: SwarmTally
+    /// With `rooms:`: who is in which room, the same in every part of the run.
+    let roomPlan: RoomPlan?
 
     init(
         scenario: Scenario, clientCount: Int, targets: [TargetURL], runID: UInt32, runStart: UInt64, loops: [any EventLoop],
         recorders: [LoopBound<LoopRecorder>], clients: [LoopBound<LoopClients>], connector: ClientConnector,
-        direct: DirectClientReaders?, share: RunShare?
+        direct: DirectClientReaders?, share: RunShare?, roomPlan: RoomPlan? = nil
     ) {
         self.scenario = scenario
         self.clientCount = clientCount
@@ -37,7 +39,11 @@ final class SwarmContext: Sendable {
         self.connector = connector
         self.direct = direct
         self.share = share
-        self.publisherReserve = share.map { $0.publishers.max() ?? 0 } ?? scenario.phases.map(\.publishers).max() ?? 0
+        let mostPublishers = scenario.phases.map(\.publishers).max() ?? 0
+        self.roomPlan = roomPlan
+        // A room's publishers are its first `mostPublishers` clients r×stride…: all kept on NIO.
+        let roomPublishers = scenario.rooms.map { $0.count * mostPublishers }
+        self.publisherReserve = share.map { $0.publishers.max() ?? 0 } ?? roomPublishers ?? mostPublishers
         self.tally = SwarmTally(firstNewClient: (share?.clientBase ?? 0) + clientCount)
     }
 

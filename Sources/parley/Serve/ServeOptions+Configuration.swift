@@ -4,8 +4,8 @@ import Logging
 import NIOSSL
 import ParleyChat
 import ParleyCluster
-import ParleyProtocol
 import ParleyGateway
+import ParleyProtocol
 
 /// What the options mean to the gateway, the chat handler, TLS and the cluster.
 extension ServeOptions {

@@ -1,0 +1,30 @@
+/// `rooms:` — clients spread over many rooms of skewed sizes, each client in several
+/// (docs/LOAD.md, "Rooms"). With it, a phase's `publishers` are per room and its `rate` per
+/// publisher; a message is due to the members of its room alone.
+public struct ScenarioRooms: Codable, Sendable, Equatable {
+    /// How many members each room is drawn to have.
+    public enum Size: Codable, Sendable, Equatable {
+        case fixed(Int)
+        /// Uniform over a…b (inclusive).
+        case uniform(Int, Int)
+        /// Zipf's law over ranks: room k (from 1) gets `max / k^exponent` members, at least 1.
+        case zipf(exponent: Double, max: Int)
+    }
+
+    public var count: Int
+    public var size: Size
+    /// Rooms each client joins at most (a client is put where the rooms have room for it).
+    public var perClient: Int = 1
+    /// Draws for `uniform` and the order clients are dealt in; the same seed, the same rooms.
+    public var seed: UInt64 = 1
+
+    public init(count: Int, size: Size, perClient: Int = 1, seed: UInt64 = 1) {
+        self.count = count
+        self.size = size
+        self.perClient = perClient
+        self.seed = seed
+    }
+
+    /// The room's name on the wire: `r0`, `r1`, …
+    public static func name(_ room: Int) -> String { "r\(room)" }
+}

@@ -1,0 +1,93 @@
+import ParleyChat
+import ParleyGateway
+import ParleyProtocol
+import Testing
+
+@testable import ParleyLoad
+
+/// `rooms:` — the plan of who is in which room, the block's errors, and a run against a real
+/// gateway where what is due is worked out per room; a server that keeps members out of a room
+/// shows as loss in that room.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct RoomsRunTests {
+    @Test func thePlanPutsPublishersFirstAndNobodyPastPerClient() {
+        let rooms = ScenarioRooms(count: 20, size: .zipf(exponent: 1.0, max: 300), perClient: 3, seed: 7)
+        let plan = RoomPlan(rooms, clients: 500, publishersPerRoom: 2)
+        #expect(plan == RoomPlan(rooms, clients: 500, publishersPerRoom: 2), "the same scenario, the same rooms")
+        #expect(plan.roomsOf.allSatisfy { $0.count <= 3 && Set($0).count == $0.count })
+        #expect(plan.members.allSatisfy { Set($0).count == $0.count })
+        for room in 0..<20 {
+            // Room r's publishers are clients 2r and 2r+1, and they are in it.
+            #expect(plan.members[room].contains(2 * room) && plan.members[room].contains(2 * room + 1))
+            #expect(plan.room(ofPublisher: 2 * room + 1) == room)
+        }
+        #expect(plan.room(ofPublisher: 40) == nil, "client 40 publishes nowhere")
+        // Zipf: the first room is the largest, 300 members; room 20 gets 300/20 = 15.
+        #expect(plan.members[0].count == 300 && plan.members[19].count == 15)
+        // Every membership in the rooms is in the clients' lists, and back.
+        #expect(plan.members.map(\.count).reduce(0, +) == plan.roomsOf.map(\.count).reduce(0, +))
+        #expect(plan.sizeClass(of: 19) == 1 && plan.sizeClass(of: 0) == 2)
+    }
+
+    @Test func theBlocksMistakesAreNamed() {
+        func failure(_ rooms: String, clients: Int = 100, publishers: Int = 1) -> String? {
+            let yaml = """
+                name: r
+                clients: \(clients)
+                rooms: \(rooms)
+                phases: [{ name: p, duration: 1s, publishers: \(publishers), rate: 1/s }]
+                """
+            do {
+                _ = try ScenarioParser(file: "r.yaml").parse(yaml)
+                return nil
+            } catch let error as ScenarioError {
+                return "\(error.key): \(error.message)"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(failure("{ count: 10, size: { fixed: 5 } }") == nil)
+        #expect(failure("{ count: 10, size: { fixed: 5 }, members: 3 }")?.hasPrefix("rooms.members: unknown key") == true)
+        #expect(failure("{ count: 10, size: { lognormal: 5 } }")?.hasPrefix("rooms.size.lognormal: unknown key") == true)
+        #expect(failure("{ count: 10, size: { uniform: [9, 3] } }")?.hasPrefix("rooms.size.uniform[1]: must be at least 9") == true)
+        #expect(failure("{ count: 10, size: { zipf: { exponent: 0, max: 5 } } }")?.hasPrefix("rooms.size.zipf.exponent") == true)
+        #expect(failure("{ count: 10, size: { fixed: 5 }, perClient: 11 }")?.contains("at most the 10 rooms") == true)
+        #expect(failure("{ count: 60, size: { fixed: 5 } }", clients: 100, publishers: 2)?.contains("need 120 clients") == true)
+    }
+
+    private func run(maximumRoomMembers: Int?) async throws -> RunReport {
+        let gateway = try await HarnessTarget.start { connections, scheduler in
+            var configuration = ChatConfiguration()
+            configuration.maximumRoomMembers = maximumRoomMembers
+            return ChatHandler(connections: connections, scheduler: scheduler, configuration: configuration)
+        }
+        var scenario = Scenario(name: "rooms", clients: 60, phases: [.init(name: "steady", duration: .seconds(2), publishers: 1, rate: 10)])
+        scenario.settle = .milliseconds(300)
+        scenario.rooms = ScenarioRooms(count: 6, size: .fixed(10), perClient: 2)
+        let report = try await LoadTest(scenario: scenario, source: "", options: quietOptions()).run(targets: [gateway.url])
+        try await gateway.stop()
+        return report.runs[0]
+    }
+
+    @Test func whatIsDueIsEachRoomsMembersAndNothingReachesOutsiders() async throws {
+        let run = try await run(maximumRoomMembers: nil)
+        let rooms = try #require(run.rooms)
+        #expect(rooms.rooms == 6 && rooms.memberships == 60 && rooms.smallest == 10 && rooms.largest == 10)
+        let small = try #require(rooms.classes.first)
+        #expect(rooms.classes.count == 1 && small.name == "1-10" && small.rooms == 6)
+        // Each message is due to its room's 10 members, not to the 60 clients.
+        #expect(small.messages > 0 && small.expected == small.messages * 10, "\(small)")
+        #expect(small.received == small.expected && small.lost == 0 && rooms.roomsWithLoss == 0)
+        #expect(run.overall.expected == small.expected && run.overall.unexpected == 0 && run.overall.duplicates == 0)
+        #expect(small.fanout.count == small.received)
+    }
+
+    @Test func aServerThatKeepsMembersOutShowsAsLossInTheirRooms() async throws {
+        // Rooms of at most 6: 4 of each room's 10 joins are refused (room_full), yet are due.
+        let run = try await run(maximumRoomMembers: 6)
+        let rooms = try #require(run.rooms)
+        let small = try #require(rooms.classes.first)
+        #expect(rooms.roomsWithLoss == 6)
+        #expect(small.lost == small.messages * 4 && small.received == small.messages * 6, "\(small)")
+        #expect(run.overall.unexpected == 0)
+    }
+}
