@@ -62,7 +62,7 @@ def capacity_at(lab, count, args, agents, out, measure_bus=False):
             raise SystemExit(f"scale: the capacity search at {count} nodes failed (exit {result.returncode})")
         if measure_bus:
             cluster.stop_nodes()
-            bus = bus_ceiling(lab, cluster.postgres)
+            bus = bus_ceiling(lab, cluster.postgres, rooms=args.bus_rooms)
     return bus
 
 
@@ -74,13 +74,30 @@ SELECT pg_notify('parley_room', json_build_object('k', 'public', 's', r.public_s
 """
 
 
-def bus_ceiling(lab, postgres, seconds=5):
+# A public message to a named room (Sources/ParleyCluster/NamedRoomSQL.swift, publicMessage):
+# the same statement on that room's row, notified on the room's own channel; pgbench picks one
+# of the rooms at random for each.
+BUS_ROOMS_STATEMENT = """\\set r random(0, {last})
+WITH r AS (UPDATE parley_rooms SET event_seq = event_seq + 1, public_seq = public_seq + 1 WHERE name = 'r' || :r RETURNING public_seq, name),
+h AS (INSERT INTO parley_room_history (room, seq, sender, body, ts) SELECT name, public_seq, 'bench', 'bus ceiling probe', 0 FROM r)
+SELECT pg_notify('parley_r_bench', json_build_object('k', 'rpublic', 'r', r.name, 's', r.public_seq, 'from', 'bench', 'text', 'x', 'ts', 0)::text) FROM r;
+"""
+
+
+def bus_ceiling(lab, postgres, seconds=5, rooms=0):
     """Publish statements per second PostgreSQL carries on the pg host (pgbench, no node
-    listening), with 1 connection (one node) and 4 (four nodes contending for the room row)."""
+    listening), with 1 connection (one node) and 4 (four nodes): on the one room's row, or with
+    `rooms`, spread over that many named rooms' rows (no row contended: what is left is the
+    commits, each with its NOTIFY, which PostgreSQL serializes database-wide)."""
     script = os.path.join(postgres.directory, "bus.sql")
     with open(script, "w") as file:
-        file.write(BUS_STATEMENT)
+        file.write(BUS_ROOMS_STATEMENT.format(last=rooms - 1) if rooms else BUS_STATEMENT)
     shutil.chown(script, "postgres")
+    if rooms:
+        subprocess.run(lab.command(postgres.host, postgres._as_owner(
+            ["psql", "-q", "-h", postgres.directory, "-p", str(LAB_PORT), "-U", "postgres", "postgres", "-c",
+             f"INSERT INTO parley_rooms (name) SELECT 'r' || g FROM generate_series(0, {rooms - 1}) g ON CONFLICT DO NOTHING"])),
+            capture_output=True, text=True)
     ceiling = {}
     for clients in (1, 4):
         result = subprocess.run(lab.command(postgres.host, postgres._as_owner(
@@ -91,7 +108,8 @@ def bus_ceiling(lab, postgres, seconds=5):
             log(f"bus ceiling: pgbench failed ({result.stderr.strip()[-200:]})")
             return None
         ceiling[clients] = float(tps[0].split("=")[1].split()[0])
-    log(f"bus ceiling: {ceiling[1]:,.0f} publish statements/s on 1 connection, {ceiling[4]:,.0f} on 4 "
+    where = f"over {rooms} rooms" if rooms else "on the one room"
+    log(f"bus ceiling: {ceiling[1]:,.0f} publish statements/s on 1 connection, {ceiling[4]:,.0f} on 4 {where} "
         f"(pgbench -T {seconds}, the publish statement, PostgreSQL on the pg host)")
     return ceiling
 
@@ -114,6 +132,8 @@ def main():
     parser.add_argument("--duration", help="phase time per step (default: the scenario's)")
     parser.add_argument("--threshold", action="append", default=[], help="e.g. 'scale.efficiency@4 >= 0.8'")
     parser.add_argument("--out", default=os.path.join(ROOT, "out", "scale"))
+    parser.add_argument("--offered", type=float, default=20, help="messages/s the scenario publishes, for the bus line")
+    parser.add_argument("--bus-rooms", type=int, default=0, help="measure the bus over this many named rooms (a room scenario)")
     args = parser.parse_args()
     counts = sorted({int(n) for n in args.nodes.split(",")})
     if counts[0] != 1:
@@ -147,12 +167,14 @@ def main():
         command += ["--threshold", threshold]
     code = subprocess.run(command).returncode
     if bus:
-        offered = 20  # scenarios/scale.yaml: 4 publishers x 5 msg/s, whatever the member count
-        print(f"bus: PostgreSQL carried {bus[1]:,.0f} publish statements/s on 1 connection and {bus[4]:,.0f} on 4 "
-              f"(pgbench on the pg host); the scale scenario publishes {offered} msg/s — the load that grows with the "
+        offered = args.offered  # whatever the member count: scale.yaml 4 x 5 msg/s, scale-rooms.yaml 200 x 0.1
+        where = f" over {args.bus_rooms} rooms" if args.bus_rooms else ""
+        print(f"bus: PostgreSQL carried {bus[1]:,.0f} publish statements/s on 1 connection and {bus[4]:,.0f} on 4{where} "
+              f"(pgbench on the pg host); the scenario publishes {offered:g} msg/s — the load that grows with the "
               f"nodes is fan-out (members), which the bus does not carry")
         with open(os.path.join(args.out, "bus.json"), "w") as file:
-            json.dump({"publishStatementsPerSecond": {"1": bus[1], "4": bus[4]}, "scenarioMessagesPerSecond": offered}, file, indent=2)
+            json.dump({"publishStatementsPerSecond": {"1": bus[1], "4": bus[4]}, "rooms": args.bus_rooms,
+                       "scenarioMessagesPerSecond": offered}, file, indent=2)
     sys.exit(code)
 
 

@@ -53,6 +53,10 @@ public final class PostgresClusterBus: ClusterBus, Service, Sendable {
     /// only those, reach it (interest routing; for tests and `/metrics`).
     public var roomEventsReceived: Int { link.roomEvents }
 
+    /// Tells `observer` of every named room's notification and of the watched rooms' count
+    /// (`parley serve` counts them on `/metrics`).
+    public func observe(_ observer: BusObserver) { link.observe(observer) }
+
     /// Named rooms this node watches now (it has members in them).
     public var watchedRoomCount: Int { link.wantedRooms.count }
 

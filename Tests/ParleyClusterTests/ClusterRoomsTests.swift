@@ -1,5 +1,7 @@
 import Foundation
+import ParleyCluster
 import ParleyTestSupport
+import Synchronization
 import Testing
 
 /// Named rooms across a cluster (docs/ARCHITECTURE.md, "Rooms across the cluster"): a node
@@ -38,6 +40,13 @@ import Testing
     @Test func aRoomsTrafficReachesOnlyTheNodesWithItsMembers() async throws {
         try await withPostgres { postgres in
             try await withCluster(postgres, nodes: 4) { nodes in
+                // What `parley serve` puts on /metrics, heard from node b's bus.
+                let observed = Mutex((events: 0, watched: [Int]()))
+                nodes[1].bus.observe(
+                    BusObserver(
+                        roomEvent: { observed.withLock { $0.events += 1 } },
+                        watchedRooms: { count in observed.withLock { $0.watched.append(count) } }
+                    ))
                 let anna = try await nodes[0].client(named: "anna", feed: "delta")
                 let ben = try await nodes[1].client(named: "ben", feed: "delta")
                 let cleo = try await nodes[2].client(named: "cleo")
@@ -71,6 +80,8 @@ import Testing
                 #expect(try await Self.seqs(anna, in: "R", count: 5) == Array(21...25))
                 try await Task.sleep(for: .milliseconds(200))
                 #expect(nodes[1].bus.roomEventsReceived == afterLeaving, "no traffic of R after the last member here left")
+                let heard = observed.withLock { $0 }
+                #expect(heard.events == afterLeaving && heard.watched == [1, 0], "\(heard)")
                 // What ben still gets is the lobby's presence, never R's messages.
                 while let text = try? await ben.next(within: .milliseconds(150)) {
                     #expect(Self.publicMessage(text)?.room != "R", "\(text)")

@@ -91,3 +91,14 @@ import Testing
         #expect(run.overall.unexpected == 0)
     }
 }
+
+extension RoomsRunTests {
+    @Test func aRunOfMoreClientsKeepsTheRoomsShape() {
+        var rooms = ScenarioRooms(count: 10, size: .fixed(20), perClient: 1)
+        rooms.writtenFor = 200
+        #expect(RoomPlan(rooms, clients: 200, publishersPerRoom: 1).members.map(\.count) == Array(repeating: 20, count: 10))
+        // A capacity step of 800 clients: rooms of 80, every client still in one.
+        let larger = RoomPlan(rooms, clients: 800, publishersPerRoom: 1)
+        #expect(larger.members.map(\.count) == Array(repeating: 80, count: 10) && larger.roomsOf.allSatisfy { $0.count == 1 })
+    }
+}

@@ -35,6 +35,8 @@ final class BusLink: Sendable {
         var watched: Set<RoomName> = []
         /// Notifications of named rooms received (what interest routing keeps off other nodes).
         var roomEvents = 0
+        /// Told of each, and of the watched rooms' count (`/metrics`).
+        var observer: BusObserver?
     }
 
     private let state = Mutex(State())
@@ -128,12 +130,22 @@ final class BusLink: Sendable {
     func isWatched(_ room: RoomName) -> Bool { state.withLock { $0.watched.contains(room) } }
     var wantedRooms: Set<RoomName> { state.withLock { $0.wanted } }
     func markWatched(_ room: RoomName, _ watched: Bool) {
-        state.withLock { state in
+        let (observer, count) = state.withLock { state in
             if watched { state.watched.insert(room) } else { state.watched.remove(room) }
+            return (state.observer, state.watched.count)
         }
+        observer?.watchedRooms(count)
     }
 
-    func countRoomEvent() { state.withLock { $0.roomEvents += 1 } }
+    func countRoomEvent() {
+        let observer = state.withLock { state in
+            state.roomEvents += 1
+            return state.observer
+        }
+        observer?.roomEvent()
+    }
+
+    func observe(_ observer: BusObserver) { state.withLock { $0.observer = observer } }
     var roomEvents: Int { state.withLock { $0.roomEvents } }
 
     var commandsDone: Bool { state.withLock { $0.commandsDone } }
@@ -143,5 +155,16 @@ final class BusLink: Sendable {
 
     var activity: String {
         state.withLock { $0.activity.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") }
+    }
+}
+
+/// What a node's metrics hear from its bus (the bus depends on no metrics library).
+public struct BusObserver: Sendable {
+    public let roomEvent: @Sendable () -> Void
+    public let watchedRooms: @Sendable (Int) -> Void
+
+    public init(roomEvent: @escaping @Sendable () -> Void, watchedRooms: @escaping @Sendable (Int) -> Void) {
+        self.roomEvent = roomEvent
+        self.watchedRooms = watchedRooms
     }
 }

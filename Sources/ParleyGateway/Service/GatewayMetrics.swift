@@ -54,6 +54,14 @@ public final class GatewayMetrics: Sendable {
         self.refusals = refusals
     }
 
+    /// A cluster node's named rooms: `parley_cluster_room_events_total` (notifications of rooms
+    /// received: only those of rooms this node has members in) and `parley_cluster_watched_rooms`.
+    public func clusterRooms() -> (roomEvent: @Sendable () -> Void, watchedRooms: @Sendable (Int) -> Void) {
+        let events = CoreMetrics.Counter(label: "parley_cluster_room_events_total", factory: factory)
+        let watched = CoreMetrics.Gauge(label: "parley_cluster_watched_rooms", factory: factory)
+        return ({ events.increment() }, { watched.record($0) })
+    }
+
     /// Counters of inbound messages, one per route of the handler (known only once the handler,
     /// which needs the gateway's `Connections`, exists) and one for `$default`.
     func messageCounters(routes: Set<String>) -> MessageCounters {

@@ -36,7 +36,6 @@ public final class Coordinator: Sendable {
 
     /// What a split run cannot do yet, said before anything starts.
     public static func unsupported(in scenario: Scenario) -> String? {
-        if scenario.rooms != nil { return "room scenarios" }
         if scenario.reconnect != nil { return "reconnect scenarios" }
         if scenario.churn != nil { return "churn" }
         if (scenario.slowConsumers ?? 0) > 0 { return "slowConsumers" }

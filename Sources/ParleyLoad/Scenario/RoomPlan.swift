@@ -6,7 +6,8 @@ import Foundation
 /// room (`room(ofPublisher:)`). Then each room's size is drawn, and the rooms, largest first,
 /// take the clients that are in the fewest rooms so far (dealt in a seeded order), none past
 /// `perClient`. A room drawn larger than what is left gets fewer members: the report gives the
-/// sizes as they came.
+/// sizes as they came. A run of more (or fewer) clients than the scenario was written for
+/// scales every size by that ratio: a capacity step keeps the rooms' shape.
 struct RoomPlan: Sendable, Equatable {
     /// Per room, its members' client indices (ascending).
     let members: [[Int]]
@@ -23,12 +24,15 @@ struct RoomPlan: Sendable, Equatable {
         publisherStride = max(stride, 1)
         let stride = publisherStride
         var random = SplitMix64(seed: rooms.seed)
+        let scale = Double(clients) / Double(rooms.writtenFor ?? clients)
         let drawn: [Int] = (0..<rooms.count).map { rank in
-            switch rooms.size {
-            case .fixed(let size): size
-            case .uniform(let low, let high): low + Int(random.next() % UInt64(high - low + 1))
-            case .zipf(let exponent, let max): Swift.max(1, Int((Double(max) / pow(Double(rank + 1), exponent)).rounded()))
-            }
+            let size: Double =
+                switch rooms.size {
+                case .fixed(let size): Double(size)
+                case .uniform(let low, let high): Double(low + Int(random.next() % UInt64(high - low + 1)))
+                case .zipf(let exponent, let max): Swift.max(1, (Double(max) / pow(Double(rank + 1), exponent)).rounded())
+                }
+            return Swift.max(1, Int((size * scale).rounded()))
         }
         var members: [[Int]] = Array(repeating: [], count: rooms.count)
         var roomsOf: [[Int]] = Array(repeating: [], count: clients)

@@ -8,6 +8,7 @@ extension ScenarioParser {
         let count = try fields.require("count") { try int($0, $1, min: 1) }
         let size = try fields.require("size") { try roomSize($0, $1) }
         var rooms = ScenarioRooms(count: count, size: size)
+        rooms.writtenFor = clients
         if let perClient = try fields.optional("perClient", { try int($0, $1, min: 1) }) {
             guard perClient <= count else {
                 throw error(fields.node("perClient")!, "\(key).perClient", "a client can be in at most the \(count) rooms there are")

@@ -17,6 +17,9 @@ public struct ScenarioRooms: Codable, Sendable, Equatable {
     public var perClient: Int = 1
     /// Draws for `uniform` and the order clients are dealt in; the same seed, the same rooms.
     public var seed: UInt64 = 1
+    /// The scenario's `clients` the sizes were written for: a run of another count (a capacity
+    /// step, `--clients`) scales every size by its ratio to this, so the rooms keep their shape.
+    public var writtenFor: Int?
 
     public init(count: Int, size: Size, perClient: Int = 1, seed: UInt64 = 1) {
         self.count = count

@@ -24,9 +24,14 @@ final class PublisherSchedule: Sendable {
         let chosen: [Int]
         let wanted: Int
         if let plan = context.roomPlan {
-            // Room r's publishers are its clients r×stride…r×stride+publishers−1.
+            // Room r's publishers are its clients r×stride…r×stride+publishers−1 (in a split run,
+            // those of this agent's clients: they are the members it holds).
             let members = Set(tally.membership.all)
-            wanted = plan.members.count * min(phase.publishers, plan.publisherStride)
+            let owned = (context.clientBase..<(context.clientBase + context.clientCount))
+            wanted =
+                plan.members.indices.flatMap { room in
+                    (0..<min(phase.publishers, plan.publisherStride)).map { room * plan.publisherStride + $0 }
+                }.filter { owned.contains($0) }.count
             chosen = plan.members.indices.flatMap { room in
                 (0..<min(phase.publishers, plan.publisherStride)).map { room * plan.publisherStride + $0 }
             }.filter { members.contains($0) }
@@ -38,7 +43,8 @@ final class PublisherSchedule: Sendable {
         if chosen.count < wanted {
             tally.countError("publishers short: \(chosen.count) of \(wanted) in \(phase.name)")
         }
-        let slotBase = context.share?.publisherSlotBase[phaseIndex] ?? 0
+        // A room run's publishers are the agent's own room publishers: staggered among themselves.
+        let slotBase = context.roomPlan != nil ? 0 : context.share?.publisherSlotBase[phaseIndex] ?? 0
         let slots = context.roomPlan != nil ? max(chosen.count, 1) : context.share?.totalPublishers[phaseIndex] ?? phase.publishers
         for (slot, publisher) in chosen.enumerated() {
             let loopIndex = publisher % context.loops.count

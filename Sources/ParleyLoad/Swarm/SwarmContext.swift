@@ -43,7 +43,7 @@ final class SwarmContext: Sendable {
         self.roomPlan = roomPlan
         // A room's publishers are its first `mostPublishers` clients r×stride…: all kept on NIO.
         let roomPublishers = scenario.rooms.map { $0.count * mostPublishers }
-        self.publisherReserve = share.map { $0.publishers.max() ?? 0 } ?? roomPublishers ?? mostPublishers
+        self.publisherReserve = roomPublishers ?? share.map { $0.publishers.max() ?? 0 } ?? mostPublishers
         self.tally = SwarmTally(firstNewClient: (share?.clientBase ?? 0) + clientCount)
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ParleyChat
+import ParleyCluster
 import ParleyGateway
 import ParleyHost
 import ParleyProtocol
@@ -55,6 +56,12 @@ struct Serve: AsyncParsableCommand {
             case .chat:
                 ChatHandler(connections: connections, scheduler: scheduler, configuration: chatConfiguration, logger: logger, bus: bus)
             }
+        }
+        if let bus {
+            // Interest routing, seen from outside: a node with no member in a room receives none
+            // of its events (docs/ARCHITECTURE.md, "Rooms across the cluster").
+            let metrics = gateway.metrics.clusterRooms()
+            bus.observe(BusObserver(roomEvent: metrics.roomEvent, watchedRooms: metrics.watchedRooms))
         }
         let announcement = ReadinessAnnouncement(gateway: gateway, host: options.host, scheme: options.tlsCert == nil ? "ws" : "wss")
         let dependencies: [any Service] = [bus].compactMap { $0 } + [announcement]
