@@ -16,7 +16,8 @@
  * once that comes back; publishers send sendPublic (every member, the sender too, receives it).
  * --rooms R (parley mode): client i connects with ?rooms=none and joins room "r<i mod R>" before
  * its private message, so rooms hold N/R members each; publisher p publishes to its own room,
- * and what is due is each message times its room's members.
+ * and what is due is each message times its room's members. One node: a cluster node refuses
+ * ?rooms=none (its default room holds every name).
  * --mode raw: the token text is the whole message and every other client receives it.
  * Prints one JSON line: counts, latency percentiles in microseconds, and CPU per received frame;
  * "measuring" and "measured" on stderr where the timed window begins and ends.

@@ -47,9 +47,9 @@ final class SwarmConnector: Sendable {
         let comesBack = context.scenario.reconnect != nil
         // A client that may come back learns the history's epoch from its first answer.
         let target = context.targets[index % context.targets.count]
-        var dialled = comesBack ? target.adding(query: "since=latest") : target
-        // A room scenario's clients are in their own rooms only, not the server's default room.
-        if context.roomPlan != nil { dialled = dialled.adding(query: "rooms=none") }
+        let dialled = comesBack ? target.adding(query: "since=latest") : target
+        // A room scenario's clients also stay in the server's default room, where nobody
+        // publishes: a cluster node refuses `?rooms=none` (its default room is every name).
         let rooms = context.roomPlan.map { $0.roomsOf[index] }
         let sources = context.scenario.connect.sources
         let source = sources.isEmpty ? nil : sources[index % sources.count]
