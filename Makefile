@@ -215,7 +215,7 @@ agents-test: release
 # Capacity per node count in the lab of simulated hosts (Benchmarks/scale.py; needs root):
 # PostgreSQL, 1, 2 and 4 nodes of SCALE_CPU core each, 2 load agents; a capacity search per
 # count, then the table, efficiency, USL fit and curve (out/scale/scale.{json,html}); then the
-# same for 200 rooms of skewed sizes (scenarios/scale-rooms.yaml, out/scale-rooms/).
+# same for 50 rooms of skewed sizes (scenarios/scale-rooms.yaml, out/scale-rooms/).
 SCALE_NODES ?= 1,2,4
 SCALE_CPU ?= 0.15
 # Both scenarios run whatever the first one's verdict; the target fails if either missed.
@@ -224,7 +224,7 @@ scale: release postgres
 	@status=0; \
 	python3 Benchmarks/scale.py --nodes $(SCALE_NODES) --cpu $(SCALE_CPU) --threshold 'scale.efficiency@4 >= 0.8' || status=$$?; \
 	python3 Benchmarks/scale.py --nodes $(SCALE_NODES) --cpu $(SCALE_CPU) --scenario scenarios/scale-rooms.yaml \
-	  --out out/scale-rooms --offered 400 --bus-rooms 200 --threshold 'scale.efficiency@4 >= 0.9' || status=$$?; \
+	  --out out/scale-rooms --offered 100 --bus-rooms 50 --threshold 'scale.efficiency@4 >= 0.9' || status=$$?; \
 	exit $$status
 
 # The small lab of make test: 1 vs 2 nodes of 0.15 core, one agent, the same 1,100 members:
