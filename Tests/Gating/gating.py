@@ -6,8 +6,10 @@ fixed delay; scenarios/ci-gate.yaml, shortened, through the relay:
   * a baseline round trip: `baseline update` (3 runs) written, shown, and `run --runs 3 --baseline`
     against the same setup passes (exit 0), its JUnit XML valid against Tests/Gating/junit.xsd and
     its Markdown appended to $GITHUB_STEP_SUMMARY;
-  * a known 30 % slowdown (the relay's delay raised by 30 % of the baseline's fan-out p50) is
-    flagged WORSE by the bootstrap verdict with 3 runs per side: exit 99, a failing JUnit case;
+  * a known slowdown (the relay's delay raised until the runs' own medians are 25 % slower or
+    more: from 30 % of the baseline's fan-out p50, as the relay's own work overlaps the delay) is
+    flagged WORSE by the bootstrap verdict with 3 runs per side: exit 99, a failing JUnit case,
+    and the change it reports is the runs' own;
   * identical setups are not flagged in 10 of 10 judged trials (fresh baseline and new runs each; an
     attempt the tool refuses to judge, exit 3 generator-bound, is made again, at most twice);
   * another scenario's baseline is refused before running; bad tolerances name the file, line
@@ -140,16 +142,34 @@ def main():
             with open(path("base.json")) as f:
                 baseline = json.load(f)
             base_p50 = median([report["runs"][0]["metrics"]["fanout.p50"] for report in baseline["reports"]])
+            # The relay forwards the 100 clients' chunks one after another in one Python loop, and
+            # that work overlaps the added delay: how much of it reaches the clients depends on the
+            # machine (2026-12-02: 30 % of p50 added read +14.9 to +17.1 %, the day before's code
+            # too). So the delay is raised until the runs themselves show a slowdown of 25 % or
+            # more, and the tool is judged on it: flagged, and the change it reports is the runs'.
             extra_ms = 0.3 * base_p50 / 1000
-            print(f"a known 30 % slowdown: the relay's delay {BASE_DELAY_MS} -> {BASE_DELAY_MS + extra_ms:.2f} ms "
-                  f"(30 % of the baseline's fan-out p50, {base_p50 / 1000:.2f} ms)")
-            with Relay(server_port, BASE_DELAY_MS + extra_ms) as relay:
-                slow = load("run", SCENARIO, "--runs", "3", "--baseline", path("base.json"), "--junit", path("slow.xml"), relay=relay)
+            for attempt in range(3):
+                print(f"a known slowdown: the relay's delay {BASE_DELAY_MS} -> {BASE_DELAY_MS + extra_ms:.2f} ms "
+                      f"(+{extra_ms / (base_p50 / 1000) * 100:.0f} % of the baseline's fan-out p50, {base_p50 / 1000:.2f} ms)")
+                with Relay(server_port, BASE_DELAY_MS + extra_ms) as relay:
+                    slow = load("run", SCENARIO, "--runs", "3", "--baseline", path("base.json"), "--junit", path("slow.xml"),
+                                "--out", path("slow.json"), relay=relay)
+                slow_p50s = []
+                for index in (1, 2, 3):
+                    with open(path(f"slow-{index}.json")) as f:
+                        slow_p50s.append(json.load(f)["runs"][0]["metrics"]["fanout.p50"])
+                effective = (median(slow_p50s) / base_p50 - 1) * 100
+                print(f"  the runs' medians: {base_p50 / 1000:.2f} -> {median(slow_p50s) / 1000:.2f} ms ({effective:+.1f} %)")
+                if effective >= 25:
+                    break
+                extra_ms *= 1.6
             row = next((line for line in slow.stdout.splitlines() if line.strip().startswith("fanout.p50 ")), "")
             print("  " + row.strip())
+            check(effective >= 25, f"the relay made a slowdown of 25 % or more ({effective:+.1f} %)")
             check(slow.returncode == 99 and row.rstrip().endswith("WORSE"), f"flagged WORSE with 3 runs per side, exit 99 (got {slow.returncode})")
             change = re.search(r"\+(\d+(?:\.\d+)?)%", row)
-            check(change is not None and 20 <= float(change.group(1)) <= 50, f"the measured slowdown is about 30 %: {change.group(0) if change else row}")
+            check(change is not None and abs(float(change.group(1)) - effective) <= 2,
+                  f"the reported slowdown is the runs' own: {change.group(0) if change else row} against {effective:+.1f} %")
             ok, problem = valid_junit(path("slow.xml"))
             with open(path("slow.xml")) as f:
                 junit = f.read()
