@@ -104,13 +104,7 @@ public final class ChatHandler: RouteHandler, ClusterRoom {
         guard let message = try? PublicMessage(frame, maximumScalars: configuration.maximumMessageScalars, defaultRoom: rooms.defaultName),
             let cell = rooms.cell(message.room)
         else { return false }
-        let now = clockMillis()
-        let overRate = event.overRate
-        let (drain, member) = cell.change { room -> (effects: [RoomEffect], output: Bool) in
-            guard room.isMember(id) else { return ([], false) }
-            if overRate { return ([.error(RouteChecks.rateLimited(ActionName.sendPublic), to: id)], true) }
-            return (room.publish(from: id, text: message.text, timestampMillis: now) ?? [], true)
-        }
+        let (drain, member) = cell.publish(from: id, text: message.text, timestampMillis: clockMillis(), overRate: event.overRate)
         guard member else { return false }
         cell.drain(drain) { perform($0, in: cell) }
         return true

@@ -129,12 +129,7 @@ struct Directory: Sendable {
     ) throws(ProtocolError) -> Outcome {
         guard entries[id]?.name != nil else { throw RouteChecks.notNamed(ActionName.sendPublic) }
         guard let cell = rooms.cell(message.room) else { throw RouteChecks.notInRoom(message.room, action: ActionName.sendPublic) }
-        let now = clockMillis()
-        let (drain, member) = cell.change { room -> (effects: [RoomEffect], output: Bool) in
-            guard room.isMember(id) else { return ([], false) }
-            if overRate { return ([.error(RouteChecks.rateLimited(ActionName.sendPublic), to: id)], true) }
-            return (room.publish(from: id, text: message.text, timestampMillis: now) ?? [], true)
-        }
+        let (drain, member) = cell.publish(from: id, text: message.text, timestampMillis: clockMillis(), overRate: overRate)
         guard member else { throw RouteChecks.notInRoom(message.room, action: ActionName.sendPublic) }
         var outcome = Outcome()
         outcome.add(cell, drain)

@@ -64,3 +64,16 @@ final class RoomTable: Sendable {
         let rooms = Mutex<[RoomName: Cell]>([:])
     }
 }
+
+extension Serialized<Room> {
+    /// A member's public message into this room, under its lock (the hot path and the
+    /// directory's both). `member` false: the sender is not in the room (the caller says why).
+    func publish(from id: ConnectionID, text: String, timestampMillis: Int64, overRate: Bool) -> (drain: Drain, member: Bool) {
+        let (drain, member) = change { room -> (effects: [RoomEffect], output: Bool) in
+            guard room.isMember(id) else { return ([], false) }
+            if overRate { return ([.error(RouteChecks.rateLimited(ActionName.sendPublic), to: id)], true) }
+            return (room.publish(from: id, text: text, timestampMillis: timestampMillis) ?? [], true)
+        }
+        return (drain, member)
+    }
+}

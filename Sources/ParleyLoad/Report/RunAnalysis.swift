@@ -55,9 +55,7 @@ enum RunAnalysis {
         // room scenario, the members of the message's room).
         let members = MembershipCounter(result.intervals)
         let byClient = Dictionary(result.intervals.map { ($0.client, $0) }, uniquingKeysWith: { first, _ in first })
-        let plan = scenario.rooms.map {
-            RoomPlan($0, clients: result.clients, publishersPerRoom: scenario.phases.map(\.publishers).max() ?? 0)
-        }
+        let plan = RoomPlan.of(scenario, clients: result.clients)
         let roomMembers = plan.map { plan in
             plan.members.map { ids in MembershipCounter(ids.compactMap { byClient[$0] }) }
         }

@@ -17,6 +17,15 @@ struct RoomPlan: Sendable, Equatable {
     /// Size classes for the report, by member count: 1–10, 11–100, 101–1000, more.
     static let classes: [(name: String, upTo: Int)] = [("1-10", 10), ("11-100", 100), ("101-1000", 1000), (">1000", .max)]
 
+    /// Per room, its size class (looked up per delivery: worked out once here).
+    let classOfRoom: [Int]
+
+    /// The plan of `scenario`'s rooms for a run of `clients` (nil without `rooms:`): what the run,
+    /// its recorders and its analysis all deal from.
+    static func of(_ scenario: Scenario, clients: Int) -> RoomPlan? {
+        scenario.rooms.map { RoomPlan($0, clients: clients, publishersPerRoom: scenario.phases.map(\.publishers).max() ?? 0) }
+    }
+
     /// Publisher places per room: the most publishers any phase has.
     let publisherStride: Int
 
@@ -72,6 +81,7 @@ struct RoomPlan: Sendable, Equatable {
         }
         self.members = members
         self.roomsOf = roomsOf.map { $0.sorted() }
+        self.classOfRoom = members.map { room in Self.classes.firstIndex { room.count <= $0.upTo } ?? Self.classes.count - 1 }
     }
 
     /// The room a publisher's messages go to; nil for a client that publishes nowhere.
@@ -80,7 +90,5 @@ struct RoomPlan: Sendable, Equatable {
     }
 
     /// The class index of `room` (by its members as dealt).
-    func sizeClass(of room: Int) -> Int {
-        Self.classes.firstIndex { members[room].count <= $0.upTo } ?? Self.classes.count - 1
-    }
+    func sizeClass(of room: Int) -> Int { classOfRoom[room] }
 }

@@ -40,9 +40,7 @@ final class LoadRun: Sendable {
         let loops = Array(group.makeIterator())
         let start = share.map { $0.local($0.commonRunStart) } ?? NIODeadline.now().uptimeNanoseconds
         // Over the whole run's clients: every agent of a split run deals the same rooms.
-        let roomPlan = scenario.rooms.map {
-            RoomPlan($0, clients: share?.totalClients ?? clients, publishersPerRoom: scenario.phases.map(\.publishers).max() ?? 0)
-        }
+        let roomPlan = RoomPlan.of(scenario, clients: share?.totalClients ?? clients)
         func recorder(nodeCount: Int) -> LoopRecorder {
             LoopRecorder(runID: runID, runStart: start, tokenShift: share?.shift ?? 0, nodeCount: nodeCount, roomPlan: roomPlan)
         }
