@@ -4,7 +4,7 @@ PORT ?= 8080
 # The scripts' shared Python library (Benchmarks/parleybench), for the test scripts under Tests/.
 export PYTHONPATH := $(CURDIR)/Benchmarks$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: format format-check liburing without-liburing check-dependencies embedding-check gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check front-door-test reconnect-storm lab-test agents-test scale scale-test run load clean perf-gate compare-servers peers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
+.PHONY: format format-check liburing without-liburing check-dependencies embedding-check gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check reference-rooms-test front-door-test reconnect-storm lab-test agents-test scale scale-test run load clean perf-gate compare-servers peers bench browser-test chromium postgres cluster cluster-sweep capacity conformance certs faults soak
 
 build: liburing
 	$(SWIFT) build
@@ -32,6 +32,7 @@ test: self-contained format-check postgres liburing without-liburing
 	$(MAKE) perf-gate
 	$(MAKE) xcheck-gate
 	$(MAKE) harness-self-check
+	$(MAKE) reference-rooms-test
 	$(MAKE) front-door-test
 	$(MAKE) gating-test
 	$(MAKE) agents-test
@@ -139,9 +140,16 @@ xcheck-gate: release
 harness-self-check: release
 	python3 Tests/HarnessSelfCheck/generator_bound.py
 
-# Regression gating end to end (Tests/Gating/gating.py): a baseline round trip, a known 30 %
-# slowdown (a delaying relay) flagged WORSE with 3 runs per side, identical setups not flagged in
-# 10 of 10 judged trials (a generator-bound attempt, exit 3, is made again), JUnit XML checked against a schema with xmllint, the live metrics scraped.
+# The C client's and the C limit server's room modes count exactly (Tests/Reference/rooms_modes.py):
+# what Benchmarks/rooms_cost.py reads the cost of many rooms with, on both servers.
+reference-rooms-test: release
+	python3 Tests/Reference/rooms_modes.py
+
+# Regression gating end to end (Tests/Gating/gating.py): a baseline round trip, a known slowdown
+# (a delaying relay, 25 % or more as the runs read it) flagged WORSE with 3 runs per side,
+# identical setups not flagged in 10 of 10 judged trials of 4 runs a side with the runner's
+# tolerances (parley-load noise; a generator-bound attempt, exit 3, is made again), JUnit XML
+# checked against a schema with xmllint, the live metrics scraped.
 gating-test: release xmllint
 	python3 Tests/Gating/gating.py
 

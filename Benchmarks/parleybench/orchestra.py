@@ -130,10 +130,12 @@ class Server:
         return rss_bytes(self.process.pid)
 
 
-def limit_server(port):
-    """The C reference server (Benchmarks/reference/limit-server.c) on `port`."""
+def limit_server(port, rooms=False):
+    """The C reference server (Benchmarks/reference/limit-server.c) on `port`; `rooms`: its rooms
+    mode (numbered rooms joined with "join:N", a message "N|..." to room N's members)."""
     binary = build_c("limit-server")
-    return Server("c-limit", [binary, "--port", str(port), "--lifetime-s", "3600"], port, f"ws://127.0.0.1:{port}/")
+    command = [binary, "--port", str(port), "--lifetime-s", "3600", *(["--rooms"] if rooms else [])]
+    return Server("c-limit", command, port, f"ws://127.0.0.1:{port}/")
 
 
 def parley_server(port, extra=()):
@@ -144,20 +146,21 @@ def parley_server(port, extra=()):
     return Server("parley", command, port, f"ws://127.0.0.1:{port}/ws")
 
 
-def probe_client(server_name, port, clients, publishers, rate, seconds, core=1, server=None, rooms=0):
+def probe_client(server_name, port, clients, publishers, rate, seconds, core=1, server=None, rooms=0, rooms_per_client=1):
     """The independent C client (Benchmarks/reference/probe-client.c) putting a load on a server:
     Parley's protocol on /ws for `parley` — with no member feed, as parley-load's scenarios ask
     (`members: none`), so both put the same load on it — a raw relay on / for the others. Its
     JSON line, plus `cpuPerFrameMicros`; given the `server`, also the server's CPU over the
     client's timed window (`serverCpuSeconds`, `serverCpuMicrosPerDelivery`): connecting and
-    joining are left out, the drain of the last messages is in. `rooms` R > 0 (Parley only): the
-    clients spread over R rooms and each publisher publishes to its own (probe-client --rooms)."""
+    joining are left out, the drain of the last messages is in. `rooms` R > 0: the clients spread
+    over R rooms, `rooms_per_client` each, and each publisher publishes to its own (probe-client
+    --rooms; against the C server, its rooms mode: limit_server(rooms=True))."""
     binary = build_c("probe-client")
     mode, path = ("parley", "/ws?members=none") if server_name == "parley" else ("raw", "/")
     command = [binary, "--port", str(port), "--path", path, "--mode", mode, "--clients", str(clients),
                "--publishers", str(publishers), "--rate", str(rate), "--seconds", str(seconds)]
     if rooms:
-        command += ["--rooms", str(rooms)]
+        command += ["--rooms", str(rooms), "--rooms-per-client", str(rooms_per_client)]
     process = subprocess.Popen(pinned(core, command), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     marks, errors = {}, []
 

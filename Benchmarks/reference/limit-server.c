@@ -8,8 +8,13 @@
  * A recipient whose socket is full gets the rest queued (EPOLLOUT); past QUEUE_CAP queued
  * bytes it is dropped. Pings are answered, a close is echoed and the socket closed.
  *
+ * --rooms: the limit of many rooms. A text message "join:N" puts its sender in room N (answered
+ * "joined"); a message "N|..." is framed once and sent to room N's members, the sender too (as
+ * Parley's sendPublic is); anything else is ignored. The only per-message work beyond the relay
+ * is reading the room's number and walking its member array.
+ *
  *   cc -O2 -Wall -o limit-server limit-server.c
- *   ./limit-server [--host 127.0.0.1] [--port 9001] [--lifetime-s 900]
+ *   ./limit-server [--host 127.0.0.1] [--port 9001] [--lifetime-s 900] [--rooms]
  *
  * Stops on SIGINT/SIGTERM or after --lifetime-s, printing one JSON line of counters to stderr.
  * Written for this repository (docs/ARCHITECTURE.md, "Measuring against the limit").
@@ -114,10 +119,16 @@ typedef struct {
     int slot;              /* index in open_fds while open */
     Bytes in, out, message;
     int message_opcode;    /* of the fragmented message being joined, 0 if none */
+    int *joined, joined_count;  /* --rooms: the rooms this connection is in */
 } Connection;
 
 static Connection **by_fd;
-static int *open_fds, open_count, epoll_fd;
+static int *open_fds, open_count, epoll_fd, rooms_mode;
+
+/* --rooms: room N's members, an array indexed by N (rooms are numbered, not named: a limit). */
+typedef struct { Connection **members; int count, capacity; } Room;
+static Room *rooms;
+static int room_count;
 static unsigned long long accepted, messages_in, frames_out, bytes_out, dropped;
 static volatile sig_atomic_t stopping;
 
@@ -126,7 +137,17 @@ static void watch(Connection *c, int want_out) {
     epoll_ctl(epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
+static void leave_rooms(Connection *c) {
+    for (int j = 0; j < c->joined_count; j++) {
+        Room *room = &rooms[c->joined[j]];
+        for (int i = 0; i < room->count; i++)
+            if (room->members[i] == c) { room->members[i] = room->members[--room->count]; break; }
+    }
+    free(c->joined);
+}
+
 static void drop(Connection *c) {
+    leave_rooms(c);
     if (c->open) {
         int last = open_fds[--open_count];
         open_fds[c->slot] = last;
@@ -182,6 +203,66 @@ static void broadcast(Connection *sender, int opcode, const uint8_t *payload, si
         if (c == sender) continue;
         if (deliver(c, broadcast_frame.bytes, broadcast_frame.length)) frames_out++;
     }
+}
+
+/* --rooms: the sender is served last, so that a sender dropped by its own delivery is known
+   to the caller. Returns 0 when the sender is gone. */
+static int broadcast_to_room(Connection *sender, int opcode, const uint8_t *payload, size_t length) {
+    size_t at = 0;
+    long number = 0;
+    while (at < length && payload[at] >= '0' && payload[at] <= '9' && number < 1 << 24) number = number * 10 + (payload[at++] - '0');
+    if (at == 0 || at >= length || payload[at] != '|' || number >= room_count) return 1;
+    uint8_t header[10];
+    size_t header_length = frame_header(header, opcode, length);
+    broadcast_frame.length = 0;
+    append(&broadcast_frame, header, header_length);
+    append(&broadcast_frame, payload, length);
+    messages_in++;
+    Room *room = &rooms[number];
+    int sender_is_member = 0;
+    for (int i = room->count - 1; i >= 0; i--) {
+        if (i >= room->count) continue;
+        Connection *c = room->members[i];
+        if (c == sender) { sender_is_member = 1; continue; }
+        if (deliver(c, broadcast_frame.bytes, broadcast_frame.length)) frames_out++;
+    }
+    if (!sender_is_member) return 1;
+    if (!deliver(sender, broadcast_frame.bytes, broadcast_frame.length)) return 0;
+    frames_out++;
+    return 1;
+}
+
+/* --rooms: "join:N". Returns 0 when the connection is gone. */
+static int join_room(Connection *c, const uint8_t *payload, size_t length) {
+    long number = 0;
+    for (size_t i = 5; i < length && number < 1 << 24; i++) {
+        if (payload[i] < '0' || payload[i] > '9') return 1;
+        number = number * 10 + (payload[i] - '0');
+    }
+    if (length == 5 || number >= 1 << 24) return 1;
+    if (number >= room_count) {
+        rooms = realloc(rooms, (size_t)(number + 1) * sizeof *rooms);
+        memset(rooms + room_count, 0, (size_t)(number + 1 - room_count) * sizeof *rooms);
+        room_count = (int)number + 1;
+    }
+    Room *room = &rooms[number];
+    for (int i = 0; i < room->count; i++) if (room->members[i] == c) return 1;
+    if (room->count == room->capacity) {
+        room->capacity = room->capacity ? room->capacity * 2 : 8;
+        room->members = realloc(room->members, (size_t)room->capacity * sizeof *room->members);
+    }
+    room->members[room->count++] = c;
+    c->joined = realloc(c->joined, (size_t)(c->joined_count + 1) * sizeof *c->joined);
+    c->joined[c->joined_count++] = (int)number;
+    static const uint8_t joined[] = {0x81, 6, 'j', 'o', 'i', 'n', 'e', 'd'};
+    return deliver(c, joined, sizeof joined);
+}
+
+/* One whole data message: relayed to everyone else, or (--rooms) a join or a room's message. */
+static int on_message(Connection *c, int opcode, const uint8_t *payload, size_t length) {
+    if (!rooms_mode) { broadcast(c, opcode, payload, length); return 1; }  /* drops others, never the sender */
+    if (length >= 5 && !memcmp(payload, "join:", 5)) return join_room(c, payload, length);
+    return broadcast_to_room(c, opcode, payload, length);
 }
 
 static int upgrade(Connection *c) {
@@ -253,13 +334,15 @@ static int read_frames(Connection *c) {
         } else if (opcode == 0x1 || opcode == 0x2 || opcode == 0x0) {
             if (opcode != 0) { c->message_opcode = opcode; c->message.length = 0; }
             if (fin && c->message.length == 0) {
-                broadcast(c, c->message_opcode, payload, length);   /* the common case: no copy */
+                if (!on_message(c, c->message_opcode, payload, length)) return 0;   /* the common case: no copy */
             } else {
                 append(&c->message, payload, length);
                 if (c->message.length > MESSAGE_CAP) { drop(c); return 0; }
-                if (fin) { broadcast(c, c->message_opcode, c->message.bytes, c->message.length); c->message.length = 0; }
+                if (fin) {
+                    if (!on_message(c, c->message_opcode, c->message.bytes, c->message.length)) return 0;
+                    c->message.length = 0;
+                }
             }
-            /* broadcast may have dropped others, never the sender */
         }
         consume(&c->in, at + 4 + length);
     }
@@ -295,11 +378,13 @@ static void on_signal(int signal_number) { (void)signal_number; stopping = 1; }
 int main(int argc, char **argv) {
     const char *host = "127.0.0.1";
     int port = 9001, lifetime = 900;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    for (int i = 1; i < argc; i += 2) {
+        if (!strcmp(argv[i], "--rooms")) { rooms_mode = 1; i--; continue; }
+        if (i + 1 >= argc) { fprintf(stderr, "%s needs a value\n", argv[i]); return 2; }
         if (!strcmp(argv[i], "--host")) host = argv[i + 1];
         else if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--lifetime-s")) lifetime = atoi(argv[i + 1]);
-        else { fprintf(stderr, "unknown option %s (--host, --port, --lifetime-s)\n", argv[i]); return 2; }
+        else { fprintf(stderr, "unknown option %s (--host, --port, --lifetime-s, --rooms)\n", argv[i]); return 2; }
     }
     struct rlimit files;
     getrlimit(RLIMIT_NOFILE, &files);

@@ -11,6 +11,7 @@
  *   cc -O2 -Wall -o probe-client probe-client.c
  *   ./probe-client --port 8080 --path /ws --clients 1000 --publishers 1 --rate 10 --seconds 8 \
  *                  [--mode parley|raw] [--size 128] [--host 127.0.0.1] [--connect-rate 2000] [--rooms R]
+ *                  [--rooms-per-client K]
  *
  * --mode parley: each client sends setName, then a private message to itself, and is a member
  * once that comes back; publishers send sendPublic (every member, the sender too, receives it).
@@ -18,7 +19,11 @@
  * its private message, so rooms hold N/R members each; publisher p publishes to its own room,
  * and what is due is each message times its room's members. One node: a cluster node refuses
  * ?rooms=none (its default room holds every name).
- * --mode raw: the token text is the whole message and every other client receives it.
+ * --rooms-per-client K (with --rooms): client i joins rooms (i + j*(R/K)) mod R, j < K — its first
+ * is still i mod R, the one it publishes to — so N clients fill R rooms of N*K/R members each.
+ * --mode raw: the token text is the whole message and every other client receives it; with
+ * --rooms, the limit server's rooms (limit-server.c --rooms): "join:N" answered "joined", and a
+ * message "N|token" that every member of room N receives, the sender too.
  * Prints one JSON line: counts, latency percentiles in microseconds, and CPU per received frame;
  * "measuring" and "measured" on stderr where the timed window begins and ends.
  *
@@ -72,14 +77,17 @@ static double percentile(double p) {
 /* ---- connections ---- */
 
 typedef struct {
-    int fd, index, upgraded, member, publisher;
+    int fd, index, upgraded, member, publisher, joins_answered;
     uint8_t *in;
     size_t length, capacity;
     uint64_t next_due, seq;
 } Client;
 
 static Client *clients;
-static int count, publishers, ready_count, epoll_fd, size = 128, parley = 1, rooms = 0;
+static int count, publishers, ready_count, epoll_fd, size = 128, parley = 1, rooms = 0, rooms_per_client = 1;
+static int *room_members; /* --rooms: how many clients each room holds, for what is due */
+
+static int room_of(int client, int j) { return (client + j * (rooms / rooms_per_client)) % rooms; }
 static uint64_t expected_deliveries;
 static double rate = 10;
 static uint64_t run_id, received, sent, frames, reads;
@@ -117,16 +125,16 @@ static void publish(Client *c, uint64_t scheduled) {
     char padding[65536];
     memset(padding, 'x', (size_t)pad);
     padding[pad] = 0;
-    int length = !parley ? snprintf(text, sizeof text, "%s%s", token, padding)
+    int length = !parley ? (rooms ? snprintf(text, sizeof text, "%d|%s%s", c->index % rooms, token, padding)
+                                  : snprintf(text, sizeof text, "%s%s", token, padding))
                  : rooms ? snprintf(text, sizeof text, "{\"action\":\"sendPublic\",\"room\":\"r%d\",\"message\":\"%s%s\"}",
                                     c->index % rooms, token, padding)
                          : snprintf(text, sizeof text, "{\"action\":\"sendPublic\",\"message\":\"%s%s\"}", token, padding);
     send_text(c, text, (size_t)length);
     c->seq++;
     sent++;
-    if (!parley) expected_deliveries += (uint64_t)count - 1;
-    else if (!rooms) expected_deliveries += (uint64_t)count;
-    else expected_deliveries += (uint64_t)(count / rooms + (c->index % rooms < count % rooms ? 1 : 0));
+    if (rooms) expected_deliveries += (uint64_t)room_members[c->index % rooms];
+    else expected_deliveries += (uint64_t)(parley ? count : count - 1);
 }
 
 /* Finds every token of this run in one frame's payload; all share the read's arrival time. */
@@ -160,7 +168,9 @@ static void on_frame(Client *c, int opcode, const uint8_t *payload, size_t lengt
     if (opcode == 0x8) { fprintf(stderr, "client %d closed by the server\n", c->index); exit(1); }
     if (opcode != 0x1 && opcode != 0x2) return;
     if (!c->member) {
-        if (!parley || memmem(payload, length, "\"privateMessage\"", 16)) { c->member = 1; ready_count++; }
+        int ready = !parley ? (length == 6 && !memcmp(payload, "joined", 6) && ++c->joins_answered == rooms_per_client)
+                            : memmem(payload, length, "\"privateMessage\"", 16) != NULL;
+        if (ready) { c->member = 1; ready_count++; }
         return;
     }
     scan(c, payload, length, arrival);
@@ -188,14 +198,20 @@ static void readable(Client *c) {
             char hello[128];
             int length = snprintf(hello, sizeof hello, "{\"action\":\"setName\",\"name\":\"c%d\"}", c->index);
             send_text(c, hello, (size_t)length);
-            if (rooms) {
-                /* Frames of one connection are handled in order: the join is done before the
-                   private message that says this client is ready comes back. */
-                length = snprintf(hello, sizeof hello, "{\"action\":\"join\",\"room\":\"r%d\"}", c->index % rooms);
+            /* Frames of one connection are handled in order: the joins are done before the
+               private message that says this client is ready comes back. */
+            for (int j = 0; rooms && j < rooms_per_client; j++) {
+                length = snprintf(hello, sizeof hello, "{\"action\":\"join\",\"room\":\"r%d\"}", room_of(c->index, j));
                 send_text(c, hello, (size_t)length);
             }
             length = snprintf(hello, sizeof hello, "{\"action\":\"sendPrivate\",\"message\":\"ready\",\"to\":\"c%d\"}", c->index);
             send_text(c, hello, (size_t)length);
+        } else if (rooms) {
+            for (int j = 0; j < rooms_per_client; j++) {
+                char join[32];
+                int length = snprintf(join, sizeof join, "join:%d", room_of(c->index, j));
+                send_text(c, join, (size_t)length);
+            }
         } else {
             c->member = 1;
             ready_count++;
@@ -259,18 +275,24 @@ int main(int argc, char **argv) {
         else if (!strcmp(k, "--connect-rate")) connect_rate = atof(v);
         else if (!strcmp(k, "--mode")) parley = strcmp(v, "raw") != 0;
         else if (!strcmp(k, "--rooms")) rooms = atoi(v);
+        else if (!strcmp(k, "--rooms-per-client")) rooms_per_client = atoi(v);
         else { fprintf(stderr, "unknown option %s\n", k); return 2; }
     }
     if (count <= 0 || publishers <= 0 || publishers > count || rate <= 0 || size < 48 || size > 60000) {
         fprintf(stderr, "need --clients N >= --publishers P >= 1, --rate > 0, 48 <= --size <= 60000\n");
         return 2;
     }
-    if (rooms < 0 || rooms > count || (rooms && !parley)) {
-        fprintf(stderr, "--rooms R needs --mode parley and 1 <= R <= --clients\n");
+    if (rooms < 0 || rooms > count || rooms_per_client < 1 || (rooms && rooms_per_client > rooms)) {
+        fprintf(stderr, "--rooms R needs 1 <= R <= --clients, and --rooms-per-client K 1 <= K <= R\n");
         return 2;
     }
-    char room_path[1024];
     if (rooms) {
+        room_members = calloc((size_t)rooms, sizeof *room_members);
+        for (int i = 0; i < count; i++)
+            for (int j = 0; j < rooms_per_client; j++) room_members[room_of(i, j)]++;
+    }
+    char room_path[1024];
+    if (rooms && parley) {
         snprintf(room_path, sizeof room_path, "%s%srooms=none", path, strchr(path, '?') ? "&" : "?");
         path = room_path;
     }
@@ -335,10 +357,10 @@ int main(int argc, char **argv) {
     double cpu = (double)(after.ru_utime.tv_sec - before.ru_utime.tv_sec) + (after.ru_utime.tv_usec - before.ru_utime.tv_usec) / 1e6 +
                  (double)(after.ru_stime.tv_sec - before.ru_stime.tv_sec) + (after.ru_stime.tv_usec - before.ru_stime.tv_usec) / 1e6;
     uint64_t measured_frames = frames - frames_before;
-    printf("{\"tool\":\"probe-client\",\"clients\":%d,\"rooms\":%d,\"publishers\":%d,\"rate\":%g,\"sent\":%llu,\"expected\":%llu,"
+    printf("{\"tool\":\"probe-client\",\"clients\":%d,\"rooms\":%d,\"roomsPerClient\":%d,\"publishers\":%d,\"rate\":%g,\"sent\":%llu,\"expected\":%llu,"
            "\"received\":%llu,\"p50\":%.0f,\"p90\":%.0f,\"p99\":%.0f,\"max\":%.0f,\"cpuSeconds\":%.3f,"
            "\"framesReceived\":%llu,\"cpuPerFrameMicros\":%.3f}\n",
-           count, rooms, publishers, rate, (unsigned long long)sent, (unsigned long long)expected, (unsigned long long)received,
+           count, rooms, rooms_per_client, publishers, rate, (unsigned long long)sent, (unsigned long long)expected, (unsigned long long)received,
            percentile(50), percentile(90), percentile(99), percentile(100), cpu, (unsigned long long)measured_frames,
            measured_frames ? cpu * 1e6 / (double)measured_frames : 0);
     return received == expected ? 0 : 3;

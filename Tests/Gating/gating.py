@@ -10,8 +10,10 @@ fixed delay; scenarios/ci-gate.yaml, shortened, through the relay:
     more: from 30 % of the baseline's fan-out p50, as the relay's own work overlaps the delay) is
     flagged WORSE by the bootstrap verdict with 3 runs per side: exit 99, a failing JUnit case,
     and the change it reports is the runs' own;
-  * identical setups are not flagged in 10 of 10 judged trials (fresh baseline and new runs each; an
-    attempt the tool refuses to judge, exit 3 generator-bound, is made again, at most twice);
+  * identical setups are not flagged in 10 of 10 judged trials (a fresh 4-run baseline and 4 new
+    runs each), with the runner's tolerances: no tighter than `parley-load noise` (8 runs)
+    suggests; an attempt the tool refuses to judge, exit 3 generator-bound, is made again, at
+    most twice;
   * another scenario's baseline is refused before running; bad tolerances name the file, line
     and key; the live metrics endpoint is scraped during a run.
 
@@ -30,7 +32,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 from parleybench.checklist import Checklist
-from parleybench.orchestra import LOAD, ROOT, free_port, median, parley_server, stop, wait_for_port
+from parleybench.orchestra import LOAD, ROOT, free_port, median, parley_server, pinned, stop, wait_for_port
 
 CHECKS = Checklist()
 check = CHECKS.check
@@ -38,6 +40,12 @@ SCENARIO = os.path.join(ROOT, "scenarios", "ci-gate.yaml")
 SCHEMA = os.path.join(HERE, "junit.xsd")
 BASE_DELAY_MS = 5.0
 TRIALS = 10
+# The identical trials' runs a side, and the noise run's (two halves of as many).
+AA_RUNS = 4
+NOISE_RUNS = 2 * AA_RUNS
+# The timed metrics the identical trials judge with the runner's tolerances (the others are
+# counts, or ignored by ci-gate.yaml).
+TIMED = ("fanout.p50", "fanout.p99", "fanout.p999", "completion.p99", "throughput.deliveries")
 
 
 class Relay:
@@ -45,8 +53,11 @@ class Relay:
         self.port, self.to_port, self.delay_ms = free_port(), to_port, delay_ms
 
     def __enter__(self):
-        self.process = subprocess.Popen([sys.executable, os.path.join(HERE, "relay.py"), "--listen", str(self.port),
-                                         "--to", str(self.to_port), "--delay-ms", str(self.delay_ms)])
+        # On core 0 beside the server (parley_server pins it there), parley-load alone on core 1:
+        # three processes left to share two cores traded time slices, and the generator's loops
+        # ran late enough (p99 > 10 ms) for it to refuse whole trials as generator-bound.
+        self.process = subprocess.Popen(pinned(0, [sys.executable, os.path.join(HERE, "relay.py"), "--listen", str(self.port),
+                                                   "--to", str(self.to_port), "--delay-ms", str(self.delay_ms)]))
         wait_for_port(self.port, self.process, name="relay")
         return self
 
@@ -55,7 +66,7 @@ class Relay:
 
 
 def load(*arguments, relay=None, env=None, timeout=180):
-    command = [LOAD, *arguments]
+    command = pinned(1, [LOAD, *arguments])
     if relay:
         command += ["--target", f"ws://127.0.0.1:{relay.port}/ws", "--clients", "100", "--duration", "1500ms", "--quiet"]
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
@@ -148,19 +159,30 @@ def main():
             # too). So the delay is raised until the runs themselves show a slowdown of 25 % or
             # more, and the tool is judged on it: flagged, and the change it reports is the runs'.
             extra_ms = 0.3 * base_p50 / 1000
-            for attempt in range(3):
+            calibrations, refusals = 0, 0
+            while True:
                 print(f"a known slowdown: the relay's delay {BASE_DELAY_MS} -> {BASE_DELAY_MS + extra_ms:.2f} ms "
                       f"(+{extra_ms / (base_p50 / 1000) * 100:.0f} % of the baseline's fan-out p50, {base_p50 / 1000:.2f} ms)")
                 with Relay(server_port, BASE_DELAY_MS + extra_ms) as relay:
                     slow = load("run", SCENARIO, "--runs", "3", "--baseline", path("base.json"), "--junit", path("slow.xml"),
                                 "--out", path("slow.json"), relay=relay)
+                # As with the identical trials below: a run the tool refuses to judge (exit 3, a
+                # neighbour kept the generator off the CPU) is no verdict; made again with the same
+                # delay, at most twice (CI, 2026-12-02: +56 % flagged WORSE but refused, exit 3).
+                if slow.returncode == 3 and refusals < 2:
+                    refusals += 1
+                    print("  not judged (the generator was bound: " + next(
+                        (line.strip() for line in (slow.stdout + slow.stderr).splitlines() if "generator-bound" in line), "")[:160]
+                        + "); made again", flush=True)
+                    continue
                 slow_p50s = []
                 for index in (1, 2, 3):
                     with open(path(f"slow-{index}.json")) as f:
                         slow_p50s.append(json.load(f)["runs"][0]["metrics"]["fanout.p50"])
                 effective = (median(slow_p50s) / base_p50 - 1) * 100
                 print(f"  the runs' medians: {base_p50 / 1000:.2f} -> {median(slow_p50s) / 1000:.2f} ms ({effective:+.1f} %)")
-                if effective >= 25:
+                calibrations += 1
+                if effective >= 25 or calibrations == 3:
                     break
                 extra_ms *= 1.6
             row = next((line for line in slow.stdout.splitlines() if line.strip().startswith("fanout.p50 ")), "")
@@ -176,7 +198,38 @@ def main():
             check(ok and '<testcase classname="parley-load.compare" name="fanout.p50"' in junit and 'type="regression"' in junit,
                   f"the JUnit XML has the failing case and is valid {problem}")
 
-            print(f"identical setups, {TRIALS} trials of 3 runs against a fresh 3-run baseline")
+            # The identical trials are judged as a user gates on this runner: with tolerances no
+            # tighter than its own A/A noise says (`parley-load noise`, docs/LOAD.md, "A runner's
+            # noise"), each metric's the larger of the catalogue's and the suggestion. Every new
+            # run above every base run puts the interval clear of zero — for identical setups 1
+            # chance in 20 with 3 runs a side, 1 in 70 with 4 — and then only the tolerance keeps
+            # a noisy day's tails from reading WORSE (2026-12-02: fan-out p99 +97 % between two
+            # identical 3-run sets; this VM wakes idle threads late, 1-6 ms, now and then, and a
+            # 30-message run's p99 is its worst message). So 4 runs a side, and the noise of 8.
+            print(f"this runner's noise: parley-load noise, {NOISE_RUNS} runs")
+            with Relay(server_port, BASE_DELAY_MS) as relay:
+                noise = load("noise", SCENARIO, "--runs", str(NOISE_RUNS), "--out", path("noise.yaml"), relay=relay)
+            suggested = {}
+            if noise.returncode == 0 and os.path.exists(path("noise.yaml")):
+                with open(path("noise.yaml")) as f:
+                    for line in f:
+                        found = re.match(r"\s+([a-z0-9.]+): (\d+(?:\.\d+)?)%\s*$", line)
+                        if found:
+                            suggested[found.group(1)] = float(found.group(2))
+            catalogue = {}
+            for line in same.stdout.splitlines():
+                found = re.match(r"\s*([a-z0-9.]+)\s.*\s(\d+(?:\.\d+)?)%\s+(?:within tolerance|within the runs' spread|WORSE|better)\s*$", line)
+                if found:
+                    catalogue[found.group(1)] = float(found.group(2))
+            judged = [metric for metric in TIMED if metric in catalogue and metric in suggested]
+            check(len(judged) == len(TIMED), f"the noise run suggested a tolerance for {', '.join(judged) or 'nothing'} "
+                  f"(exit {noise.returncode}; wanted {', '.join(TIMED)}) {noise.stderr.strip()[-200:]}")
+            runner = {metric: max(catalogue[metric], suggested[metric]) for metric in judged}
+            print("  tolerances: " + ", ".join(f"{metric} {runner[metric]:g}% (catalogue {catalogue[metric]:g}%, "
+                                                f"noise {suggested[metric]:g}%)" for metric in judged))
+            tolerances = [argument for metric in judged for argument in ("--tolerance", f"{metric}={runner[metric]:g}%")]
+
+            print(f"identical setups, {TRIALS} trials of {AA_RUNS} runs against a fresh {AA_RUNS}-run baseline")
             # A trial the tool refuses to judge (exit 3: a neighbour on this shared machine kept the
             # generator's loops off the CPU, and the tool says so instead of a verdict) is not a
             # verdict either way: it is made again, at most twice, so that ten judged trials are
@@ -186,11 +239,16 @@ def main():
                 for trial in range(TRIALS):
                     for attempt in range(3):
                         base = path(f"aa-{trial}.json")
-                        made = load("baseline", "update", SCENARIO, "--runs", "3", "--out", base, relay=relay)
-                        again = load("run", SCENARIO, "--runs", "3", "--baseline", base, relay=relay) if made.returncode == 0 else made
+                        # The baseline keeps a generator-bound run (its loops woken late by the
+                        # VM, as the server's are): refused, 1 attempt in 3 was lost to it. A
+                        # verdict on a bound run is still refused (exit 3) and made again.
+                        made = load("baseline", "update", SCENARIO, "--runs", str(AA_RUNS), "--out", base,
+                                    "--allow-generator-bound", relay=relay)
+                        again = load("run", SCENARIO, "--runs", str(AA_RUNS), "--baseline", base, *tolerances, relay=relay) \
+                            if made.returncode == 0 else made
                         worse = [line.split()[0] for line in again.stdout.splitlines() if line.rstrip().endswith("WORSE")]
                         print(f"  trial {trial + 1}: exit {again.returncode}" + (f", WORSE: {', '.join(worse)}" if worse else ""), flush=True)
-                        refused = again.returncode == 3 and "generator-bound" in again.stdout + again.stderr
+                        refused = again.returncode == 3  # generator-bound: no verdict (LoadExit.invalidRun)
                         if not refused:
                             break
                         unjudged.append(trial + 1)
