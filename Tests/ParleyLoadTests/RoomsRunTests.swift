@@ -52,9 +52,30 @@ import Testing
         #expect(failure("{ count: 10, size: { zipf: { exponent: 0, max: 5 } } }")?.hasPrefix("rooms.size.zipf.exponent") == true)
         #expect(failure("{ count: 10, size: { fixed: 5 }, perClient: 11 }")?.contains("at most the 10 rooms") == true)
         #expect(failure("{ count: 60, size: { fixed: 5 } }", clients: 100, publishers: 2)?.contains("need 120 clients") == true)
+        #expect(failure("{ count: 10, size: { fixed: 5 }, private: 10% }") == nil)
+        #expect(failure("{ count: 10, size: { fixed: 5 }, private: 0.25 }") == nil)
+        #expect(failure("{ count: 10, size: { fixed: 5 }, private: 120% }")?.hasPrefix("rooms.private: expected a share") == true)
+        #expect(failure("{ count: 10, size: { fixed: 5 }, private: some }")?.contains("got \"some\"") == true)
     }
 
-    private func run(maximumRoomMembers: Int?) async throws -> RunReport {
+    @Test func thePrivateShareIsTheMessagesOwnAndComesOutAsWritten() throws {
+        let scenario = try ScenarioParser(file: "r.yaml").parse(
+            """
+            name: r
+            clients: 100
+            rooms: { count: 10, size: { fixed: 5 }, private: 10% }
+            phases: [{ name: p, duration: 1s, publishers: 1, rate: 1/s }]
+            """)
+        let rooms = try #require(scenario.rooms)
+        #expect(rooms.privateShare == 0.1)
+        let privateOnes = (0..<UInt64(20_000)).filter { rooms.isPrivate(seq: $0) }
+        #expect(abs(Double(privateOnes.count) / 20_000 - 0.1) < 0.01, "\(privateOnes.count) of 20,000")
+        // The same number, the same answer: publisher and receivers agree without a word.
+        #expect(privateOnes == (0..<UInt64(20_000)).filter { rooms.isPrivate(seq: $0) })
+        #expect(!ScenarioRooms(count: 1, size: .fixed(1)).isPrivate(seq: 7), "no share, no private message")
+    }
+
+    private func run(maximumRoomMembers: Int?, privateShare: Double = 0) async throws -> RunReport {
         let gateway = try await HarnessTarget.start { connections, scheduler in
             var configuration = ChatConfiguration()
             configuration.maximumRoomMembers = maximumRoomMembers
@@ -63,6 +84,7 @@ import Testing
         var scenario = Scenario(name: "rooms", clients: 60, phases: [.init(name: "steady", duration: .seconds(2), publishers: 1, rate: 10)])
         scenario.settle = .milliseconds(300)
         scenario.rooms = ScenarioRooms(count: 6, size: .fixed(10), perClient: 2)
+        scenario.rooms?.privateShare = privateShare
         let report = try await LoadTest(scenario: scenario, source: "", options: quietOptions()).run(targets: [gateway.url])
         try await gateway.stop()
         return report.runs[0]
@@ -89,6 +111,23 @@ import Testing
         #expect(rooms.roomsWithLoss == 6)
         #expect(small.lost == small.messages * 4 && small.received == small.messages * 6, "\(small)")
         #expect(run.overall.unexpected == 0)
+    }
+
+    @Test func aPrivateShareReachesItsOneRecipientWhereverItsRoomsAre() async throws {
+        let run = try await run(maximumRoomMembers: nil, privateShare: 0.3)
+        let rooms = try #require(run.rooms)
+        let small = try #require(rooms.classes.first)
+        let privateOnes = try #require(rooms.privateMessages)
+        // About 30 % of the messages, each due to one client (any of the 60, most in no room of
+        // the publisher's): a delivery outside the publisher's room counted as due, not unexpected.
+        #expect(privateOnes.messages > 0 && privateOnes.expected == privateOnes.messages, "\(privateOnes)")
+        #expect(privateOnes.received == privateOnes.expected && privateOnes.lost == 0 && privateOnes.fanout.count == privateOnes.received)
+        #expect(small.expected == small.messages * 10 && small.received == small.expected, "\(small)")
+        #expect(run.overall.messagesSent == small.messages + privateOnes.messages)
+        #expect(run.overall.expected == small.expected + privateOnes.expected && run.overall.received == run.overall.expected)
+        #expect(run.overall.unexpected == 0 && run.overall.duplicates == 0)
+        let share = Double(privateOnes.messages) / Double(run.overall.messagesSent)
+        #expect(share > 0.15 && share < 0.45, "\(share)")
     }
 }
 

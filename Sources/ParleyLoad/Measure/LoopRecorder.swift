@@ -63,7 +63,7 @@ final class LoopRecorder {
         self.nodeCount = nodeCount > 1 ? nodeCount : 0
         byNode = NodeFanout(nodes: self.nodeCount)
         self.roomPlan = roomPlan
-        if roomPlan != nil { fanoutByClass = Array(repeating: LatencyHistogram(), count: RoomPlan.classes.count) }
+        if roomPlan != nil { fanoutByClass = Array(repeating: LatencyHistogram(), count: RoomPlan.privateClass + 1) }
     }
 
     var totalReceived: Int { received.reduce(0, +) }
@@ -115,7 +115,8 @@ final class LoopRecorder {
             if (client.resume?.reconnects ?? 0) > 0 { resume.duplicates += 1 }
             return
         }
-        guard client.wasMember(at: scheduled, publisher: Int(token.publisher)) else {
+        let isPrivate = roomPlan?.isPrivate(seq: token.seq) == true
+        guard client.wasMember(at: scheduled, publisher: Int(token.publisher), isPrivate: isPrivate) else {
             unexpected[phase] += 1
             return
         }
@@ -129,7 +130,9 @@ final class LoopRecorder {
         }
         let latency = now > scheduled ? now - scheduled : 0
         fanout[phase].record(micros: latency / 1000)
-        if let roomPlan, let room = roomPlan.room(ofPublisher: Int(token.publisher)) {
+        if isPrivate {
+            fanoutByClass[RoomPlan.privateClass].record(micros: latency / 1000)
+        } else if let roomPlan, let room = roomPlan.room(ofPublisher: Int(token.publisher)) {
             fanoutByClass[roomPlan.sizeClass(of: room)].record(micros: latency / 1000)
         }
         if nodeCount > 0 {

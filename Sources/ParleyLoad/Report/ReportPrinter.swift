@@ -132,10 +132,10 @@ public enum ReportPrinter {
         var out = "  rooms: \(rooms.rooms), \(rooms.memberships) memberships, members per room \(rooms.smallest)-\(rooms.largest)"
         out += " (median \(rooms.median)); rooms with a loss: \(rooms.roomsWithLoss)\n"
         var rows = [["  size", "rooms", "messages", "due", "received", "lost", "p50", "p99"]]
-        for size in rooms.classes {
+        for size in rooms.classes + (rooms.privateMessages.map { [$0] } ?? []) {
             rows.append([
-                "  \(size.name)", "\(size.rooms)", "\(size.messages)", "\(size.expected)", "\(size.received)", "\(size.lost)",
-                Quantities.formatMicros(size.fanout.p50), Quantities.formatMicros(size.fanout.p99),
+                "  \(size.name)", size.name == "private" ? "-" : "\(size.rooms)", "\(size.messages)", "\(size.expected)",
+                "\(size.received)", "\(size.lost)", Quantities.formatMicros(size.fanout.p50), Quantities.formatMicros(size.fanout.p99),
             ])
         }
         return out + align(rows)

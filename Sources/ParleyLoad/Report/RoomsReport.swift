@@ -21,4 +21,6 @@ public struct RoomsReport: Codable, Sendable {
     /// Rooms where some message reached fewer members than were due.
     public var roomsWithLoss: Int
     public var classes: [SizeClass]
+    /// With `private:`, the private messages mixed in (one recipient each, in no room).
+    public var privateMessages: SizeClass?
 }

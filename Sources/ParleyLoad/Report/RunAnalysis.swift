@@ -21,7 +21,7 @@ enum RunAnalysis {
         var unexpected = Array(repeating: 0, count: phaseCount)
         var frames = 0, bytes = 0
 
-        var fanoutByClass = Array(repeating: LatencyHistogram(), count: RoomPlan.classes.count)
+        var fanoutByClass = Array(repeating: LatencyHistogram(), count: RoomPlan.privateClass + 1)
         var messageCount: [UInt32] = []
         var messageLast: [UInt64] = []
         var sent: [LoopRecorder.Sent] = []
@@ -64,12 +64,14 @@ enum RunAnalysis {
             let phase = result.clock.phase(of: message.scheduled)
             sentPerPhase[phase] += 1
             let due: Int
-            if let plan, let roomMembers, let room = plan.room(ofPublisher: message.publisher) {
-                due = roomMembers[room].count(at: message.scheduled)
-                let seq = Int(message.seq)
-                roomTally.add(room: room, due: due, received: seq < messageCount.count ? Int(messageCount[seq]) : 0)
-            } else if let recipient = message.recipient {
+            let seq = Int(message.seq)
+            let arrived = seq < messageCount.count ? Int(messageCount[seq]) : 0
+            if let recipient = message.recipient {
                 due = byClient[recipient]?.contains(message.scheduled) == true ? 1 : 0
+                if plan != nil { roomTally.addPrivate(due: due, received: arrived) }
+            } else if let plan, let roomMembers, let room = plan.room(ofPublisher: message.publisher) {
+                due = roomMembers[room].count(at: message.scheduled)
+                roomTally.add(room: room, due: due, received: arrived)
             } else {
                 var count = members.count(at: message.scheduled)
                 if !scenario.message.senderReceives, byClient[message.publisher]?.contains(message.scheduled) == true {
@@ -78,7 +80,6 @@ enum RunAnalysis {
                 due = max(count, 0)
             }
             expected[phase] += due
-            let seq = Int(message.seq)
             if seq < messageCount.count, messageCount[seq] > 0 {
                 completion[phase].record(micros: (messageLast[seq] &- message.scheduled) / 1000)
             }
@@ -225,6 +226,8 @@ struct RoomTally {
     private var due: [Int] = []
     private var received: [Int] = []
     private var lost: [Int] = []
+    /// A room run's private share: messages, due, arrived, lost.
+    private var privateCounts = (messages: 0, due: 0, received: 0, lost: 0)
 
     init(plan: RoomPlan?) {
         self.plan = plan
@@ -242,6 +245,13 @@ struct RoomTally {
         lost[room] += max(dueHere - receivedHere, 0)
     }
 
+    mutating func addPrivate(due dueHere: Int, received receivedHere: Int) {
+        privateCounts.messages += 1
+        privateCounts.due += dueHere
+        privateCounts.received += min(receivedHere, dueHere)
+        privateCounts.lost += max(dueHere - receivedHere, 0)
+    }
+
     func report(fanoutByClass: [LatencyHistogram]) -> RoomsReport? {
         guard let plan else { return nil }
         let sizes = plan.members.map(\.count).sorted()
@@ -256,7 +266,12 @@ struct RoomTally {
         return RoomsReport(
             rooms: sizes.count, memberships: sizes.reduce(0, +), smallest: sizes.first ?? 0,
             median: sizes.isEmpty ? 0 : sizes[sizes.count / 2],
-            largest: sizes.last ?? 0, roomsWithLoss: lost.filter { $0 > 0 }.count, classes: classes)
+            largest: sizes.last ?? 0, roomsWithLoss: lost.filter { $0 > 0 }.count, classes: classes,
+            privateMessages: plan.rooms.privateShare > 0
+                ? RoomsReport.SizeClass(
+                    name: "private", rooms: 0, messages: privateCounts.messages, expected: privateCounts.due,
+                    received: privateCounts.received, lost: privateCounts.lost,
+                    fanout: HistogramReport(fanoutByClass[RoomPlan.privateClass])) : nil)
     }
 }
 

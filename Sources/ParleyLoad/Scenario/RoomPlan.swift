@@ -28,9 +28,12 @@ struct RoomPlan: Sendable, Equatable {
 
     /// Publisher places per room: the most publishers any phase has.
     let publisherStride: Int
+    /// The block the plan was dealt from (its private share, its seed).
+    let rooms: ScenarioRooms
 
     init(_ rooms: ScenarioRooms, clients: Int, publishersPerRoom stride: Int) {
         publisherStride = max(stride, 1)
+        self.rooms = rooms
         let stride = publisherStride
         var random = SplitMix64(seed: rooms.seed)
         let scale = Double(clients) / Double(rooms.writtenFor ?? clients)
@@ -91,4 +94,10 @@ struct RoomPlan: Sendable, Equatable {
 
     /// The class index of `room` (by its members as dealt).
     func sizeClass(of room: Int) -> Int { classOfRoom[room] }
+
+    /// Where a run's private messages are counted apart: after the size classes.
+    static var privateClass: Int { classes.count }
+
+    /// Whether the run's message `seq` went to one client rather than to its publisher's room.
+    func isPrivate(seq: UInt64) -> Bool { rooms.isPrivate(seq: seq) }
 }

@@ -1,10 +1,11 @@
+import Foundation
 import Yams
 
 /// The `rooms:` block, every key checked at its file, line and key.
 extension ScenarioParser {
     func rooms(_ node: Node, _ key: String, clients: Int) throws -> ScenarioRooms {
         let fields = try Fields(try mapping(node, key), path: key, parser: self)
-        try fields.allow(["count", "size", "perClient", "seed"])
+        try fields.allow(["count", "size", "perClient", "seed", "private"])
         let count = try fields.require("count") { try int($0, $1, min: 1) }
         let size = try fields.require("size") { try roomSize($0, $1) }
         var rooms = ScenarioRooms(count: count, size: size)
@@ -16,7 +17,18 @@ extension ScenarioParser {
             rooms.perClient = perClient
         }
         if let seed = try fields.optional("seed", { try int($0, $1, min: 0) }) { rooms.seed = UInt64(seed) }
+        if let share = try fields.optional("private", { try privateShare($0, $1) }) { rooms.privateShare = share }
         return rooms
+    }
+
+    /// `private: 10%` (or `0.1`): a share from 0 to 100 %.
+    private func privateShare(_ node: Node, _ key: String) throws -> Double {
+        let text = try string(node, key).trimmingCharacters(in: .whitespaces)
+        let value = text.hasSuffix("%") ? Double(text.dropLast()).map { $0 / 100 } : Double(text)
+        guard let value, value >= 0, value <= 1 else {
+            throw error(node, key, "expected a share of the messages from 0 % to 100 %, like 10%, got \"\(text)\"")
+        }
+        return value
     }
 
     /// `fixed: 10`, `uniform: [2, 50]` or `zipf: {exponent: 1.1, max: 500}`.

@@ -20,6 +20,9 @@ public struct ScenarioRooms: Codable, Sendable, Equatable {
     /// The scenario's `clients` the sizes were written for: a run of another count (a capacity
     /// step, `--clients`) scales every size by its ratio to this, so the rooms keep their shape.
     public var writtenFor: Int?
+    /// The share of the publishers' messages sent as private messages to a random client instead
+    /// of to the publisher's room (`private: 10%`), as chat traffic mixes them.
+    public var privateShare: Double = 0
 
     public init(count: Int, size: Size, perClient: Int = 1, seed: UInt64 = 1) {
         self.count = count
@@ -30,4 +33,16 @@ public struct ScenarioRooms: Codable, Sendable, Equatable {
 
     /// The room's name on the wire: `r0`, `r1`, …
     public static func name(_ room: Int) -> String { "r\(room)" }
+
+    /// Whether message `seq` of the run is a private one. A function of the number alone (a
+    /// SplitMix64 finalizer of it and the seed), so that whoever receives a token knows what the
+    /// publisher made of it without a word on the wire, on every loop and every agent alike.
+    public func isPrivate(seq: UInt64) -> Bool {
+        guard privateShare > 0 else { return false }
+        var z = seq &+ seed &* 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Double(z >> 11) / Double(UInt64(1) << 53) < privateShare
+    }
 }

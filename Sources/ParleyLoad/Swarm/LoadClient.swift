@@ -51,10 +51,12 @@ final class LoadClient {
         if leftAt == nil { leftAt = now }
     }
 
-    /// Whether a message scheduled at `instant` by `publisher` was due to reach this client.
-    func wasMember(at instant: UInt64, publisher: Int) -> Bool {
+    /// Whether a message scheduled at `instant` by `publisher` was due to reach this client
+    /// (`isPrivate`: addressed to it, whatever its rooms).
+    func wasMember(at instant: UInt64, publisher: Int, isPrivate: Bool = false) -> Bool {
         guard let readyAt, readyAt <= instant else { return false }
         if let leftAt, leftAt <= instant { return false }
+        if isPrivate { return true }
         if let rooms { return rooms.contains(publisher / publisherStride) }
         return senderReceives || publisher != index
     }

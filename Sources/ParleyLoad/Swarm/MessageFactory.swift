@@ -38,6 +38,8 @@ struct MessageFactory: Sendable {
     func frame(token: ProbeToken, recipient: Int?, room: Int? = nil, allocator: ByteBufferAllocator) -> ByteBuffer {
         let tokenText = token.text
         var buffer = allocator.buffer(capacity: size + 96)
+        // A recipient makes a private message whatever the kind (a room run's private share).
+        let kind = recipient != nil && self.kind == .public ? .private : self.kind
         switch kind {
         case .public:
             if let room {

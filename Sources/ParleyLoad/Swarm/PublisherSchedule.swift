@@ -69,12 +69,13 @@ final class PublisherSchedule: Sendable {
         guard let channel = client.channel, client.leftAt == nil, client.resume?.isCatchingUp != true else { return }
         let counted = tally.nextSeq.wrappingAdd(1, ordering: .relaxed).oldValue
         let seq = context.share?.seq(counted) ?? counted
-        let isPrivate = context.scenario.message.kind == .private
+        // A room run's private share goes to one client anywhere, not to the publisher's room.
+        let isPrivate = context.scenario.message.kind == .private || context.roomPlan?.isPrivate(seq: seq) == true
         let recipient = isPrivate ? tally.membership.random() : nil
         if isPrivate && recipient == nil { return }
         let token = ProbeToken(
             run: context.runID, publisher: UInt32(client.index), seq: seq, scheduledNanos: context.share?.common(scheduled) ?? scheduled)
-        let room = context.roomPlan?.room(ofPublisher: client.index)
+        let room = isPrivate ? nil : context.roomPlan?.room(ofPublisher: client.index)
         let data = factory.frame(token: token, recipient: recipient, room: room, allocator: channel.allocator)
         channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: data), promise: nil)
         let now = NIODeadline.now().uptimeNanoseconds
