@@ -1,5 +1,3 @@
-import Foundation
-
 /// The type of one top-level field of an inbound JSON object. Strings and numbers carry a value
 /// (a join's `since` is a number); the others are needed only to name them in errors.
 public enum JSONField: Sendable, Equatable {
@@ -52,37 +50,12 @@ public struct InboundFrame: Sendable, Equatable {
         return requiredString(key).map { Optional($0) }
     }
 
-    /// Parses a text frame's bytes; nil when they are not one JSON object.
+    /// Parses a text frame's bytes; nil when they are not one JSON object (`FlatJSONObject`).
     public static func parse(_ bytes: some Collection<UInt8>) -> InboundFrame? {
-        let data = Data(bytes)
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            return nil
+        if let fields = bytes.withContiguousStorageIfAvailable({ FlatJSONObject.parse($0) }) {
+            return fields.map(InboundFrame.init(fields:))
         }
-        var fields: [String: JSONField] = [:]
-        fields.reserveCapacity(object.count)
-        for (key, value) in object {
-            fields[key] = Self.classify(value)
-        }
-        return InboundFrame(fields: fields)
-    }
-
-    private static func classify(_ value: Any) -> JSONField {
-        switch value {
-        case let string as String: return .string(string)
-        case is NSNull: return .null
-        case is [Any]: return .array
-        case is [String: Any]: return .object
-        case let number as NSNumber:
-            // Foundation gives booleans as NSNumber too; tell them apart by their CF type.
-            return Self.isBoolean(number) ? .bool : .number(number.doubleValue)
-        default: return .null
-        }
-    }
-
-    private static func isBoolean(_ number: NSNumber) -> Bool {
-        // JSONSerialization boxes `true`/`false` as NSNumber with the C type code "c" (char);
-        // parsed integers come as "i"/"q" and reals as "d".
-        String(cString: number.objCType) == "c"
+        return Array(bytes).withUnsafeBufferPointer { FlatJSONObject.parse($0) }.map(InboundFrame.init(fields:))
     }
 }
 
