@@ -189,13 +189,31 @@ static size_t frame_header(uint8_t header[10], int opcode, size_t length) {
 
 static Bytes broadcast_frame;
 
-static void broadcast(Connection *sender, int opcode, const uint8_t *payload, size_t length) {
+/* The message framed once, into broadcast_frame, for every recipient's send. */
+static void frame_once(int opcode, const uint8_t *payload, size_t length) {
     uint8_t header[10];
     size_t header_length = frame_header(header, opcode, length);
     broadcast_frame.length = 0;
     append(&broadcast_frame, header, header_length);
     append(&broadcast_frame, payload, length);
     messages_in++;
+}
+
+/* --rooms: the decimal room number at the start of `payload`, its digits' count in *used; -1 if
+   there is none or it is past the rooms' limit. */
+static long room_number(const uint8_t *payload, size_t length, size_t *used) {
+    size_t at = 0;
+    long number = 0;
+    while (at < length && payload[at] >= '0' && payload[at] <= '9') {
+        number = number * 10 + (payload[at++] - '0');
+        if (number >= 1 << 24) return -1;
+    }
+    *used = at;
+    return at ? number : -1;
+}
+
+static void broadcast(Connection *sender, int opcode, const uint8_t *payload, size_t length) {
+    frame_once(opcode, payload, length);
     /* Backwards: a dropped recipient swaps the last open fd into its slot, already visited. */
     for (int i = open_count - 1; i >= 0; i--) {
         if (i >= open_count) continue;
@@ -208,16 +226,10 @@ static void broadcast(Connection *sender, int opcode, const uint8_t *payload, si
 /* --rooms: the sender is served last, so that a sender dropped by its own delivery is known
    to the caller. Returns 0 when the sender is gone. */
 static int broadcast_to_room(Connection *sender, int opcode, const uint8_t *payload, size_t length) {
-    size_t at = 0;
-    long number = 0;
-    while (at < length && payload[at] >= '0' && payload[at] <= '9' && number < 1 << 24) number = number * 10 + (payload[at++] - '0');
-    if (at == 0 || at >= length || payload[at] != '|' || number >= room_count) return 1;
-    uint8_t header[10];
-    size_t header_length = frame_header(header, opcode, length);
-    broadcast_frame.length = 0;
-    append(&broadcast_frame, header, header_length);
-    append(&broadcast_frame, payload, length);
-    messages_in++;
+    size_t at;
+    long number = room_number(payload, length, &at);
+    if (number < 0 || at >= length || payload[at] != '|' || number >= room_count) return 1;
+    frame_once(opcode, payload, length);
     Room *room = &rooms[number];
     int sender_is_member = 0;
     for (int i = room->count - 1; i >= 0; i--) {
@@ -234,12 +246,9 @@ static int broadcast_to_room(Connection *sender, int opcode, const uint8_t *payl
 
 /* --rooms: "join:N". Returns 0 when the connection is gone. */
 static int join_room(Connection *c, const uint8_t *payload, size_t length) {
-    long number = 0;
-    for (size_t i = 5; i < length && number < 1 << 24; i++) {
-        if (payload[i] < '0' || payload[i] > '9') return 1;
-        number = number * 10 + (payload[i] - '0');
-    }
-    if (length == 5 || number >= 1 << 24) return 1;
+    size_t used;
+    long number = room_number(payload + 5, length - 5, &used);
+    if (number < 0 || 5 + used != length) return 1;
     if (number >= room_count) {
         rooms = realloc(rooms, (size_t)(number + 1) * sizeof *rooms);
         memset(rooms + room_count, 0, (size_t)(number + 1 - room_count) * sizeof *rooms);
