@@ -147,8 +147,8 @@ reference-rooms-test: release
 
 # Regression gating end to end (Tests/Gating/gating.py): a baseline round trip, a known slowdown
 # (a delaying relay, 25 % or more as the runs read it) flagged WORSE with 3 runs per side,
-# identical setups not flagged in 10 of 10 trials of 4 runs a side made in turn, with the runner's
-# tolerances (parley-load noise), JUnit XML
+# identical setups not flagged in 10 of 10 trials of 5 runs a side made in turn, with the
+# catalogue's tolerances, JUnit XML
 # checked against a schema with xmllint, the live metrics scraped.
 gating-test: release xmllint
 	python3 Tests/Gating/gating.py

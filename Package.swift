@@ -137,7 +137,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "ParleyProtocolTests", dependencies: ["ParleyProtocol"]),
+        .testTarget(name: "ParleyProtocolTests", dependencies: ["ParleyProtocol", "ParleyLoad"]),
         .testTarget(name: "ParleyChatTests", dependencies: ["ParleyChat", "ParleyProtocol"]),
         .testTarget(
             name: "ParleyLoadTests",

@@ -73,6 +73,19 @@ import Testing
         // The same number, the same answer: publisher and receivers agree without a word.
         #expect(privateOnes == (0..<UInt64(20_000)).filter { rooms.isPrivate(seq: $0) })
         #expect(!ScenarioRooms(count: 1, size: .fixed(1)).isPrivate(seq: 7), "no share, no private message")
+        // Each private message has its one recipient, the same for everyone who asks.
+        let recipients = privateOnes.map { rooms.privateRecipient(seq: $0, clients: 100) }
+        #expect(recipients == privateOnes.map { rooms.privateRecipient(seq: $0, clients: 100) })
+        #expect(recipients.allSatisfy { (0..<100).contains($0) } && Set(recipients).count > 80, "spread over the clients")
+    }
+
+    @Test func aPrivateMessageAtAnotherClientIsUnexpected() {
+        let client = LoadClient(index: 3, recorder: LoopRecorder(runID: 1, runStart: 0), senderReceives: true)
+        client.rooms = [0]
+        client.becomeReady(at: 10)
+        #expect(client.wasMember(at: 20, publisher: 7, recipient: 3), "addressed to it: due, whatever its rooms")
+        #expect(!client.wasMember(at: 20, publisher: 0, recipient: 5), "addressed to client 5: not due here, even from its room")
+        #expect(!client.wasMember(at: 5, publisher: 0, recipient: 3), "before it was ready")
     }
 
     private func run(maximumRoomMembers: Int?, privateShare: Double = 0) async throws -> RunReport {

@@ -1,4 +1,5 @@
 import Foundation
+import ParleyLoad  // SplitMix64: the generated frames are the same on every run
 import Testing
 
 @testable import ParleyProtocol
@@ -64,7 +65,7 @@ import Testing
     /// Frames of a small JSON grammar, then mangled (a byte dropped, doubled, replaced with one
     /// of JSON's own): both parsers must agree on every one.
     @Test func generatedAndMangledFramesReadAsJSONSerializationReadsThem() {
-        var random = SeededRandom(seed: 0x464C_4154)
+        var random = SplitMix64(seed: 0x464C_4154)
         var disagreements: [String] = []
         var objects = 0
         for _ in 0..<6_000 {
@@ -89,13 +90,13 @@ import Testing
         #expect(objects > 2_000, "enough of them still objects to compare fields: \(objects)")
     }
 
-    static func object(_ random: inout SeededRandom, depth: Int) -> String {
+    static func object(_ random: inout SplitMix64, depth: Int) -> String {
         let count = Int(random.next() % 5)
         let members = (0..<count).map { _ in "\(string(&random)):\(value(&random, depth: depth + 1))" }
         return "{" + members.joined(separator: random.next() % 4 == 0 ? " , " : ",") + "}"
     }
 
-    static func value(_ random: inout SeededRandom, depth: Int) -> String {
+    static func value(_ random: inout SplitMix64, depth: Int) -> String {
         switch random.next() % (depth > 3 ? 6 : 8) {
         case 0: return string(&random)
         case 1: return ["0", "-0", "7", "-12", "3.25", "1e3", "-2.5E-2", "12345678901"][Int(random.next() % 8)]
@@ -110,22 +111,9 @@ import Testing
         }
     }
 
-    static func string(_ random: inout SeededRandom) -> String {
+    static func string(_ random: inout SplitMix64) -> String {
         let pieces = ["a", "room", "é", "語", #"\n"#, #"\""#, #"\\"#, #"\u00e9"#, #"\ud83d\ude00"#, " ", "PRB:1:2", #"\/"#]
         let count = Int(random.next() % 4)
         return "\"" + (0..<count).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined() + "\""
-    }
-}
-
-/// SplitMix64: the generated frames are the same on every run.
-struct SeededRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -115,8 +115,8 @@ final class LoopRecorder {
             if (client.resume?.reconnects ?? 0) > 0 { resume.duplicates += 1 }
             return
         }
-        let isPrivate = roomPlan?.isPrivate(seq: token.seq) == true
-        guard client.wasMember(at: scheduled, publisher: Int(token.publisher), isPrivate: isPrivate) else {
+        let recipient = roomPlan?.privateRecipient(seq: token.seq)
+        guard client.wasMember(at: scheduled, publisher: Int(token.publisher), recipient: recipient) else {
             unexpected[phase] += 1
             return
         }
@@ -130,7 +130,7 @@ final class LoopRecorder {
         }
         let latency = now > scheduled ? now - scheduled : 0
         fanout[phase].record(micros: latency / 1000)
-        if isPrivate {
+        if recipient != nil {
             fanoutByClass[RoomPlan.privateClass].record(micros: latency / 1000)
         } else if let roomPlan, let room = roomPlan.room(ofPublisher: Int(token.publisher)) {
             fanoutByClass[roomPlan.sizeClass(of: room)].record(micros: latency / 1000)

@@ -98,6 +98,9 @@ struct RoomPlan: Sendable, Equatable {
     /// Where a run's private messages are counted apart: after the size classes.
     static var privateClass: Int { classes.count }
 
-    /// Whether the run's message `seq` went to one client rather than to its publisher's room.
-    func isPrivate(seq: UInt64) -> Bool { rooms.isPrivate(seq: seq) }
+    /// The client the run's message `seq` went to when it was private rather than for its
+    /// publisher's room; nil for a room's message.
+    func privateRecipient(seq: UInt64) -> Int? {
+        rooms.isPrivate(seq: seq) ? rooms.privateRecipient(seq: seq, clients: roomsOf.count) : nil
+    }
 }

@@ -34,15 +34,24 @@ public struct ScenarioRooms: Codable, Sendable, Equatable {
     /// The room's name on the wire: `r0`, `r1`, …
     public static func name(_ room: Int) -> String { "r\(room)" }
 
-    /// Whether message `seq` of the run is a private one. A function of the number alone (a
-    /// SplitMix64 finalizer of it and the seed), so that whoever receives a token knows what the
-    /// publisher made of it without a word on the wire, on every loop and every agent alike.
+    /// Whether message `seq` of the run is a private one, and (below) to whom. Functions of the
+    /// number and the seed alone, so that whoever receives a token knows what the publisher made
+    /// of it — and whether it came to the right client — without a word on the wire, on every
+    /// loop and every agent alike.
     public func isPrivate(seq: UInt64) -> Bool {
         guard privateShare > 0 else { return false }
-        var z = seq &+ seed &* 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Double(z >> 11) / Double(UInt64(1) << 53) < privateShare
+        var draws = Self.draws(seq: seq, seed: seed)
+        return draws.unit() < privateShare
+    }
+
+    /// The one client of `clients` that private message `seq` goes to.
+    public func privateRecipient(seq: UInt64, clients: Int) -> Int {
+        var draws = Self.draws(seq: seq, seed: seed)
+        _ = draws.next()
+        return Int(draws.next() % UInt64(max(clients, 1)))
+    }
+
+    private static func draws(seq: UInt64, seed: UInt64) -> SplitMix64 {
+        SplitMix64(seed: seq ^ (seed &* 0xD6E8_FEB8_6659_FD93))
     }
 }

@@ -52,11 +52,11 @@ final class LoadClient {
     }
 
     /// Whether a message scheduled at `instant` by `publisher` was due to reach this client
-    /// (`isPrivate`: addressed to it, whatever its rooms).
-    func wasMember(at instant: UInt64, publisher: Int, isPrivate: Bool = false) -> Bool {
+    /// (`recipient`: a private message's, due to that client alone, whatever its rooms).
+    func wasMember(at instant: UInt64, publisher: Int, recipient: Int? = nil) -> Bool {
         guard let readyAt, readyAt <= instant else { return false }
         if let leftAt, leftAt <= instant { return false }
-        if isPrivate { return true }
+        if let recipient { return recipient == index }
         if let rooms { return rooms.contains(publisher / publisherStride) }
         return senderReceives || publisher != index
     }

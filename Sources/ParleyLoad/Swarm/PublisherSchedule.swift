@@ -69,9 +69,11 @@ final class PublisherSchedule: Sendable {
         guard let channel = client.channel, client.leftAt == nil, client.resume?.isCatchingUp != true else { return }
         let counted = tally.nextSeq.wrappingAdd(1, ordering: .relaxed).oldValue
         let seq = context.share?.seq(counted) ?? counted
-        // A room run's private share goes to one client anywhere, not to the publisher's room.
-        let isPrivate = context.scenario.message.kind == .private || context.roomPlan?.isPrivate(seq: seq) == true
-        let recipient = isPrivate ? tally.membership.random() : nil
+        // A room run's private share goes to one client anywhere (the number's own), not to the
+        // publisher's room.
+        let roomsRecipient = context.roomPlan?.privateRecipient(seq: seq)
+        let isPrivate = context.scenario.message.kind == .private || roomsRecipient != nil
+        let recipient = isPrivate ? roomsRecipient ?? tally.membership.random() : nil
         if isPrivate && recipient == nil { return }
         let token = ProbeToken(
             run: context.runID, publisher: UInt32(client.index), seq: seq, scheduledNanos: context.share?.common(scheduled) ?? scheduled)
