@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ParleyLoad", targets: ["ParleyLoad"]),
         .library(name: "ParleyCluster", targets: ["ParleyCluster"]),
         .library(name: "ParleyHost", targets: ["ParleyHost"]),
+        .library(name: "ParleyAuth", targets: ["ParleyAuth"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -37,6 +38,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        // Identity: JWT verification at `$connect` (and minting in the harness); the webhook
+        // authorizer's HTTP client.
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // The wire: inbound route selection, outbound event encoding, names, limits, probe tokens.
@@ -64,11 +69,26 @@ let package = Package(
         // A flush's sends in one system call (io_uring), compiled in when liburing's header is
         // there; otherwise every ring is refused and the gateway sends directly.
         .target(name: "CParleyRing", dependencies: ["CLibURing"]),
+        // Who may connect (the managed API's `$connect` authorizer): a JWT verified with the
+        // operator's keys, or the operator's webhook; what a verified identity is allowed.
+        .target(
+            name: "ParleyAuth",
+            dependencies: [
+                "ParleyProtocol",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The managed-WebSocket-API analog: sockets, route selection, limits, @connections.
         .target(
             name: "ParleyGateway",
             dependencies: [
-                "ParleyProtocol", "CParleyRing", "ParleyHost",
+                "ParleyProtocol", "CParleyRing", "ParleyHost", "ParleyAuth",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -115,6 +135,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
+                // Each client's token minted from the scenario's key (`auth:`).
+                .product(name: "JWTKit", package: "jwt-kit"),
             ]
         ),
         .executableTarget(
@@ -129,8 +151,9 @@ let package = Package(
         .executableTarget(
             name: "parley",
             dependencies: [
-                "ParleyProtocol", "ParleyChat", "ParleyGateway", "ParleyCluster", "ParleyHost",
+                "ParleyProtocol", "ParleyChat", "ParleyGateway", "ParleyCluster", "ParleyHost", "ParleyAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -138,6 +161,18 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ParleyProtocolTests", dependencies: ["ParleyProtocol", "ParleyLoad"]),
+        .testTarget(
+            name: "ParleyAuthTests",
+            dependencies: [
+                "ParleyAuth", "ParleyProtocol", "ParleyTestSupport",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(name: "ParleyChatTests", dependencies: ["ParleyChat", "ParleyProtocol"]),
         .testTarget(
             name: "ParleyLoadTests",
@@ -160,6 +195,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             path: "Tests/ParleyTestSupport"
@@ -174,7 +210,9 @@ let package = Package(
         .testTarget(
             name: "ParleyGatewayTests",
             dependencies: [
-                "ParleyGateway", "ParleyChat", "ParleyProtocol", "ParleyLoad", "ParleyHost", "ParleyTestSupport",
+                "ParleyGateway", "ParleyChat", "ParleyProtocol", "ParleyLoad", "ParleyHost", "ParleyTestSupport", "ParleyAuth",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

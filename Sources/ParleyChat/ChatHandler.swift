@@ -69,7 +69,8 @@ public final class ChatHandler: RouteHandler, ClusterRoom {
         }
         let resume = ResumeRequest.parse(since: request.query["since"], epoch: request.query["epoch"])
         _ = directory.change { directory in
-            directory.connect(request.connectionID, feed: feed, joinsDefaultRoom: joinsDefaultRoom, resume: resume)
+            directory.connect(
+                request.connectionID, feed: feed, joinsDefaultRoom: joinsDefaultRoom, resume: resume, identity: request.identity)
             return []
         }
         return .accept
@@ -85,6 +86,13 @@ public final class ChatHandler: RouteHandler, ClusterRoom {
     }
 
     public func disconnect(_ id: ConnectionID) { changeDirectory { $0.disconnect(id, rooms: rooms) } }
+
+    public func identityRefreshed(_ id: ConnectionID, to identity: ConnectionIdentity) {
+        changeDirectory { directory in
+            directory.refreshIdentity(id, to: identity, rooms: rooms)
+            return Directory.Outcome()
+        }
+    }
 
     public func attributes(of id: ConnectionID) -> [String: String] {
         directory.read { $0.name(of: id) }.map { ["name": $0.display] } ?? [:]

@@ -10,6 +10,11 @@ public struct ChatMember: Sendable, Equatable {
     /// Held by this node (posts reach it); false for another node's member seen through the
     /// cluster, and for a local member whose socket is gone but whose leave is not yet applied.
     public var isLocal = true
+    /// The identity's user (nil with `--auth none`): a second socket of the same user under the
+    /// same name is one member with two sockets, not a second member (`NameClaim.tab`).
+    public var user: String? = nil
+    /// The identity's claims allow it to publish here (always, with `--auth none`).
+    public var mayPublish = true
 }
 
 /// The result of claiming a name.
@@ -18,6 +23,9 @@ public enum NameClaim: Sendable, Equatable {
     case renamed(from: String)
     case unchanged
     case taken
+    /// Another socket of the member holding the name (same user): it hears what the member
+    /// hears, and is neither listed nor announced.
+    case tab
 }
 
 /// Who is connected, under which name (the managed API's connections table). The handler keeps
@@ -35,8 +43,9 @@ public protocol ConnectionStore: Sendable {
     func member(_ id: ConnectionID) -> ChatMember?
     /// The named member whose folded name is `key`.
     func member(namedKey key: String) -> ChatMember?
-    /// Gives `name` to `id` unless another connection holds it (case-insensitively).
-    mutating func claim(_ name: ChatName, for id: ConnectionID) -> NameClaim
+    /// Gives `name` to `id` unless another connection holds it (case-insensitively); when that
+    /// connection is `user`'s too, `id` becomes its tab.
+    mutating func claim(_ name: ChatName, for id: ConnectionID, user: String?) -> NameClaim
     mutating func nextPrivateSeq(for id: ConnectionID) -> UInt64
     /// This node's named members in join order (what a public message is posted to).
     var namedIDs: MemberIDs { get }

@@ -10,6 +10,9 @@ public enum ActionName {
     public static let sendPrivate = "sendPrivate"
     public static let join = "join"
     public static let leave = "leave"
+    /// A new token for an open connection before its `exp` (answered by the gateway, whose
+    /// authorizer verifies it; never routed to the handler).
+    public static let refresh = "refresh"
 
     /// The chat handler's routes: everything else goes to `$default`.
     public static let chatRoutes: Set<String> = [setName, sendPublic, sendPrivate, join, leave]
@@ -23,5 +26,6 @@ public enum ActionName {
         public static let room = "room"
         public static let since = "since"
         public static let epoch = "epoch"
+        public static let token = "token"
     }
 }

@@ -7,4 +7,6 @@ public enum CloseCode: UInt16, Sendable {
     case policyViolation = 1008
     case messageTooBig = 1009
     case internalError = 1011
+    /// The connection's token reached its `exp` without a `refresh` (docs/PROTOCOL.md, "Identity").
+    case tokenExpired = 4001
 }

@@ -16,6 +16,10 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case tooManyRooms = "too_many_rooms"
     /// A `join` to a room holding `--max-room-members` already.
     case roomFull = "room_full"
+    /// The connection's identity may not do this: a `setName` to a name its token does not
+    /// give, a `join` or `sendPublic` to a room its claims do not allow, a `refresh` with a token
+    /// that was refused.
+    case forbidden = "forbidden"
     case rateLimited = "rate_limited"
     /// A cluster node cannot reach the shared database: a name cannot be claimed, or a private
     /// message cannot reach another node, until it is back (Parley's addition; single-node

@@ -21,6 +21,10 @@ public enum OutboundEvent: Sendable, Equatable {
     /// `expired` (the gap is older than the history) or `unavailable` (this gateway keeps none);
     /// `oldest` is the oldest `seq` still held.
     case resumeFailed(reason: String, oldest: UInt64, epoch: String)
+    /// The connection's token ran out without a `refresh`; a close 4001 follows.
+    case tokenExpired(atMillis: Int64)
+    /// A `refresh` was accepted: the connection now lasts until `expiresAt` (Unix ms; nil: no end).
+    case tokenRefreshed(expiresAtMillis: Int64?)
 
     /// Serializes the event; done once per broadcast, whatever the number of recipients. `room`
     /// names the room it belongs to, as a last top-level key `"room":"R"`; nil (the default room,
@@ -74,6 +78,14 @@ public enum OutboundEvent: Sendable, Equatable {
             json.integer(oldest)
             json.raw(",\"epoch\":")
             json.string(epoch)
+            json.raw("}}")
+        case .tokenExpired(let at):
+            json.raw("{\"tokenExpired\":{\"at\":")
+            json.integer(at)
+            json.raw("}}")
+        case .tokenRefreshed(let expiresAt):
+            json.raw("{\"tokenRefreshed\":{\"expiresAt\":")
+            if let expiresAt { json.integer(expiresAt) } else { json.raw("null") }
             json.raw("}}")
         case .error(let error):
             json.raw("{\"error\":{\"code\":")

@@ -17,6 +17,15 @@ public protocol RouteHandler: Sendable {
 
     /// Extra attributes of a connection for the management API's `GET /@connections/{id}`.
     func attributes(of id: ConnectionID) -> [String: String]
+
+    /// The connection sent a `refresh` whose token the authorizer accepted for the same user:
+    /// its room permissions are now `identity`'s.
+    func identityRefreshed(_ id: ConnectionID, to identity: ConnectionIdentity)
+}
+
+extension RouteHandler {
+    /// Handlers that know nothing of identities (the echo handler) ignore refreshes.
+    public func identityRefreshed(_ id: ConnectionID, to identity: ConnectionIdentity) {}
 }
 
 /// What `$connect` sees of the upgrade request.
@@ -25,12 +34,18 @@ public struct ConnectRequest: Sendable {
     public let path: String
     public let query: [String: String]
     public let sourceIP: String?
+    /// Who the authorizer said this is (nil with `--auth none`).
+    public let identity: ConnectionIdentity?
 
-    public init(connectionID: ConnectionID, path: String, query: [String: String], sourceIP: String?) {
+    public init(
+        connectionID: ConnectionID, path: String, query: [String: String], sourceIP: String?,
+        identity: ConnectionIdentity? = nil
+    ) {
         self.connectionID = connectionID
         self.path = path
         self.query = query
         self.sourceIP = sourceIP
+        self.identity = identity
     }
 }
 

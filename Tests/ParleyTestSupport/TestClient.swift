@@ -37,7 +37,8 @@ public final class TestClient: Sendable {
     /// `receiveBufferBytes` shrinks the socket's receive buffer (slow-consumer tests).
     /// `source`: the local address to connect from (any of 127.0.0.0/8), for per-address limits.
     public static func connect(
-        port: Int, path: String = "/ws", receiveBufferBytes: Int? = nil, source: String? = nil
+        port: Int, path: String = "/ws", receiveBufferBytes: Int? = nil, source: String? = nil,
+        headers: [(String, String)] = []
     ) async throws -> TestClient {
         let events = EventQueue()
         var bootstrap = ClientBootstrap(group: group)
@@ -50,7 +51,7 @@ public final class TestClient: Sendable {
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try WebSocketClientUpgrade.configure(
-                        channel, uri: path, host: "127.0.0.1:\(port)",
+                        channel, uri: path, host: "127.0.0.1:\(port)", headers: headers,
                         upgraded: { channel -> (any Channel)? in
                             try channel.pipeline.syncOperations.addHandler(EventCollector(events))
                             return channel

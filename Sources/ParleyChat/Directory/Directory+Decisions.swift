@@ -15,8 +15,9 @@ extension Directory {
         case .joinedRoom(let id, let roomName, let name):
             if let entry = entries[id], entry.isLocal, let resume = joining[id]?.removeValue(forKey: roomName) {
                 let cell = rooms.cellCreating(roomName)
+                let grant = MemberGrant(entry.identity, in: roomName)
                 var outcome = Outcome()
-                outcome.add(cell, cell.change { $0.join(id, name: name, feed: entry.feed, resume: resume) })
+                outcome.add(cell, cell.change { $0.join(id, name: name, feed: entry.feed, resume: resume, grant: grant) })
                 return outcome.merged(with: releaseParked(id, rooms: rooms))
             }
             // Another node's member (a member of ours is in the room already: a re-registration).
@@ -64,13 +65,16 @@ extension Directory {
         if let previous { idByKey.removeValue(forKey: previous.key) }
         idByKey[name.key] = id
         entry.name = name
+        if let user = entry.identity?.user { reservedBy[name.key] = user }
         var outcome = Outcome()
         if previous == nil, entry.joinsDefaultRoom {
             entry.rooms.insert(rooms.defaultName)
             let feed: PresenceFeed? = entry.isLocal ? entry.feed : nil
             let resume = entry.defaultRoomResume
             entry.defaultRoomResume = nil
-            outcome.add(rooms.defaultRoom, rooms.defaultRoom.change { $0.join(id, name: name, feed: feed, resume: resume) })
+            let grant = MemberGrant(entry.identity, in: rooms.defaultName)
+            outcome.add(
+                rooms.defaultRoom, rooms.defaultRoom.change { $0.join(id, name: name, feed: feed, resume: resume, grant: grant) })
         } else if previous != nil {
             // Another node's member is in this node's replicas of the rooms it is in, which its
             // entry here does not list: a rename in a cluster goes to every room held.
@@ -141,7 +145,7 @@ extension Directory {
 
     mutating func applyLeft(_ id: ConnectionID, rooms: RoomTable) -> Outcome {
         guard let gone = entries.removeValue(forKey: id) else { return Outcome() }
-        if let name = gone.name, idByKey[name.key] == id { idByKey.removeValue(forKey: name.key) }
+        if let name = gone.name { _ = releaseName(name, heldBy: id) }
         var outcome = Outcome()
         for roomName in gone.rooms {
             guard let cell = rooms.cell(roomName) else { continue }
@@ -150,10 +154,14 @@ extension Directory {
         return outcome
     }
 
+    /// To the name's holder and each of its user's tabs, each socket with its own counter.
     mutating func deliverPrivate(to id: ConnectionID, from: String, text: String, timestampMillis: Int64) -> [RoomEffect] {
-        guard entries[id]?.isLocal == true else { return [] }
-        entries[id]!.privateSeq += 1
-        let message = OutboundEvent.privateMessage(from: from, text: text, seq: entries[id]!.privateSeq, timestampMillis: timestampMillis)
-        return [.post(message.encode(), to: id)]
+        var effects: [RoomEffect] = []
+        for socket in sockets(of: id) where entries[socket]?.isLocal == true {
+            entries[socket]!.privateSeq += 1
+            let seq = entries[socket]!.privateSeq
+            effects.append(.post(OutboundEvent.privateMessage(from: from, text: text, seq: seq, timestampMillis: timestampMillis).encode(), to: socket))
+        }
+        return effects
     }
 }

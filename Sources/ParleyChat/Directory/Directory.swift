@@ -35,6 +35,13 @@ struct Directory: Sendable {
     /// Cluster only: named rooms a connection asked to join, not decided yet, with the resume
     /// it asked for there. Its frames are parked meanwhile, as behind a claim.
     var joining: [ConnectionID: [RoomName: Result<ResumeRequest, ProtocolError>?]] = [:]
+    /// A user's further sockets under the name their first holds (single node): holder → tabs,
+    /// in the order they came. A private message to the name reaches all of them.
+    var tabs: [ConnectionID: [ConnectionID]] = [:]
+    var tabHolder: [ConnectionID: ConnectionID] = [:]
+    /// Names given to identities, kept after their users go offline: with `--auth jwt|webhook`
+    /// a name once a user's is never another user's (on this node).
+    var reservedBy: [String: String] = [:]
     let decidedElsewhere: Bool
     let configuration: ChatConfiguration
     let clockMillis: @Sendable () -> Int64
@@ -52,10 +59,26 @@ struct Directory: Sendable {
     // MARK: connections
 
     mutating func connect(
-        _ id: ConnectionID, feed: PresenceFeed, joinsDefaultRoom: Bool, resume: Result<ResumeRequest, ProtocolError>?
+        _ id: ConnectionID, feed: PresenceFeed, joinsDefaultRoom: Bool, resume: Result<ResumeRequest, ProtocolError>?,
+        identity: ConnectionIdentity? = nil
     ) {
         entries[id] = DirectoryEntry(
-            feed: feed, name: nil, isLocal: true, joinsDefaultRoom: joinsDefaultRoom, defaultRoomResume: resume)
+            feed: feed, name: nil, isLocal: true, joinsDefaultRoom: joinsDefaultRoom, defaultRoomResume: resume,
+            identity: identity)
+    }
+
+    /// A `refresh` was accepted: later joins are judged by `identity`'s rooms, and in the rooms
+    /// it is in now, publishing is allowed or not as the new claims say.
+    mutating func refreshIdentity(_ id: ConnectionID, to identity: ConnectionIdentity, rooms: RoomTable) {
+        guard entries[id]?.identity != nil, let joined = entries[id]?.rooms else { return }
+        entries[id]?.identity = identity
+        for roomName in joined {
+            guard let cell = rooms.cell(roomName) else { continue }
+            _ = cell.change { room -> (effects: [RoomEffect], output: Void) in
+                room.regrant(id, MemberGrant(identity, in: roomName))
+                return ([], ())
+            }
+        }
     }
 
     mutating func disconnect(_ id: ConnectionID, rooms: RoomTable) -> Outcome {
@@ -111,7 +134,14 @@ struct Directory: Sendable {
         _ frame: InboundFrame, from id: ConnectionID, overRate: Bool, rooms: RoomTable
     ) throws(ProtocolError) -> Outcome {
         let name = try RouteChecks.name(frame).get()
-        if let owner = idByKey[name.key], owner != id { throw RouteChecks.nameTaken(name) }
+        if let identity = entries[id]?.identity {
+            if let tab = try identifiedName(name, identity, for: id) {
+                if overRate { throw RouteChecks.rateLimited(ActionName.setName) }
+                return applyTab(id, of: tab, name, rooms: rooms)
+            }
+        } else if let owner = idByKey[name.key], owner != id {
+            throw RouteChecks.nameTaken(name)
+        }
         if overRate { throw RouteChecks.rateLimited(ActionName.setName) }
         // Unchanged needs nobody's agreement.
         if entries[id]?.name?.display == name.display { return Outcome() }
@@ -163,6 +193,8 @@ struct Directory: Sendable {
         let roomName = try RouteChecks.room(raw, action: ActionName.join)
         guard let entry = entries[id], let name = entry.name else { throw RouteChecks.notNamed(ActionName.join) }
         if decidedElsewhere && roomName == rooms.defaultName { throw RouteChecks.defaultRoomHoldsEveryone(ActionName.join) }
+        if let identity = entry.identity, !identity.rooms.mayJoin(roomName.text) { throw RouteChecks.forbiddenToJoin(roomName) }
+        let grant = MemberGrant(entry.identity, in: roomName)
         // Joining a room one is in changes nothing.
         if entry.rooms.contains(roomName) { return Outcome() }
         let limit = configuration.maximumRoomsPerConnection
@@ -182,7 +214,7 @@ struct Directory: Sendable {
         }
         let (drain, joined) = cell.change { room -> (effects: [RoomEffect], output: Bool) in
             if let maximumMembers, room.memberCount >= maximumMembers { return ([], false) }
-            return (room.join(id, name: name, feed: entry.feed, resume: resume), true)
+            return (room.join(id, name: name, feed: entry.feed, resume: resume, grant: grant), true)
         }
         guard joined else { throw RouteChecks.roomFull(roomName, limit: maximumMembers ?? 0) }
         entries[id]?.rooms.insert(roomName)

@@ -17,6 +17,8 @@ struct DirectoryEntry: Sendable {
     var defaultRoomResume: Result<ResumeRequest, ProtocolError>?
     /// The recipient's own counter for private messages (docs/PROTOCOL.md: starts at 1).
     var privateSeq: UInt64 = 0
+    /// Who the authorizer said this is (nil with `--auth none`, and for another node's).
+    var identity: ConnectionIdentity? = nil
 
     static func remote(named name: ChatName, in room: RoomName) -> DirectoryEntry {
         DirectoryEntry(feed: .none, name: name, isLocal: false, rooms: [room], joinsDefaultRoom: true)

@@ -63,6 +63,14 @@ public struct Room: Sendable {
     /// Whether any member of the room is on this node (a cluster node watches only such rooms).
     var hasLocalMembers: Bool { !store.namedIDs.isEmpty || !catchingUp.isEmpty }
     public var memberNames: [String] { store.namedDisplayNames }
+    /// Whether the identity's claims let member `id` publish here.
+    func mayPublish(_ id: ConnectionID) -> Bool { store.member(id)?.mayPublish ?? false }
+
+    /// A refreshed token's claims, for a member already here.
+    mutating func regrant(_ id: ConnectionID, _ grant: MemberGrant) {
+        guard store.member(id) != nil else { return }
+        store.grant(id, user: grant.user, mayPublish: grant.mayPublish)
+    }
     /// Whether a message is kept that a member could still resume from (an empty room keeps
     /// its history until the TTL).
     func holdsHistory(nowMillis: Int64) -> Bool {
@@ -75,12 +83,23 @@ public struct Room: Sendable {
     /// `id` is in the room under `name`: a local member when `feed` is given (posts reach it),
     /// another node's otherwise. A local member may ask to resume.
     mutating func join(
-        _ id: ConnectionID, name: ChatName, feed: PresenceFeed?, resume: Result<ResumeRequest, ProtocolError>? = nil
+        _ id: ConnectionID, name: ChatName, feed: PresenceFeed?, resume: Result<ResumeRequest, ProtocolError>? = nil,
+        grant: MemberGrant = .anonymous
     ) -> [RoomEffect] {
         if store.member(id) == nil {
             if let feed { store.add(id, feed: feed) } else { store.addRemote(id) }
+            store.grant(id, user: grant.user, mayPublish: grant.mayPublish)
         }
-        switch store.claim(name, for: id) {
+        switch store.claim(name, for: id, user: grant.user) {
+        case .tab:
+            // The user is in the room already: this socket hears it from now on, and sees who
+            // is here, but nobody is told of a new member.
+            var effects: [RoomEffect] = []
+            if let member = store.member(id), member.isLocal, member.feed != .none {
+                effects.append(.post(OutboundEvent.members(store.namedDisplayNames).encode(room: self.name), to: id))
+            }
+            if let resume { effects += self.resume(id, resume) }
+            return effects
         case .taken:
             // The directory checked the name; only a stale replica can disagree.
             return [.warning("room \(name.display) replica disagrees on the name \"\(name.display)\"")]
@@ -109,7 +128,9 @@ public struct Room: Sendable {
     mutating func leave(_ id: ConnectionID) -> [RoomEffect] {
         catchingUp.removeValue(forKey: id)
         replayedAhead.removeValue(forKey: id)
-        guard let gone = store.remove(id), let name = gone.name else { return [] }
+        // One of a user's sockets going while another stays is no leave.
+        let announced = store.leavesAsMember(id)
+        guard let gone = store.remove(id), let name = gone.name, announced else { return [] }
         return presence.record(.left(name.display), by: id, window: configuration.presenceWindow)
     }
 

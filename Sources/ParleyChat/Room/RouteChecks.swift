@@ -62,6 +62,22 @@ enum RouteChecks {
         return ProtocolError(.notNamed, "set a name with setName before \(doing)", action: action)
     }
 
+    /// The identity's `rooms.publish` claim does not name the room (nil: the default room).
+    static func forbiddenToPublish(_ room: RoomName?) -> ProtocolError {
+        let place = room.map { "room \"\($0.text)\"" } ?? "the default room"
+        return ProtocolError(.forbidden, "your token does not allow publishing in \(place)", action: ActionName.sendPublic)
+    }
+
+    /// The identity's `rooms.join` claim does not name the room.
+    static func forbiddenToJoin(_ room: RoomName) -> ProtocolError {
+        ProtocolError(.forbidden, "your token does not allow joining room \"\(room.text)\"", action: ActionName.join)
+    }
+
+    /// A `setName` to a name that is not the identity's own (and no other user's).
+    static func forbiddenName(_ own: String) -> ProtocolError {
+        ProtocolError(.forbidden, "your token names you \"\(own)\"", action: ActionName.setName)
+    }
+
     static func rateLimited(_ action: String) -> ProtocolError {
         ProtocolError(.rateLimited, "too many messages; slow down", action: action)
     }

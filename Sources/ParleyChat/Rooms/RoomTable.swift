@@ -71,6 +71,7 @@ extension Serialized<Room> {
     func publish(from id: ConnectionID, text: String, timestampMillis: Int64, overRate: Bool) -> (drain: Drain, member: Bool) {
         let (drain, member) = change { room -> (effects: [RoomEffect], output: Bool) in
             guard room.isMember(id) else { return ([], false) }
+            if !room.mayPublish(id) { return ([.error(RouteChecks.forbiddenToPublish(room.name), to: id)], true) }
             if overRate { return ([.error(RouteChecks.rateLimited(ActionName.sendPublic), to: id)], true) }
             return (room.publish(from: id, text: text, timestampMillis: timestampMillis) ?? [], true)
         }

@@ -7,6 +7,7 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOWebSocket
+import ParleyAuth
 import ParleyProtocol
 
 /// Hummingbird's child channel for Parley: plain HTTP requests go to the Hummingbird router
@@ -50,20 +51,22 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
         return channel.eventLoop.makeCompletedFuture {
             // Set once `shouldUpgrade` has run: the refusal to answer with, if any.
             let refusal = NIOLoopBoundBox<(status: Int, reason: String)?>(nil, eventLoop: channel.eventLoop)
-            let acceptedID = NIOLoopBoundBox<ConnectionID?>(nil, eventLoop: channel.eventLoop)
-            let acceptedClient = NIOLoopBoundBox<String?>(nil, eventLoop: channel.eventLoop)
+            let accepted = NIOLoopBoundBox<AcceptedConnection?>(nil, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: configuration.maximumFrameBytes,
                 shouldUpgrade: { channel, head in
-                    channel.eventLoop.makeCompletedFuture {
-                        switch runConnect(channel: channel, head: head, logger: logger) {
-                        case .success(let accepted):
-                            acceptedID.value = accepted.id
-                            acceptedClient.value = accepted.client
+                    runConnect(channel: channel, head: head, logger: logger).map { result in
+                        switch result {
+                        case .success(let connection):
+                            accepted.value = connection
                             // Committed to becoming a WebSocket: from here the drain owes it a
                             // close 1001, not an abrupt close (the 101 may already be on its way).
                             httpChannels.left(channel)
-                            return HTTPHeaders()
+                            var headers = HTTPHeaders()
+                            if let chosen = connection.credential?.request.token?.answeredSubprotocol {
+                                headers.add(name: "Sec-WebSocket-Protocol", value: chosen)
+                            }
+                            return headers
                         case .failure(let refused):
                             registry.metrics.refused(status: refused.status)
                             refusal.value = (refused.status, refused.reason)
@@ -73,7 +76,8 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
                 },
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
-                        guard let id = acceptedID.value else { throw ChannelError.inappropriateOperationForState }
+                        guard let connection = accepted.value else { throw ChannelError.inappropriateOperationForState }
+                        let id = connection.id
                         FrontDoorHandlers.remove(from: channel.pipeline.syncOperations)
                         let writer = PreEncodedFrameWriter(writesDirectly: configuration.writePath != .nio && configuration.tls == nil)
                         // Next to the frame encoder's place, on the socket's side of it — but
@@ -86,8 +90,8 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
                             WebSocketConnectionHandler(
                                 id: id, routeHandler: routeHandler, registry: registry,
                                 configuration: configuration, writer: writer,
-                                sourceIP: acceptedClient.value, messageCounters: messageCounters,
-                                logger: connectionLogger))
+                                sourceIP: connection.client, messageCounters: messageCounters,
+                                credential: connection.credential, logger: connectionLogger))
                         return UpgradeResult.websocket(channel)
                     }
                 }
@@ -134,17 +138,24 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
         let reason: String
     }
 
-    /// Path check, admission, then the handler's `$connect`. An accepted connection gets its
-    /// `$disconnect` from the socket's close, however the socket ends.
+    /// What an accepted upgrade hands the connection's handler.
+    struct AcceptedConnection {
+        let id: ConnectionID
+        let client: String?
+        let credential: ConnectionCredential?
+    }
+
+    /// Path check, origin, admission, the authorizer (when there is one: it may take a while, a
+    /// webhook's round trip, so this is a future), then the handler's `$connect`. An accepted
+    /// connection gets its `$disconnect` from the socket's close, however the socket ends.
     private func runConnect(
         channel: any Channel, head: HTTPRequestHead, logger: Logger
-    )
-        -> Result<(id: ConnectionID, client: String?), Refusal>
-    {
+    ) -> EventLoopFuture<Result<AcceptedConnection, Refusal>> {
+        let loop = channel.eventLoop
         let components = URLComponents(string: head.uri)
         let path = components?.path ?? head.uri
         guard Self.webSocketPaths.contains(path) else {
-            return .failure(Refusal(status: 404, reason: "WebSocket endpoints are / and /ws"))
+            return loop.makeSucceededFuture(.failure(Refusal(status: 404, reason: "WebSocket endpoints are / and /ws")))
         }
         // Browsers always send Origin with a WebSocket upgrade; with an allow-list, a page from
         // anywhere else may not open a socket with its visitor's cookies (cross-site hijacking).
@@ -153,19 +164,55 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
             !configuration.allowedOrigins.contains(origin.lowercased())
         {
             logger.info("upgrade refused: origin not allowed", metadata: ["origin": "\(origin)"])
-            return .failure(Refusal(status: 403, reason: "origin \(origin) is not allowed"))
+            return loop.makeSucceededFuture(.failure(Refusal(status: 403, reason: "origin \(origin) is not allowed")))
         }
         let client = ClientAddress.resolve(
             peer: channel.remoteAddress?.ipAddress, forwardedFor: head.headers["X-Forwarded-For"],
             trustedProxies: configuration.trustedProxies)
+        // Admission before the authorizer: a flood of forged tokens is turned away by the rate
+        // limits before any signature is checked.
         if case .refused(let status, let reason) = admission.admit(from: client) {
             logger.info("upgrade refused", metadata: ["status": "\(status)", "client": "\(client ?? "?")"])
-            return .failure(Refusal(status: status, reason: reason))
+            return loop.makeSucceededFuture(.failure(Refusal(status: status, reason: reason)))
         }
-        let id = registry.makeID(on: channel.eventLoop)
         var query: [String: String] = [:]
         for item in components?.queryItems ?? [] { query[item.name] = item.value ?? "" }
-        let request = ConnectRequest(connectionID: id, path: path, query: query, sourceIP: client)
+        guard let authorizer = configuration.authorizer else {
+            return loop.makeSucceededFuture(finishConnect(channel, path: path, query: query, client: client, credential: nil))
+        }
+        let headers = head.headers.map { (name: $0.name.lowercased(), value: $0.value) }
+        let request = AuthorizationRequest(
+            path: path, query: query, headers: headers, sourceAddress: client,
+            token: PresentedToken.find(headers: headers, query: query))
+        let decided = loop.makePromise(of: AuthorizationOutcome.self)
+        decided.completeWithTask { await authorizer.authorize(request) }
+        let metrics = registry.metrics
+        let admission = self.admission
+        return decided.futureResult.map { outcome in
+            switch outcome {
+            case .refused(let reason):
+                admission.release(from: client)
+                metrics.authRefused(reason)
+                // The reason is for the operator; the client learns only that it is not let in.
+                // The token itself is never logged.
+                logger.info(
+                    "upgrade refused: unauthorized",
+                    metadata: ["reason": "\(reason.rawValue)", "client": "\(client ?? "?")", "carrier": "\(request.token?.carrier.rawValue ?? "none")"])
+                return .failure(Refusal(status: 401, reason: "unauthorized"))
+            case .allowed(let identity):
+                metrics.authAllowed.increment()
+                let credential = ConnectionCredential(identity: identity, request: request, authorizer: authorizer)
+                return finishConnect(channel, path: path, query: query, client: client, credential: credential)
+            }
+        }
+    }
+
+    /// The handler's `$connect`, once the connection is admitted (and authorized).
+    private func finishConnect(
+        _ channel: any Channel, path: String, query: [String: String], client: String?, credential: ConnectionCredential?
+    ) -> Result<AcceptedConnection, Refusal> {
+        let id = registry.makeID(on: channel.eventLoop)
+        let request = ConnectRequest(connectionID: id, path: path, query: query, sourceIP: client, identity: credential?.identity)
         switch routeHandler.connect(request) {
         case .refuse(let status, let reason):
             admission.release(from: client)
@@ -182,7 +229,7 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
                 admission.release(from: client)
                 routeHandler.disconnect(id)
             }
-            return .success((id, client))
+            return .success(AcceptedConnection(id: id, client: client, credential: credential))
         }
     }
 
@@ -208,12 +255,14 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
             try await channel.executeThenClose { _, outbound in
                 var body = ByteBuffer()
                 body.writeString(reason + "\n")
-                let head = HTTPResponse(
+                var head = HTTPResponse(
                     status: .init(code: status),
                     headerFields: [
                         .connection: "close", .contentType: "text/plain; charset=utf-8",
                         .contentLength: "\(body.readableBytes)",
                     ])
+                // RFC 6750 §3: a 401 names the scheme it wants, and nothing more.
+                if status == 401 { head.headerFields[.wwwAuthenticate] = "Bearer" }
                 try await outbound.write(contentsOf: [.head(head), .body(body), .end(nil)])
             }
         } catch {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOWebSocket
+import ParleyAuth
 import ParleyProtocol
 
 /// One upgraded connection on its channel's event loop: translates NIO's events into
@@ -27,13 +28,17 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     private var lastActivity = NIODeadline.now()
     private var lastActiveAt = Date()
     private var timers: [Scheduled<Void>] = []
+    /// Who the authorizer admitted (nil with `--auth none`), and the close at its deadline.
+    private var credential: ConnectionCredential?
+    private var expiry: Scheduled<Void>?
 
     init(
         id: ConnectionID, routeHandler: any RouteHandler, registry: ConnectionRegistry,
         configuration: GatewayConfiguration, writer: PreEncodedFrameWriter, sourceIP: String?,
-        messageCounters: MessageCounters, logger: Logger
+        messageCounters: MessageCounters, credential: ConnectionCredential? = nil, logger: Logger
     ) {
         self.messageCounters = messageCounters
+        self.credential = credential
         self.id = id
         self.routeHandler = routeHandler
         self.registry = registry
@@ -66,12 +71,15 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
         }
         timers.append(lifetime)
         scheduleIdleCheck(at: lastActivity + TimeAmount(configuration.idleTimeout))
+        scheduleExpiry()
         logger.debug("connected")
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         timers.forEach { $0.cancel() }
         timers.removeAll()
+        expiry?.cancel()
+        expiry = nil
         self.context = nil
     }
 
@@ -134,8 +142,64 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
             return sendFrame(echo)
         }
         let selection = RouteSelection.select(message.readableBytesView, routeKeys: routeHandler.routeKeys)
+        if credential != nil, case .unknownAction(let frame) = selection, frame.action == ActionName.refresh {
+            return refresh(frame)
+        }
         messageCounters.count(selection)
         routeHandler.receive(MessageEvent(connectionID: id, selection: selection, overRate: overRate))
+    }
+
+    // MARK: identity
+
+    /// At the credential's deadline the client is told (`tokenExpired`) and closed with 4001,
+    /// unless a `refresh` moved the deadline first.
+    private func scheduleExpiry() {
+        expiry?.cancel()
+        expiry = nil
+        guard let context, let deadline = credential?.identity.expiresAtMillis else { return }
+        let remaining = TimeAmount.milliseconds(max(0, deadline - Int64(Date().timeIntervalSince1970 * 1000)))
+        expiry = context.eventLoop.assumeIsolated().scheduleTask(in: remaining) { [self] in
+            registry.metrics.tokenExpiryCloses.increment()
+            post(OutboundEvent.tokenExpired(atMillis: deadline).encode())
+            closeConnection(.tokenExpired, reason: "token expired")
+        }
+    }
+
+    /// `{"action":"refresh","token":"…"}`: the token is judged by the authorizer that admitted
+    /// the connection, off the loop; the answer comes back to it. Refused: `forbidden`, and the
+    /// old deadline stands.
+    private func refresh(_ frame: InboundFrame) {
+        guard let credential, let context else { return }
+        let token: String
+        switch frame.requiredString(ActionName.Field.token) {
+        case .success(let value): token = value
+        case .failure(let error): return post(OutboundEvent.error(error).encode())
+        }
+        let request = credential.request.replacingToken(with: PresentedToken(value: token, carrier: .query))
+        let authorizer = credential.authorizer
+        let decided = context.eventLoop.makePromise(of: AuthorizationOutcome.self)
+        decided.completeWithTask { await authorizer.refresh(request) }
+        decided.futureResult.assumeIsolated().whenSuccess { [self] outcome in
+            guard self.context != nil, machine.state == .open, self.credential != nil else { return }
+            switch self.credential!.accept(outcome) {
+            case .success(let identity):
+                registry.metrics.tokenRefreshes.increment()
+                scheduleExpiry()
+                routeHandler.identityRefreshed(id, to: identity)
+                post(OutboundEvent.tokenRefreshed(expiresAtMillis: identity.expiresAtMillis).encode())
+            case .failure(let reason):
+                registry.metrics.authRefused(reason)
+                logger.info("refresh refused", metadata: ["reason": "\(reason.rawValue)"])
+                post(OutboundEvent.error(ProtocolError(.forbidden, "the token was refused", action: ActionName.refresh)).encode())
+            }
+        }
+    }
+
+    private func post(_ payload: Payload) {
+        guard let context else { return }
+        payload.bytes.withUnsafeBufferPointer { raw in
+            sendFrame(ServerFrame.frame(opcode: 0x1, payload: UnsafeRawBufferPointer(raw), allocator: context.channel.allocator))
+        }
     }
 
     // MARK: outbound

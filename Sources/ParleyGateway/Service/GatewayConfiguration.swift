@@ -1,5 +1,6 @@
 import NIOCore
 import NIOSSL
+import ParleyAuth
 import ParleyHost
 
 /// Everything the gateway enforces, with the managed WebSocket API's quotas as defaults.
@@ -81,6 +82,9 @@ public struct GatewayConfiguration: Sendable {
     /// How frames reach plaintext sockets (`WritePath`); TLS connections always go through
     /// NIO's pipeline (their bytes must be encrypted by its handler).
     public var writePath = WritePath.uring
+    /// `$connect`'s authorizer (`--auth jwt|webhook`); nil (`--auth none`) lets anyone in, as
+    /// the tutorial does. With one, every upgrade needs a credential it allows, or gets 401.
+    public var authorizer: (any ConnectAuthorizer)?
 
     public init() {}
 }

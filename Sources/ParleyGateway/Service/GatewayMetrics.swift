@@ -1,5 +1,6 @@
 import CoreMetrics
 import NIOCore
+import ParleyAuth
 import ParleyProtocol
 import Prometheus
 
@@ -22,6 +23,11 @@ public final class GatewayMetrics: Sendable {
     let pendingUpgradeRefusals: CoreMetrics.Counter
     private let errors: [ErrorCode: CoreMetrics.Counter]
     private let refusals: [Int: CoreMetrics.Counter]
+    private let authRefusals: [AuthRefusal: CoreMetrics.Counter]
+    /// Connections let in by the authorizer, and `refresh`es it accepted.
+    let authAllowed: CoreMetrics.Counter
+    let tokenRefreshes: CoreMetrics.Counter
+    let tokenExpiryCloses: CoreMetrics.Counter
     private let factory: PrometheusMetricsFactory
 
     public init() {
@@ -47,11 +53,25 @@ public final class GatewayMetrics: Sendable {
         }
         self.errors = errors
         var refusals: [Int: CoreMetrics.Counter] = [:]
-        for status in [400, 403, 404, 429, 431, 503] {
+        for status in [400, 401, 403, 404, 429, 431, 503] {
             refusals[status] = CoreMetrics.Counter(
                 label: "parley_upgrade_refusals_total", dimensions: [("status", String(status))], factory: factory)
         }
         self.refusals = refusals
+        var authRefusals: [AuthRefusal: CoreMetrics.Counter] = [:]
+        for reason in AuthRefusal.allCases {
+            authRefusals[reason] = CoreMetrics.Counter(
+                label: "parley_auth_refusals_total", dimensions: [("reason", reason.rawValue)], factory: factory)
+        }
+        self.authRefusals = authRefusals
+        authAllowed = CoreMetrics.Counter(label: "parley_auth_allowed_total", factory: factory)
+        tokenRefreshes = CoreMetrics.Counter(label: "parley_token_refreshes_total", factory: factory)
+        tokenExpiryCloses = CoreMetrics.Counter(label: "parley_token_expiry_closes_total", factory: factory)
+    }
+
+    /// A credential refused, at `$connect` or in a `refresh`, by reason.
+    func authRefused(_ reason: AuthRefusal) {
+        authRefusals[reason]?.increment()
     }
 
     /// A cluster node's named rooms: `parley_cluster_room_events_total` (notifications of rooms

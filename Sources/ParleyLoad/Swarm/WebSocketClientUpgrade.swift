@@ -7,9 +7,11 @@ import NIOWebSocket
 public enum WebSocketClientUpgrade {
     /// Configures an HTTP/1 client pipeline asking to upgrade `uri`. `upgraded` runs once the
     /// server answered 101 and the WebSocket codec is in place (add handlers there, name the
-    /// result); `notUpgraded` answers any other response.
+    /// result); `notUpgraded` answers any other response. `headers` go on the upgrade request
+    /// (`Authorization: Bearer …`, `Sec-WebSocket-Protocol`, …).
     public static func configure<Result: Sendable>(
         _ channel: any Channel, uri: String, host: String, maxFrameSize: Int = 1 << 24,
+        headers extra: [(String, String)] = [],
         upgraded: @escaping @Sendable (any Channel) throws -> Result,
         notUpgraded: @escaping @Sendable (any Channel) -> EventLoopFuture<Result>
     ) throws -> EventLoopFuture<Result> {
@@ -20,6 +22,7 @@ public enum WebSocketClientUpgrade {
             })
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: host)
+        for (name, value) in extra { headers.add(name: name, value: value) }
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers)
         return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
             configuration: .init(

@@ -23,6 +23,9 @@ struct Serve: AsyncParsableCommand {
               parley serve --allowed-origin https://chat.example.com --allowed-origin http://localhost:3000
               parley serve --handler echo --max-frame-bytes 16777216 --max-message-bytes 16777216
               parley serve --metrics-port 9100      # then: curl http://127.0.0.1:9100/metrics
+              parley serve --auth jwt --jwt-key secret.txt --jwt-issuer https://id.example.com
+              parley serve --auth jwt --jwks /etc/parley/jwks.json      # kill -HUP reloads it
+              parley serve --auth webhook --auth-url http://127.0.0.1:9000/authorize
               make certs && parley serve --tls-cert .build/certs/localhost.pem --tls-key .build/certs/localhost-key.pem
 
             With --store postgres, nodes sharing one database serve one room (docs/SERVING.md, "Cluster").
@@ -47,6 +50,8 @@ struct Serve: AsyncParsableCommand {
         }
         let bus = try await options.joinCluster(logger: logger)
         gatewayConfiguration.tls = try options.tlsConfiguration()
+        let (authorizer, authServices) = try await options.identity.makeAuthorizer(logger: logger)
+        gatewayConfiguration.authorizer = authorizer
         gatewayConfiguration.nodeTag = bus?.tag ?? 0
         let chatConfiguration = options.chatConfiguration
         let handler = options.handler
@@ -64,7 +69,7 @@ struct Serve: AsyncParsableCommand {
             bus.observe(BusObserver(roomEvent: metrics.roomEvent, watchedRooms: metrics.watchedRooms))
         }
         let announcement = ReadinessAnnouncement(gateway: gateway, host: options.host, scheme: options.tlsCert == nil ? "ws" : "wss")
-        let dependencies: [any Service] = [bus].compactMap { $0 } + [announcement]
+        let dependencies: [any Service] = [bus].compactMap { $0 } + authServices + [announcement]
         try await gateway.makeServiceGroup(dependencies: dependencies).run()
     }
 }

@@ -85,6 +85,8 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Seconds of silence after which a node is dead and its members are removed.")
     var deadNodeAfter = 10
     @Option(help: "Milliseconds between a node's heartbeats.") var heartbeatMs = 1000
+
+    @OptionGroup(title: "Identity") var identity: AuthOptions
 }
 
 /// `--store`: where the room lives.
