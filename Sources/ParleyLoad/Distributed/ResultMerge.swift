@@ -21,7 +21,7 @@ extension LoadRun.Result {
             clock: PhaseClock(boundaries: clock.boundaries.map(move)), runStart: move(runStart),
             processAtPhases: processAtPhases.map { ProcessSample(wall: move($0.wall), cpuSeconds: $0.cpuSeconds, rssBytes: $0.rssBytes) },
             loopCPUAtPhases: loopCPUAtPhases, connectedBySecond: connectedBySecond, slowConsumers: slowConsumers, attack: attack,
-            directReaders: directReaders)
+            directReaders: directReaders, tokenRefreshes: tokenRefreshes)
     }
 
     /// One result from agents' results already in common time (same run start and phase clock).
@@ -52,6 +52,7 @@ extension LoadRun.Result {
             connected: parts.reduce(0) { $0 + $1.connected }, ready: parts.reduce(0) { $0 + $1.ready }, connectErrors: errors,
             loops: parts.flatMap(\.loops), intervals: parts.flatMap(\.intervals), clock: first.clock, runStart: first.runStart,
             processAtPhases: process, loopCPUAtPhases: loopCPU, connectedBySecond: connected, slowConsumers: nil, attack: nil,
-            directReaders: parts.contains { $0.directReaders != nil } ? parts.reduce(0) { $0 + ($1.directReaders ?? 0) } : nil)
+            directReaders: parts.contains { $0.directReaders != nil } ? parts.reduce(0) { $0 + ($1.directReaders ?? 0) } : nil,
+            tokenRefreshes: parts.contains { $0.tokenRefreshes != nil } ? parts.reduce(0) { $0 + ($1.tokenRefreshes ?? 0) } : nil)
     }
 }

@@ -7,4 +7,7 @@ public struct ConnectReport: Codable, Sendable {
     /// Error kind → count (timeouts, refusals, HTTP statuses, closes by the server).
     public var errors: [String: Int]
     public var latency: HistogramReport
+    /// `refresh` frames sent with new tokens (a scenario's `auth:` with a lifetime shorter than
+    /// the run); nil for runs without `auth:`.
+    public var tokenRefreshes: Int? = nil
 }

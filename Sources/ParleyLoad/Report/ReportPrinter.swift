@@ -17,6 +17,7 @@ public enum ReportPrinter {
             if !run.connect.errors.isEmpty {
                 out += ", errors: " + run.connect.errors.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
             }
+            if let refreshes = run.connect.tokenRefreshes { out += ", \(refreshes) token refreshes" }
             out += "\n"
             out += table(run)
             let cpu = run.overall.process.cpuSeconds

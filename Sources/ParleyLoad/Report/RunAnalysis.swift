@@ -125,7 +125,7 @@ enum RunAnalysis {
 
         let connectReport = ConnectReport(
             attempted: result.attempted, connected: result.connected, ready: result.ready,
-            errors: result.connectErrors, latency: HistogramReport(connect))
+            errors: result.connectErrors, latency: HistogramReport(connect), tokenRefreshes: result.tokenRefreshes)
         var run = RunReport(
             clients: result.clients, connect: connectReport, phases: phases, overall: overall,
             series: series(result, sent: sent), framesReceived: frames, bytesReceived: bytes,

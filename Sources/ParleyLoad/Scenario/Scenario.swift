@@ -131,6 +131,8 @@ public struct Scenario: Codable, Sendable, Equatable {
     public var reconnect: Reconnect?
     /// `rooms:` — many rooms; nil: one room (the server's default room), as ever.
     public var rooms: ScenarioRooms?
+    /// Each client's credential (`auth:`): minted tokens or a fixed one, and extra headers.
+    public var auth: ScenarioAuth?
     /// `attack:` — a slowloris beside the members.
     public struct Attack: Codable, Sendable, Equatable {
         /// Sockets that send half a request line and wait (reopened when closed).
@@ -161,4 +163,7 @@ public struct Scenario: Codable, Sendable, Equatable {
     public static let defaultHello = #"{"action":"setName","name":"u{i}"}"#
 
     public var totalDuration: Duration { phases.reduce(.zero) { $0 + $1.duration } }
+
+    /// Clients refresh their tokens during the run (its phases, the settle and the drain's 10 s).
+    var refreshesTokens: Bool { auth?.refreshes(inRunOf: totalDuration + settle + .seconds(10)) ?? false }
 }

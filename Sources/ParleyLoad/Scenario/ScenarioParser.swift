@@ -37,7 +37,7 @@ public struct ScenarioParser {
         try map.allow([
             "name", "description", "target", "clients", "connect", "members", "hello", "ready", "message",
             "phases", "churn", "settle", "sweep", "thresholds", "measurePresence", "slowConsumers", "attack",
-            "compare", "reconnect", "rooms",
+            "compare", "reconnect", "rooms", "auth",
         ])
 
         let name = try map.require("name") { try string($0, $1) }
@@ -92,6 +92,7 @@ public struct ScenarioParser {
         }
         scenario.reconnect = try map.optional("reconnect", reconnect)
         scenario.rooms = try map.optional("rooms") { try rooms($0, $1, clients: clients) }
+        scenario.auth = try map.optional("auth") { try auth($0, $1) }
         if let measure = try map.optional(
             "measurePresence",
             { node, key -> Bool in

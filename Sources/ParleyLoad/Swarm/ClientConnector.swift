@@ -17,12 +17,14 @@ struct ClientConnector: Sendable {
     /// For wss:// targets: one context for the whole run (building one is not cheap).
     let tls: NIOSSLContext?
 
+    /// `headers`: extra headers on the upgrade request (a client's token, a scenario's fixed headers).
     func connect(
         to target: TargetURL, from source: String?, on loop: any EventLoop, receiveBufferBytes: Int? = nil,
-        readsRawFrames: Bool = false, makeHandler: @escaping @Sendable () -> any ChannelHandler
+        readsRawFrames: Bool = false, headers: [(String, String)] = [], makeHandler: @escaping @Sendable () -> any ChannelHandler
     ) -> EventLoopFuture<Outcome> {
         var (bootstrap, upgraded) = upgrading(
-            target, on: loop, receiveBufferBytes: receiveBufferBytes, readsRawFrames: readsRawFrames, makeHandler: makeHandler)
+            target, on: loop, receiveBufferBytes: receiveBufferBytes, readsRawFrames: readsRawFrames, headers: headers,
+            makeHandler: makeHandler)
         bootstrap = bootstrap.connectTimeout(timeout)
         if let source, let address = try? SocketAddress(ipAddress: source, port: 0) {
             bootstrap = bootstrap.bind(to: address)
@@ -33,10 +35,11 @@ struct ClientConnector: Sendable {
     /// The upgrade on a socket connected elsewhere (the direct receive path's `ReceiveLoop`),
     /// which NIO then owns: plain ws:// only.
     func upgrade(
-        descriptor: Int32, to target: TargetURL, on loop: any EventLoop,
+        descriptor: Int32, to target: TargetURL, on loop: any EventLoop, headers: [(String, String)] = [],
         makeHandler: @escaping @Sendable () -> any ChannelHandler
     ) -> EventLoopFuture<Outcome> {
-        let (bootstrap, upgraded) = upgrading(target, on: loop, receiveBufferBytes: nil, readsRawFrames: true, makeHandler: makeHandler)
+        let (bootstrap, upgraded) = upgrading(
+            target, on: loop, receiveBufferBytes: nil, readsRawFrames: true, headers: headers, makeHandler: makeHandler)
         return upgraded(bootstrap.withConnectedSocket(descriptor: descriptor))
     }
 
@@ -44,7 +47,7 @@ struct ClientConnector: Sendable {
     /// channel into the outcome.
     private func upgrading(
         _ target: TargetURL, on loop: any EventLoop, receiveBufferBytes: Int?, readsRawFrames: Bool,
-        makeHandler: @escaping @Sendable () -> any ChannelHandler
+        headers: [(String, String)], makeHandler: @escaping @Sendable () -> any ChannelHandler
     ) -> (ClientBootstrap, (EventLoopFuture<any Channel>) -> EventLoopFuture<Outcome>) {
         var bootstrap = ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -66,7 +69,7 @@ struct ClientConnector: Sendable {
                     try channel.pipeline.syncOperations.addHandler(tlsFailure)
                 }
                 upgrade.value = try Self.configurePipeline(
-                    channel, uri: uri, host: host, readsRawFrames: readsRawFrames, makeHandler: makeHandler)
+                    channel, uri: uri, host: host, readsRawFrames: readsRawFrames, headers: headers, makeHandler: makeHandler)
             }
         }
         return (
@@ -88,11 +91,11 @@ struct ClientConnector: Sendable {
     /// `readsRawFrames`: the handler reads the socket's bytes itself (`ServerFrameReader`), so
     /// NIO's frame decoder and its error handler come out; the frame encoder stays for sending.
     private static func configurePipeline(
-        _ channel: any Channel, uri: String, host: String, readsRawFrames: Bool,
+        _ channel: any Channel, uri: String, host: String, readsRawFrames: Bool, headers: [(String, String)],
         makeHandler: @escaping @Sendable () -> any ChannelHandler
     ) throws -> EventLoopFuture<Outcome> {
         try WebSocketClientUpgrade.configure(
-            channel, uri: uri, host: host,
+            channel, uri: uri, host: host, headers: headers,
             upgraded: { channel in
                 let pipeline = channel.pipeline.syncOperations
                 if readsRawFrames {
@@ -108,41 +111,11 @@ struct ClientConnector: Sendable {
                 return Outcome.upgraded(channel)
             },
             notUpgraded: { channel in
-                // The server answered with something other than 101: read its status.
-                let status = channel.eventLoop.makePromise(of: Outcome.self)
-                do {
-                    try channel.pipeline.syncOperations.addHandler(RefusalReader(status))
-                } catch {
-                    status.succeed(.refused(status: 0))
-                }
-                return status.futureResult
+                // The server answered with something other than 101: say which status.
+                let status = WebSocketClientUpgrade.refusedStatus(of: channel) ?? 0
+                channel.close(promise: nil)
+                return channel.eventLoop.makeSucceededFuture(.refused(status: status))
             })
-    }
-}
-
-/// Reads the status of a refused upgrade, then closes.
-private final class RefusalReader: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    private var promise: EventLoopPromise<ClientConnector.Outcome>?
-
-    init(_ promise: EventLoopPromise<ClientConnector.Outcome>) { self.promise = promise }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head(let head) = Self.unwrapInboundIn(data) {
-            promise?.succeed(.refused(status: Int(head.status.code)))
-            promise = nil
-            context.close(promise: nil)
-        }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        promise?.succeed(.refused(status: 0))
-        promise = nil
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        promise?.succeed(.refused(status: 0))
-        promise = nil
     }
 }
 

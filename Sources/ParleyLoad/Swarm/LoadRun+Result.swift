@@ -19,5 +19,7 @@ extension LoadRun {
         let attack: AttackReport?
         /// Clients that read on the direct receive path once ready (nil: it was not used).
         var directReaders: Int? = nil
+        /// `refresh` frames the clients sent with new tokens (`auth:`); nil: none were due.
+        var tokenRefreshes: Int? = nil
     }
 }

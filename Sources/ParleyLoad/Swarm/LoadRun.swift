@@ -47,9 +47,11 @@ final class LoadRun: Sendable {
         // Reconnecting clients move to the next target: their node is not i mod n.
         let recorders = loops.map { LoopBound(recorder(nodeCount: scenario.reconnect == nil ? targets.count : 0), eventLoop: $0) }
         let owned = loops.map { LoopBound(LoopClients(), eventLoop: $0) }
-        // Clients that reconnect, churn or watch presence need NIO's path for their whole life.
+        // Clients that reconnect, churn, watch presence or refresh their tokens (they send after
+        // they are ready) need NIO's path for their whole life.
         let usesDirect =
             receivePath == .direct && scenario.reconnect == nil && (scenario.churn?.rate ?? 0) <= 0 && !scenario.measurePresence
+            && !scenario.refreshesTokens
         let direct =
             usesDirect
             ? DirectClientReaders(
@@ -88,6 +90,10 @@ final class LoadRun: Sendable {
         // The attacker is in place before the members arrive: they connect through it.
         let attack = scenario.attack.map { HalfOpenAttack(count: $0.halfOpen) }
         attack?.start(targets: context.targets, loops: loops)
+        if let auth = scenario.auth {
+            let clients = context.clientBase..<(context.clientBase + context.clientCount)
+            context.install(try await ClientCredentials.prepare(auth, indices: clients) { _ in progress.report(stage: "tokens") })
+        }
         try await connector.connectAll()
         let slow = (scenario.slowConsumers ?? 0) > 0 ? SlowConsumers(count: scenario.slowConsumers!) : nil
         slow?.start(connector: context.connector, targets: context.targets, loops: loops, hello: scenario.hello)
@@ -131,7 +137,8 @@ final class LoadRun: Sendable {
             connectErrors: tally.errors.withLock { $0 }, loops: collected.measurements, intervals: collected.intervals,
             clock: clock, runStart: context.runStart, processAtPhases: processAtPhases, loopCPUAtPhases: loopCPUAtPhases,
             connectedBySecond: connectedBySecond, slowConsumers: slowReport, attack: attackReport,
-            directReaders: direct == nil ? nil : collected.directReaders)
+            directReaders: direct == nil ? nil : collected.directReaders,
+            tokenRefreshes: context.credentials == nil ? nil : tally.refreshes.load(ordering: .relaxed))
     }
 
     /// Each loop's busy time so far: NIO's loops' thread CPU, then the receive loops' time not

@@ -69,13 +69,13 @@ final class Reconnects: Sendable {
         client.resume!.catchingUpSince = startedAt
         let point = client.resume!
         let base = context.targets[(client.index + point.reconnects) % context.targets.count]
-        let target = base.adding(query: point.query(resume: reconnect.resume))
+        let (target, headers) = context.dial(base.adding(query: point.query(resume: reconnect.resume)), for: client.index)
         let sources = context.scenario.connect.sources
         let source = sources.isEmpty ? nil : sources[client.index % sources.count]
         // A new name each time: on a killed node the old one is held until the cluster reaps it.
         let hello = context.scenario.hello?.replacingOccurrences(of: "{i}", with: "\(client.index)r\(point.reconnects)")
         let handler = LoopBound(LoadClientHandler(client: client), eventLoop: loop)
-        context.connector.connect(to: target, from: source, on: loop, readsRawFrames: true) { handler.value }
+        context.connector.connect(to: target, from: source, on: loop, readsRawFrames: true, headers: headers) { handler.value }
             .hop(to: loop)
             .assumeIsolated()
             .whenComplete { [self] result in

@@ -47,7 +47,7 @@ final class SwarmConnector: Sendable {
         let comesBack = context.scenario.reconnect != nil
         // A client that may come back learns the history's epoch from its first answer.
         let target = context.targets[index % context.targets.count]
-        let dialled = comesBack ? target.adding(query: "since=latest") : target
+        let (dialled, headers) = context.dial(comesBack ? target.adding(query: "since=latest") : target, for: index)
         // A room scenario's clients also stay in the server's default room, where nobody
         // publishes: a cluster node refuses `?rooms=none` (its default room is every name).
         let rooms = context.roomPlan.map { $0.roomsOf[index] }
@@ -75,6 +75,7 @@ final class SwarmConnector: Sendable {
                 tally.ready.add(1, ordering: .relaxed)
                 tally.membership.add(client.index)
                 tally.settle(client)
+                scheduleRefresh(client, on: loop)
             }
             client.onClosed = { [self] client, expected in
                 tally.membership.remove(client.index)
@@ -91,8 +92,10 @@ final class SwarmConnector: Sendable {
             let boundHandler = LoopBound(handler, eventLoop: loop)
             let upgraded =
                 context.receivesDirectly(index)
-                ? connectDirectly(client, to: dialled, from: source, loopIndex: loopIndex) { boundHandler.value }
-                : context.connector.connect(to: dialled, from: source, on: loop, readsRawFrames: true) { boundHandler.value }
+                ? connectDirectly(client, to: dialled, from: source, loopIndex: loopIndex, headers: headers) { boundHandler.value }
+                : context.connector.connect(to: dialled, from: source, on: loop, readsRawFrames: true, headers: headers) {
+                    boundHandler.value
+                }
             upgraded
                 .hop(to: loop)
                 .assumeIsolated()
@@ -138,10 +141,30 @@ final class SwarmConnector: Sendable {
         }
     }
 
+    /// A client whose token runs out during the run sends `refresh` with a new one at 60 % of
+    /// each token's life, for as long as it is connected.
+    private func scheduleRefresh(_ client: LoadClient, on loop: any EventLoop) {
+        guard let credentials = context.credentials, context.scenario.refreshesTokens else { return }
+        let bound = LoopBound(client, eventLoop: loop)
+        let index = client.index
+        loop.assumeIsolated().scheduleTask(in: credentials.untilRefresh(of: index)) { [self] in
+            Task { [self] in
+                guard let frame = try? await credentials.refreshFrame(for: index) else { return }
+                loop.execute { [self] in
+                    let client = bound.value
+                    guard !tally.isTearingDown, client.leftAt == nil, let channel = client.channel else { return }
+                    context.tally.refreshes.add(1, ordering: .relaxed)
+                    context.send(text: frame, on: channel)
+                    scheduleRefresh(client, on: loop)
+                }
+            }
+        }
+    }
+
     /// The direct receive path's connect (`ReceiveLoop`), then NIO's upgrade on a duplicate of
     /// the socket; the client keeps the original, for its receive loop once it is ready.
     func connectDirectly(
-        _ client: LoadClient, to target: TargetURL, from source: String?, loopIndex: Int,
+        _ client: LoadClient, to target: TargetURL, from source: String?, loopIndex: Int, headers: [(String, String)],
         makeHandler: @escaping @Sendable () -> any ChannelHandler
     ) -> EventLoopFuture<ClientConnector.Outcome> {
         let loop = context.loops[loopIndex]
@@ -163,7 +186,8 @@ final class SwarmConnector: Sendable {
                         return promise.fail(IOError(errnoCode: errno, reason: "dup"))
                     }
                     boundClient.value.direct = DirectHandOff(loop: receiveLoop, descriptor: descriptor)
-                    promise.completeWith(context.connector.upgrade(descriptor: duplicate, to: target, on: loop, makeHandler: makeHandler))
+                    promise.completeWith(
+                        context.connector.upgrade(descriptor: duplicate, to: target, on: loop, headers: headers, makeHandler: makeHandler))
                 case .failure(let error):
                     promise.fail(error)
                 }

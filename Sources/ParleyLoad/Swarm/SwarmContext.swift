@@ -1,3 +1,4 @@
+import Synchronization
 import NIOCore
 import NIOWebSocket
 
@@ -22,6 +23,16 @@ final class SwarmContext: Sendable {
     let tally: SwarmTally
     /// With `rooms:`: who is in which room, the same in every part of the run.
     let roomPlan: RoomPlan?
+    /// The clients' tokens (`auth:`), minted before the swarm connects.
+    private let credentialsBox = Mutex<ClientCredentials?>(nil)
+    var credentials: ClientCredentials? { credentialsBox.withLock { $0 } }
+    func install(_ credentials: ClientCredentials) { credentialsBox.withLock { $0 = credentials } }
+
+    /// Client `index`'s dial: the target with its token where the scenario puts it.
+    func dial(_ target: TargetURL, for index: Int) -> (target: TargetURL, headers: [(String, String)]) {
+        guard let credentials else { return (target, []) }
+        return (credentials.target(target, for: index), credentials.headers(for: index))
+    }
 
     init(
         scenario: Scenario, clientCount: Int, targets: [TargetURL], runID: UInt32, runStart: UInt64, loops: [any EventLoop],

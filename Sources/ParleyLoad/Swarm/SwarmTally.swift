@@ -11,6 +11,8 @@ final class SwarmTally: Sendable {
     let connected = Atomic<Int>(0)
     let settled = Atomic<Int>(0)
     let ready = Atomic<Int>(0)
+    /// `refresh` frames sent with a new token (`auth:` with a lifetime shorter than the run).
+    let refreshes = Atomic<Int>(0)
     let nextIndex: Atomic<Int>
     let nextSeq = Atomic<UInt64>(0)
     let sent = Atomic<Int>(0)
