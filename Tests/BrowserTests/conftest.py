@@ -18,15 +18,16 @@ ARTIFACTS = os.path.join(ROOT, ".build", "browser-artifacts")
 class Server:
     """`parley serve` on a loopback port; can be stopped and started again on the same port."""
 
-    def __init__(self, port):
+    def __init__(self, port, extra=()):
         self.port = port
         self.url = f"http://127.0.0.1:{port}/"
         self.process = None
+        self.extra = list(extra)
 
     def start(self):
         self.process = subprocess.Popen(
             [PARLEY, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--inbound-rate", "100000",
-             "--connect-rate-per-ip", "100000", "--log-level", "warning"],
+             "--connect-rate-per-ip", "100000", "--log-level", "warning", *self.extra],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

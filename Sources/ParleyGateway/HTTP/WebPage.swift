@@ -10,14 +10,42 @@ import Hummingbird
 /// A Content-Security-Policy allows this origin only and no inline script, so even a bug that put
 /// user text into markup could not run it.
 enum WebPage {
-    static func addRoutes(to router: Router<BasicRequestContext>) {
+    /// `authRequired`: the server has an authorizer (`--auth jwt|webhook`), so the page needs a
+    /// token; `refreshURL`: where the page asks for the next one before it runs out (its origin
+    /// joins the CSP's connect-src).
+    static func addRoutes(to router: Router<BasicRequestContext>, authRequired: Bool = false, refreshURL: String? = nil) {
+        var headers = WebAsset.securityHeaders
+        if let refreshURL, let url = URL(string: refreshURL), let scheme = url.scheme, let host = url.host {
+            let origin = "\(scheme)://\(host)" + (url.port.map { ":\($0)" } ?? "")
+            headers[.contentSecurityPolicy] = WebAsset.contentSecurityPolicy(connectingAlsoTo: origin)
+        }
         for asset in WebAsset.loadAll() {
-            let response = { @Sendable (request: Request, _: BasicRequestContext) -> Response in
-                asset.response(ifNoneMatch: request.headers[.ifNoneMatch])
+            let response = { @Sendable [headers] (request: Request, _: BasicRequestContext) -> Response in
+                asset.response(ifNoneMatch: request.headers[.ifNoneMatch], headers: headers)
             }
             router.get(RouterPath(asset.path), use: response)
             router.head(RouterPath(asset.path), use: response)
         }
+        // What the page must know before it connects: whether a token is needed, where to renew it.
+        let config = AuthPageConfig(required: authRequired, refreshURL: refreshURL)
+        router.get("/auth.json") { [headers] _, _ -> Response in
+            var fields = headers
+            fields[.contentType] = "application/json"
+            fields[.cacheControl] = "no-store"
+            return Response(status: .ok, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: config.json)))
+        }
+    }
+}
+
+/// `/auth.json`: `{"required":true,"refreshURL":"https://…"}` (docs/PROTOCOL.md, "Identity").
+struct AuthPageConfig: Encodable {
+    let required: Bool
+    let refreshURL: String?
+
+    var json: Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)) ?? Data("{}".utf8)
     }
 }
 
@@ -28,9 +56,12 @@ struct WebAsset: Sendable {
     let contentType: String
     let etag: String
 
+    static func contentSecurityPolicy(connectingAlsoTo origin: String? = nil) -> String {
+        "default-src 'self'; connect-src 'self'\(origin.map { " " + $0 } ?? ""); img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    }
+
     static let securityHeaders: HTTPFields = [
-        .contentSecurityPolicy:
-            "default-src 'self'; connect-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+        .contentSecurityPolicy: contentSecurityPolicy(),
         HTTPField.Name("X-Content-Type-Options")!: "nosniff",
         HTTPField.Name("Referrer-Policy")!: "no-referrer",
     ]
@@ -42,8 +73,8 @@ struct WebAsset: Sendable {
         self.etag = "\"\(Self.fingerprint(body))\""
     }
 
-    func response(ifNoneMatch: String?) -> Response {
-        var headers = Self.securityHeaders
+    func response(ifNoneMatch: String?, headers base: HTTPFields = securityHeaders) -> Response {
+        var headers = base
         headers[.eTag] = etag
         headers[.cacheControl] = "no-cache"
         if let ifNoneMatch, ifNoneMatch.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag }) {

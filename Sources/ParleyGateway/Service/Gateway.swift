@@ -116,7 +116,9 @@ public final class Gateway: Sendable {
             maximumBodyBytes: configuration.maximumMessageBytes)
         // On the chat's port unless it has its own listener.
         if configuration.managementPort == nil { managementAPI.addRoutes(to: router) }
-        if configuration.servesWebPage { WebPage.addRoutes(to: router) }
+        if configuration.servesWebPage {
+            WebPage.addRoutes(to: router, authRequired: configuration.authorizer != nil, refreshURL: configuration.authRefreshURL)
+        }
 
         let routeHandler = self.routeHandler
         let registry = self.registry

@@ -85,6 +85,9 @@ public struct GatewayConfiguration: Sendable {
     /// `$connect`'s authorizer (`--auth jwt|webhook`); nil (`--auth none`) lets anyone in, as
     /// the tutorial does. With one, every upgrade needs a credential it allows, or gets 401.
     public var authorizer: (any ConnectAuthorizer)?
+    /// Where the chat page asks for a new token before its own runs out (`--auth-refresh-url`;
+    /// the operator's, answering `{"token":"…"}` to a GET with the user's cookies).
+    public var authRefreshURL: String?
 
     public init() {}
 }

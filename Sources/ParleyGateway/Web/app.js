@@ -2,13 +2,21 @@
 // Rooms (docs/PROTOCOL.md, "Rooms"): one log and one member list per room; an event without
 // `room` is the default room's (key ""). The room in view is in the address: #room=R.
 import { ChatConnection, gatewayURL } from "./chat-connection.js";
+import { Credential, takeTokenFromFragment } from "./credential.js";
 import { ChatLog } from "./chat-log.js";
 import { MemberList } from "./member-list.js";
 import { RoomList } from "./room-list.js";
 
 const $ = (id) => document.getElementById(id);
 
-const connection = new ChatConnection(gatewayURL(window.location));
+// A token in the address is taken out of it before anything else reads the fragment.
+const fromFragment = takeTokenFromFragment(window.location.hash);
+if (fromFragment.token) history.replaceState(null, "", fromFragment.hash || window.location.pathname + window.location.search);
+/** Whether the server needs a token (`/auth.json`), and the page's token if so. */
+let authRequired = false;
+let credential = null;
+
+const connection = new ChatConnection(gatewayURL(window.location), { protocols: () => credential?.protocols });
 const members = new MemberList($("members"), $("member-count"), choose);
 const rooms = new RoomList($("rooms"), { onView: view, onLeave: leave });
 /** Room key → its log; the default room's is the page's first (#log). */
@@ -56,10 +64,80 @@ connection.addEventListener("message", ({ detail: event }) => {
     if (event.resumeFailed.reason !== "unavailable") {
       logFor(key).add({ kind: "system", text: "Some messages were missed while you were away: the server no longer holds them." });
     }
+  } else if (event.tokenExpired) {
+    logFor(rooms.current).add({ kind: "system", text: "Your sign-in ran out." });
+  } else if (event.tokenRefreshed) {
+    // Nothing to show: the session goes on.
   } else if (event.error) {
     showError(event.error);
   }
 });
+
+// ---- identity (docs/PROTOCOL.md, "Identity") ----
+
+/** A socket that never opened while a token is needed: if the server answers, it refused the token. */
+connection.addEventListener("unopened", async () => {
+  if (!authRequired) return;
+  try {
+    const response = await fetch("/auth.json", { cache: "no-store" });
+    if (!response.ok) return;
+  } catch {
+    return;  // the server is down: the connection keeps retrying
+  }
+  connection.disconnect();
+  credential.forget();
+  askForToken("The server refused your token: it may have run out, or it is not for this server. Paste another to join.");
+});
+
+connection.addEventListener("expired", () => {
+  if (!credential?.token) askForToken("Your sign-in ran out. Paste a new token to go on.");
+});
+
+function askForToken(problem) {
+  $("token-form").hidden = false;
+  $("auth-problem").hidden = !problem;
+  $("auth-problem").textContent = problem ?? "";
+  $("token-input").focus();
+}
+
+function useToken(token) {
+  credential.set(token);
+  $("token-form").hidden = true;
+  $("auth-problem").hidden = true;
+  // The token says who this is: its name is the one to join under.
+  const name = credential.name;
+  if (name) $("name-input").value = name;
+}
+
+$("token-form").addEventListener("submit", (submit) => {
+  submit.preventDefault();
+  const token = $("token-input").value.trim();
+  if (!token) return;
+  $("token-input").value = "";
+  useToken(token);
+  connection.connect();
+});
+
+async function start() {
+  try {
+    const response = await fetch("/auth.json", { cache: "no-store" });
+    const config = response.ok ? await response.json() : {};
+    authRequired = config.required === true;
+    if (authRequired) {
+      credential = new Credential({ refreshURL: typeof config.refreshURL === "string" ? config.refreshURL : null });
+      // A renewed token goes to the open socket at once, and to every reconnect after.
+      credential.addEventListener("changed", ({ detail: token }) => {
+        if (token) connection.send({ action: "refresh", token });
+      });
+      if (fromFragment.token) useToken(fromFragment.token);
+      else if (credential.token) useToken(credential.token);
+      if (!credential.token) return askForToken(null);
+    }
+  } catch {
+    // An older server without /auth.json: no token needed.
+  }
+  connection.connect();
+}
 
 function logFor(key) {
   let log = logs.get(key);
@@ -276,4 +354,4 @@ window.addEventListener("hashchange", () => {
 
 rooms.render();
 showIdentity();
-connection.connect();
+start();

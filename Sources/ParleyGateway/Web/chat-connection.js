@@ -25,7 +25,9 @@ export function backoffDelay(attempt, random = Math.random) {
 
 /**
  * Events: "state" (detail: { state: "offline" | "connecting" | "online", retryInMs? }),
- * "message" (detail: the parsed JSON event), "invalid" (detail: the raw frame text).
+ * "message" (detail: the parsed JSON event), "invalid" (detail: the raw frame text),
+ * "unopened" (a socket closed before it ever opened: the server is down, or refused the
+ * upgrade, a refused token say; a browser cannot tell which), "expired" (closed with 4001).
  */
 export class ChatConnection extends EventTarget {
   #url;
@@ -41,9 +43,13 @@ export class ChatConnection extends EventTarget {
   /** The named rooms this page is in → { lastSeq, epoch } in each. */
   #rooms = new Map();
 
-  constructor(url) {
+  /** `protocols`: the subprotocols each socket offers (a token rides there), asked per open. */
+  #protocols;
+
+  constructor(url, { protocols = () => undefined } = {}) {
     super();
     this.#url = url;
+    this.#protocols = protocols;
   }
 
   get state() { return this.#state; }
@@ -104,9 +110,11 @@ export class ChatConnection extends EventTarget {
     clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
     this.#setState("connecting");
-    const socket = new WebSocket(resumeURL(this.#url, this.#lastSeq, this.#epoch));
+    const socket = new WebSocket(resumeURL(this.#url, this.#lastSeq, this.#epoch), this.#protocols());
     this.#socket = socket;
+    let opened = false;
     socket.addEventListener("open", () => {
+      opened = true;
       this.#attempt = 0;
       this.#setState("online");
       if (this.#name) {
@@ -115,9 +123,11 @@ export class ChatConnection extends EventTarget {
       }
     });
     socket.addEventListener("message", (event) => this.#receive(event.data));
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (close) => {
       if (this.#socket !== socket) return;
       this.#socket = null;
+      if (!opened) this.dispatchEvent(new CustomEvent("unopened"));
+      if (close.code === 4001) this.dispatchEvent(new CustomEvent("expired"));
       if (!this.#wanted) return this.#setState("offline");
       const delay = backoffDelay(this.#attempt++);
       this.#setState("offline", delay);

@@ -21,13 +21,21 @@ struct AuthOptions: ParsableArguments {
     var authURL: String?
     @Option(help: "--auth webhook: milliseconds to wait for the webhook; beyond, the connection is refused.") var authTimeoutMs = 2000
     @Option(help: "--auth webhook: seconds an answer is kept per token (0: ask every time).") var authCacheTtl = 30
+    @Option(help: "With --auth: where the chat page GETs a new token ({\"token\":\"…\"}, with the user's cookies) before its own runs out.")
+    var authRefreshURL: String?
 
     func validate() throws {
+        if let authRefreshURL, URL(string: authRefreshURL)?.host == nil, !authRefreshURL.hasPrefix("/") {
+            throw ValidationError("--auth-refresh-url must be a URL (https://id.example.com/token) or a path on this server, not \(authRefreshURL)")
+        }
         switch auth {
         case .none:
-            for (name, given) in [("--jwt-key", jwtKey), ("--jwks", jwks), ("--auth-url", authURL), ("--jwt-issuer", jwtIssuer), ("--jwt-audience", jwtAudience)]
+            for (name, given) in [
+                ("--jwt-key", jwtKey), ("--jwks", jwks), ("--auth-url", authURL), ("--jwt-issuer", jwtIssuer),
+                ("--jwt-audience", jwtAudience), ("--auth-refresh-url", authRefreshURL),
+            ]
             where given != nil {
-                throw ValidationError("\(name) needs --auth \(name.hasPrefix("--auth") ? "webhook" : "jwt")")
+                throw ValidationError("\(name) needs --auth \(name == "--auth-url" ? "webhook" : name == "--auth-refresh-url" ? "jwt or webhook" : "jwt")")
             }
         case .jwt:
             guard (jwtKey == nil) != (jwks == nil) else { throw ValidationError("--auth jwt needs exactly one of --jwt-key FILE and --jwks FILE") }

@@ -52,6 +52,7 @@ struct Serve: AsyncParsableCommand {
         gatewayConfiguration.tls = try options.tlsConfiguration()
         let (authorizer, authServices) = try await options.identity.makeAuthorizer(logger: logger)
         gatewayConfiguration.authorizer = authorizer
+        gatewayConfiguration.authRefreshURL = options.identity.authRefreshURL
         gatewayConfiguration.nodeTag = bus?.tag ?? 0
         let chatConfiguration = options.chatConfiguration
         let handler = options.handler
