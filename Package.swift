@@ -165,11 +165,6 @@ let package = Package(
             name: "ParleyAuthTests",
             dependencies: [
                 "ParleyAuth", "ParleyProtocol", "ParleyTestSupport",
-                .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -177,7 +172,7 @@ let package = Package(
         .testTarget(
             name: "ParleyLoadTests",
             dependencies: [
-                "ParleyLoad", "ParleyGateway", "ParleyChat", "ParleyProtocol", "ParleyHost", "ParleyTestSupport",
+                "ParleyLoad", "ParleyGateway", "ParleyChat", "ParleyProtocol", "ParleyHost", "ParleyTestSupport", "ParleyAuth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -19,7 +19,9 @@ public enum TestTokens {
         return claims
     }
 
-    public static func hs256(_ claims: [String: Any], secret: String = secret, header: [String: Any] = ["alg": "HS256", "typ": "JWT"])
+    public static func hs256(
+        _ claims: [String: Any], secret: String = secret, header: [String: Any] = ["alg": "HS256", "typ": "JWT"]
+    )
         -> String
     {
         let input = signingInput(header: header, claims: claims)

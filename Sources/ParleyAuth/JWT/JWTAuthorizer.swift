@@ -44,7 +44,9 @@ public final class JWTAuthorizer: ConnectAuthorizer {
             switch error.errorType {
             case .signatureVerificationFailed: return .refused(.signature)
             case .unknownKID, .noKeyProvided: return .refused(.unknownKey)
-            default: return .refused(.malformed)
+            // A JSON object whose claims are not the types they must be (`"rooms": "all"`), or
+            // no JSON object at all.
+            default: return .refused(TokenHeader.claimsAreAnObject(token) ? .claims : .malformed)
             }
         } catch is DecodingError {
             return .refused(.claims)

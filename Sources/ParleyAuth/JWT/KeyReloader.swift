@@ -39,7 +39,8 @@ public struct KeyReloader: Sendable {
         do {
             let keys = try await VerificationKeys.jwksFile(path)
             authorizer.replaceKeys(keys)
-            logger.info("JWKS reloaded", metadata: ["file": "\(path)", "cause": "\(cause)", "kids": "\(keys.keyIDs.joined(separator: ","))"])
+            logger.info(
+                "JWKS reloaded", metadata: ["file": "\(path)", "cause": "\(cause)", "kids": "\(keys.keyIDs.joined(separator: ","))"])
             return true
         } catch {
             logger.error("JWKS not reloaded; the keys in use are kept", metadata: ["file": "\(path)", "error": "\(error)"])

@@ -19,6 +19,15 @@ struct TokenHeader: Equatable {
     }
 }
 
+extension TokenHeader {
+    /// Whether the token's second part is a JSON object (its claims may still be of wrong types).
+    static func claimsAreAnObject(_ token: String) -> Bool {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let bytes = Base64URL.decode(parts[1]) else { return false }
+        return (try? JSONSerialization.jsonObject(with: bytes)) is [String: Any]
+    }
+}
+
 /// RFC 4648 §5 without padding, as JWTs use it.
 enum Base64URL {
     static func decode(_ text: some StringProtocol) -> Data? {

@@ -72,4 +72,3 @@ public final class WebhookAuthorizer: ConnectAuthorizer {
         try? await client.shutdown()
     }
 }
-

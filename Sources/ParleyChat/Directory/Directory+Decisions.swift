@@ -160,7 +160,9 @@ extension Directory {
         for socket in sockets(of: id) where entries[socket]?.isLocal == true {
             entries[socket]!.privateSeq += 1
             let seq = entries[socket]!.privateSeq
-            effects.append(.post(OutboundEvent.privateMessage(from: from, text: text, seq: seq, timestampMillis: timestampMillis).encode(), to: socket))
+            effects.append(
+                .post(OutboundEvent.privateMessage(from: from, text: text, seq: seq, timestampMillis: timestampMillis).encode(), to: socket)
+            )
         }
         return effects
     }

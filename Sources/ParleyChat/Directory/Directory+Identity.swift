@@ -43,7 +43,6 @@ extension Directory {
         return outcome
     }
 
-
     /// `id`, which held or shared a name, is gone: a tab leaves its holder's list; a holder
     /// hands the name to its first tab. True when the name is free now.
     mutating func releaseName(_ name: ChatName, heldBy id: ConnectionID) -> Bool {

@@ -197,7 +197,10 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
                 // The token itself is never logged.
                 logger.info(
                     "upgrade refused: unauthorized",
-                    metadata: ["reason": "\(reason.rawValue)", "client": "\(client ?? "?")", "carrier": "\(request.token?.carrier.rawValue ?? "none")"])
+                    metadata: [
+                        "reason": "\(reason.rawValue)", "client": "\(client ?? "?")",
+                        "carrier": "\(request.token?.carrier.rawValue ?? "none")",
+                    ])
                 return .failure(Refusal(status: 401, reason: "unauthorized"))
             case .allowed(let identity):
                 metrics.authAllowed.increment()

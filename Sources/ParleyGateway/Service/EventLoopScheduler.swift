@@ -21,4 +21,3 @@ struct EventLoopScheduler: Scheduler {
         func didCancelScheduledCallback(eventLoop: some EventLoop) {}
     }
 }
-

@@ -11,7 +11,8 @@ public indirect enum ClaimValue: Sendable, Equatable, Codable {
     func filled(index: Int) -> ClaimValue {
         switch self {
         case .string(let text):
-            return .string(text.replacingOccurrences(of: "{index}", with: String(index)).replacingOccurrences(of: "{i}", with: String(index)))
+            return .string(
+                text.replacingOccurrences(of: "{index}", with: String(index)).replacingOccurrences(of: "{i}", with: String(index)))
         case .list(let items): return .list(items.map { $0.filled(index: index) })
         case .object(let fields): return .object(fields.mapValues { $0.filled(index: index) })
         case .number, .bool: return self

@@ -59,7 +59,9 @@ final class ClientCredentials: Sendable {
     /// The target client `index` dials (`?token=` when that is the carrier).
     func target(_ target: TargetURL, for index: Int) -> TargetURL {
         guard auth.carrier == .query, let token = cachedToken(for: index) else { return target }
-        return target.adding(query: "token=" + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_."))) ?? token))
+        return target.adding(
+            query: "token="
+                + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_."))) ?? token))
     }
 
     /// How long until client `index`'s token is due for a refresh.

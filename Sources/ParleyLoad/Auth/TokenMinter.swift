@@ -25,12 +25,16 @@ public final class TokenMinter: Sendable {
         case .fixed(let token)?:
             return TokenMinter(keys: keys, auth: auth, fixed: token)
         case .secret(let file)?:
-            guard var secret = FileManager.default.contents(atPath: file) else { throw KeyError(description: "auth.secret: cannot read \(file)") }
+            guard var secret = FileManager.default.contents(atPath: file) else {
+                throw KeyError(description: "auth.secret: cannot read \(file)")
+            }
             if secret.last == UInt8(ascii: "\n") { secret.removeLast() }
             if secret.last == UInt8(ascii: "\r") { secret.removeLast() }
             await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256, kid: kid)
         case .privateKey(let file)?:
-            guard let data = FileManager.default.contents(atPath: file) else { throw KeyError(description: "auth.key: cannot read \(file)") }
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw KeyError(description: "auth.key: cannot read \(file)")
+            }
             let pem = String(decoding: data, as: UTF8.self)
             if let key = try? ES256PrivateKey(pem: pem) {
                 await keys.add(ecdsa: key, kid: kid)

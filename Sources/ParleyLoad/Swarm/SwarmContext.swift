@@ -1,6 +1,6 @@
-import Synchronization
 import NIOCore
 import NIOWebSocket
+import Synchronization
 
 /// What every part of one run shares: the scenario and its targets, the event loops with each
 /// loop's recorder and clients, the connector, the direct receive path if any, this process's

@@ -7,11 +7,18 @@ import UnixSignals
 
 /// `parley serve`'s identity options: who may connect (docs/PROTOCOL.md, "Identity").
 struct AuthOptions: ParsableArguments {
-    @Option(help: "Who may connect: none (anyone, as the tutorial), jwt (a token verified with --jwt-key or --jwks) or webhook (--auth-url decides).")
+    @Option(
+        help:
+            "Who may connect: none (anyone, as the tutorial), jwt (a token verified with --jwt-key or --jwks) or webhook (--auth-url decides)."
+    )
     var auth = AuthKind.none
-    @Option(help: "--auth jwt: an HS256 secret (the file's bytes, a trailing newline dropped; 32 bytes or more) or an RS256 / ES256 public key in PEM.")
+    @Option(
+        help:
+            "--auth jwt: an HS256 secret (the file's bytes, a trailing newline dropped; 32 bytes or more) or an RS256 / ES256 public key in PEM."
+    )
     var jwtKey: String?
-    @Option(help: "--auth jwt: a JSON Web Key Set file (an identity provider's keys, each with a kid); reloaded on SIGHUP and when it changes.")
+    @Option(
+        help: "--auth jwt: a JSON Web Key Set file (an identity provider's keys, each with a kid); reloaded on SIGHUP and when it changes.")
     var jwks: String?
     @Option(help: "--auth jwt: the iss a token must carry. Default: any.") var jwtIssuer: String?
     @Option(help: "--auth jwt: an aud a token must carry. Default: any.") var jwtAudience: String?
@@ -26,7 +33,8 @@ struct AuthOptions: ParsableArguments {
 
     func validate() throws {
         if let authRefreshURL, URL(string: authRefreshURL)?.host == nil, !authRefreshURL.hasPrefix("/") {
-            throw ValidationError("--auth-refresh-url must be a URL (https://id.example.com/token) or a path on this server, not \(authRefreshURL)")
+            throw ValidationError(
+                "--auth-refresh-url must be a URL (https://id.example.com/token) or a path on this server, not \(authRefreshURL)")
         }
         switch auth {
         case .none:
@@ -35,10 +43,13 @@ struct AuthOptions: ParsableArguments {
                 ("--jwt-audience", jwtAudience), ("--auth-refresh-url", authRefreshURL),
             ]
             where given != nil {
-                throw ValidationError("\(name) needs --auth \(name == "--auth-url" ? "webhook" : name == "--auth-refresh-url" ? "jwt or webhook" : "jwt")")
+                throw ValidationError(
+                    "\(name) needs --auth \(name == "--auth-url" ? "webhook" : name == "--auth-refresh-url" ? "jwt or webhook" : "jwt")")
             }
         case .jwt:
-            guard (jwtKey == nil) != (jwks == nil) else { throw ValidationError("--auth jwt needs exactly one of --jwt-key FILE and --jwks FILE") }
+            guard (jwtKey == nil) != (jwks == nil) else {
+                throw ValidationError("--auth jwt needs exactly one of --jwt-key FILE and --jwks FILE")
+            }
             if authURL != nil { throw ValidationError("--auth-url needs --auth webhook") }
             guard jwtLeeway >= 0 else { throw ValidationError("--jwt-leeway must be 0 or more seconds, not \(jwtLeeway)") }
         case .webhook:

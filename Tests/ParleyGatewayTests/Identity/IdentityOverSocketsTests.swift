@@ -70,7 +70,8 @@ import Testing
     @Test func twoTabsOfOneUserAreOneMember() async throws {
         try await withAuthServer(try await AuthServer.jwt()) { server in
             let token = TestTokens.hs256(TestTokens.claims("u-dana", name: "Dana"))
-            let watcher = try await Self.connect(TestTokens.hs256(TestTokens.claims("u-erin", name: "Erin")), on: server, query: "members=full")
+            let watcher = try await Self.connect(
+                TestTokens.hs256(TestTokens.claims("u-erin", name: "Erin")), on: server, query: "members=full")
             try await watcher.send(#"{"action":"setName","name":"Erin"}"#)
             #expect(try await watcher.next(2) == [#"{"members":["Erin"]}"#, #"{"systemMessage":"Erin has joined the chat"}"#])
             let first = try await Self.connect(token, on: server)
@@ -112,7 +113,8 @@ import Testing
     @Test func aRoomOutsideTheClaimsIsForbiddenAndTheConnectionGoesOn() async throws {
         try await withAuthServer(try await AuthServer.jwt()) { server in
             let rooms: [String: Any] = ["join": ["lobby", "team-*"], "publish": ["team-red"]]
-            let client = try await Self.connect(TestTokens.hs256(TestTokens.claims("u-fay", name: "Fay", extra: ["rooms": rooms])), on: server)
+            let client = try await Self.connect(
+                TestTokens.hs256(TestTokens.claims("u-fay", name: "Fay", extra: ["rooms": rooms])), on: server)
             try await client.send(#"{"action":"setName","name":"Fay"}"#)
             _ = try await Self.members(client)
             try await client.send(#"{"action":"join","room":"secret"}"#)

@@ -73,7 +73,8 @@ import Testing
             let refused = AuthRefusal.allCases.map { AuthServer.refusals($0, on: server) }.reduce(0, +)
             #expect(refused + admittedAlike == tokens.count)
             // Still serving: the genuine token connects and chats.
-            let client = try await TestClient.connect(port: server.port, path: "/ws?members=delta", headers: [("Authorization", "Bearer \(genuine)")])
+            let client = try await TestClient.connect(
+                port: server.port, path: "/ws?members=delta", headers: [("Authorization", "Bearer \(genuine)")])
             try await client.send(#"{"action":"setName","name":"Fuzz"}"#)
             #expect(try await client.next() == #"{"members":["Fuzz"]}"#)
             await client.close()

@@ -29,7 +29,8 @@ import _CryptoExtras
             #expect(response.status == 401, sourceLocation: sourceLocation)
             // Nothing an attacker can use: not the reason, not the claims.
             #expect(response.body == "unauthorized\n", sourceLocation: sourceLocation)
-            #expect(response.headers.contains { $0.0.lowercased() == "www-authenticate" && $0.1 == "Bearer" }, sourceLocation: sourceLocation)
+            #expect(
+                response.headers.contains { $0.0.lowercased() == "www-authenticate" && $0.1 == "Bearer" }, sourceLocation: sourceLocation)
             #expect(AuthServer.refusals(reason, on: server) == 1, "counted as \(reason)", sourceLocation: sourceLocation)
             #expect(await server.gateway.registry.count() == 0, sourceLocation: sourceLocation)
             // And the server goes on serving: a good token still connects.

@@ -18,11 +18,14 @@ import Testing
     @Test func anAllowedConnectionTakesTheWebhooksIdentity() async throws {
         let webhook = try await TestWebhook.start { request in
             let allowed = (request["token"] as? String) == "good"
-            return .init(body: allowed ? #"{"allow":true,"user":"u-42","name":"Quinn","rooms":{"join":["lobby"],"publish":[]}}"# : #"{"allow":false}"#)
+            return .init(
+                body: allowed
+                    ? #"{"allow":true,"user":"u-42","name":"Quinn","rooms":{"join":["lobby"],"publish":[]}}"# : #"{"allow":false}"#)
         }
         let authorizer = WebhookAuthorizer(url: webhook.url, timeout: .seconds(2), cacheTTL: .seconds(30), logger: Self.logger)
         try await withAuthServer(authorizer) { (server: TestServer) async throws in
-            let client = try await TestClient.connect(port: server.port, path: "/ws?members=delta", headers: [("Authorization", "Bearer good")])
+            let client = try await TestClient.connect(
+                port: server.port, path: "/ws?members=delta", headers: [("Authorization", "Bearer good")])
             try await client.send(#"{"action":"setName","name":"Quinn"}"#)
             #expect(try await client.next() == #"{"members":["Quinn"]}"#)
             // The webhook's rooms apply: no publishing anywhere.
@@ -85,7 +88,9 @@ import Testing
 
     /// An answer that is neither allow nor deny (a 500, a body that is not the JSON) lets nobody in.
     @Test func anAnswerThatIsNeitherAllowNorDenyRefuses() async throws {
-        for reply in [TestWebhook.Reply(status: .internalServerError, body: "oops"), .init(body: "not json"), .init(body: #"{"allow":true}"#)] {
+        for reply in [
+            TestWebhook.Reply(status: .internalServerError, body: "oops"), .init(body: "not json"), .init(body: #"{"allow":true}"#),
+        ] {
             let webhook = try await TestWebhook.start { _ in reply }
             let authorizer = WebhookAuthorizer(url: webhook.url, logger: Self.logger)
             try await withAuthServer(authorizer) { (server: TestServer) async throws in

@@ -73,12 +73,17 @@ final class TestWebhook: Sendable {
                 let reply = answer(body)
                 let loop = context.eventLoop
                 let bound = NIOLoopBound(context, eventLoop: loop)
-                loop.scheduleTask(in: .nanoseconds(Int64(reply.delay.components.seconds * 1_000_000_000 + reply.delay.components.attoseconds / 1_000_000_000))) {
+                loop.scheduleTask(
+                    in: .nanoseconds(
+                        Int64(reply.delay.components.seconds * 1_000_000_000 + reply.delay.components.attoseconds / 1_000_000_000))
+                ) {
                     let context = bound.value
                     var headers = HTTPHeaders()
                     headers.add(name: "Content-Type", value: "application/json")
                     headers.add(name: "Content-Length", value: "\(reply.body.utf8.count)")
-                    context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))), promise: nil)
+                    context.write(
+                        NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))),
+                        promise: nil)
                     context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: reply.body)))), promise: nil)
                     context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
                 }
