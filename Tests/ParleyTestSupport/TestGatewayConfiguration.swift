@@ -10,7 +10,8 @@ extension GatewayConfiguration {
         configuration.servesWebPage = false
         for quota in [
             \GatewayConfiguration.connectionsPerSecond, \.maximumConnections, \.maximumConnectionsPerAddress,
-            \.connectionsPerSecondPerAddress, \.inboundMessagesPerSecond,
+            \.connectionsPerSecondPerAddress, \.inboundMessagesPerSecond, \.maximumConnectionsPerUser,
+            \.connectionsPerSecondPerUser,
         ] {
             configuration[keyPath: quota] = 1_000_000
         }

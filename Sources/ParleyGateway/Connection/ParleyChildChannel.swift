@@ -203,6 +203,11 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
                     ])
                 return .failure(Refusal(status: 401, reason: "unauthorized"))
             case .allowed(let identity):
+                if case .refused(let status, let reason) = admission.admit(user: identity.user) {
+                    admission.release(from: client)
+                    logger.info("upgrade refused", metadata: ["status": "\(status)", "user": "\(identity.user)"])
+                    return .failure(Refusal(status: status, reason: reason))
+                }
                 metrics.authAllowed.increment()
                 let credential = ConnectionCredential(identity: identity, request: request, authorizer: authorizer)
                 return finishConnect(channel, path: path, query: query, client: client, credential: credential)
@@ -216,9 +221,11 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
     ) -> Result<AcceptedConnection, Refusal> {
         let id = registry.makeID(on: channel.eventLoop)
         let request = ConnectRequest(connectionID: id, path: path, query: query, sourceIP: client, identity: credential?.identity)
+        let user = credential?.identity.user
         switch routeHandler.connect(request) {
         case .refuse(let status, let reason):
             admission.release(from: client)
+            if let user { admission.release(user: user) }
             return .failure(Refusal(status: status, reason: reason))
         case .accept:
             let routeHandler = self.routeHandler
@@ -230,6 +237,7 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
                 registry.metrics.connections.decrement()
                 registry.unregister(id)
                 admission.release(from: client)
+                if let user { admission.release(user: user) }
                 routeHandler.disconnect(id)
             }
             return .success(AcceptedConnection(id: id, client: client, credential: credential))

@@ -2,7 +2,9 @@ import NIOCore
 import Synchronization
 
 /// The gate in front of `$connect`: gateway-wide, new connections per second (429) and open
-/// connections at once (503); per client address, the same two (429, `AddressLimits`).
+/// connections at once (503); per client address, the same two (429, `AddressLimits`); and, once
+/// an authorizer has said who it is, per user (429): one user cannot take the node's slots from
+/// many addresses.
 final class ConnectionAdmission: Sendable {
     enum Verdict: Equatable {
         case admitted
@@ -13,6 +15,7 @@ final class ConnectionAdmission: Sendable {
         var bucket: TokenBucket
         var open = 0
         var addresses: AddressLimits
+        var users: AddressLimits
         /// The drain has begun: nobody new is let in while the rest are closed.
         var shuttingDown = false
     }
@@ -20,10 +23,12 @@ final class ConnectionAdmission: Sendable {
     private let state: Mutex<State>
     private let maximumConnections: Int
 
-    init(connectionsPerSecond: Int, maximumConnections: Int, perAddress: AddressLimits? = nil) {
-        let addresses = perAddress ?? AddressLimits(maximumConnections: .max, connectionsPerSecond: .max, unlimited: [])
+    init(connectionsPerSecond: Int, maximumConnections: Int, perAddress: AddressLimits? = nil, perUser: AddressLimits? = nil) {
+        let unlimited = AddressLimits(maximumConnections: .max, connectionsPerSecond: .max, unlimited: [])
         self.state = Mutex(
-            State(bucket: TokenBucket(ratePerSecond: connectionsPerSecond, burst: connectionsPerSecond), addresses: addresses))
+            State(
+                bucket: TokenBucket(ratePerSecond: connectionsPerSecond, burst: connectionsPerSecond),
+                addresses: perAddress ?? unlimited, users: perUser ?? unlimited))
         self.maximumConnections = maximumConnections
     }
 
@@ -55,6 +60,17 @@ final class ConnectionAdmission: Sendable {
             state.open -= 1
             state.addresses.release(address)
         }
+    }
+
+    /// Counts one more connection of `user` (an identity's `sub`), or says why not; a connection
+    /// already admitted by address is then released by its caller.
+    func admit(user: String) -> Verdict {
+        state.withLock { $0.users.admit("user \(user)") }
+    }
+
+    /// A connection of `user` admitted here has closed.
+    func release(user: String) {
+        state.withLock { $0.users.release("user \(user)") }
     }
 
     /// From now on every connection is refused (503): the drain has begun.

@@ -48,7 +48,10 @@ public final class Gateway: Sendable {
             perAddress: AddressLimits(
                 maximumConnections: configuration.maximumConnectionsPerAddress,
                 connectionsPerSecond: configuration.connectionsPerSecondPerAddress,
-                unlimited: configuration.unlimitedAddresses))
+                unlimited: configuration.unlimitedAddresses),
+            perUser: AddressLimits(
+                maximumConnections: configuration.maximumConnectionsPerUser,
+                connectionsPerSecond: configuration.connectionsPerSecondPerUser, unlimited: []))
         self.routeHandler = makeHandler(registry, EventLoopScheduler(eventLoop: eventLoopGroup.next()))
         self.messageCounters = registry.metrics.messageCounters(routes: routeHandler.routeKeys)
         (self.readiness, self.readinessContinuation) = AsyncStream.makeStream(of: SocketAddress.self)

@@ -88,6 +88,10 @@ public struct GatewayConfiguration: Sendable {
     /// Where the chat page asks for a new token before its own runs out (`--auth-refresh-url`;
     /// the operator's, answering `{"token":"…"}` to a GET with the user's cookies).
     public var authRefreshURL: String?
+    /// With an authorizer: open connections of one user (its tabs, its bots) and new ones per
+    /// second, whatever addresses they come from (beyond: HTTP 429).
+    public var maximumConnectionsPerUser = 100
+    public var connectionsPerSecondPerUser = 20
 
     public init() {}
 }

@@ -30,8 +30,14 @@ struct AuthOptions: ParsableArguments {
     @Option(help: "--auth webhook: seconds an answer is kept per token (0: ask every time).") var authCacheTtl = 30
     @Option(help: "With --auth: where the chat page GETs a new token ({\"token\":\"…\"}, with the user's cookies) before its own runs out.")
     var authRefreshURL: String?
+    @Option(help: "With --auth: open connections of one user (its sub), from any addresses (beyond: HTTP 429).")
+    var maxConnectionsPerUser = 100
+    @Option(help: "With --auth: new connections per second of one user (beyond: HTTP 429).") var connectRatePerUser = 20
 
     func validate() throws {
+        guard maxConnectionsPerUser > 0, connectRatePerUser > 0 else {
+            throw ValidationError("--max-connections-per-user and --connect-rate-per-user must be positive")
+        }
         if let authRefreshURL, URL(string: authRefreshURL)?.host == nil, !authRefreshURL.hasPrefix("/") {
             throw ValidationError(
                 "--auth-refresh-url must be a URL (https://id.example.com/token) or a path on this server, not \(authRefreshURL)")

@@ -53,6 +53,8 @@ struct Serve: AsyncParsableCommand {
         let (authorizer, authServices) = try await options.identity.makeAuthorizer(logger: logger)
         gatewayConfiguration.authorizer = authorizer
         gatewayConfiguration.authRefreshURL = options.identity.authRefreshURL
+        gatewayConfiguration.maximumConnectionsPerUser = options.identity.maxConnectionsPerUser
+        gatewayConfiguration.connectionsPerSecondPerUser = options.identity.connectRatePerUser
         gatewayConfiguration.nodeTag = bus?.tag ?? 0
         let chatConfiguration = options.chatConfiguration
         let handler = options.handler

@@ -146,7 +146,9 @@ import Testing
 
     @Test func aRefreshBeforeTheDeadlineKeepsTheConnection() async throws {
         try await withAuthServer(try await AuthServer.jwt()) { server in
-            let client = try await Self.connect(TestTokens.hs256(TestTokens.claims("u-hal", lifetime: 1.5)), on: server)
+            // Three seconds: room for a slow machine between the connect and the refresh's answer.
+            let client = try await Self.connect(TestTokens.hs256(TestTokens.claims("u-hal", lifetime: 3)), on: server)
+            let connected = ContinuousClock.now
             try await client.send(#"{"action":"setName","name":"u-hal"}"#)
             _ = try await Self.members(client)
             // Another user's token does not take the socket over.
@@ -154,11 +156,27 @@ import Testing
             #expect(Self.errorCode(try await client.next()) == "forbidden")
             try await client.send(#"{"action":"refresh","token":"\#(TestTokens.hs256(TestTokens.claims("u-hal", lifetime: 60)))"}"#)
             #expect(try await client.next().hasPrefix(#"{"tokenRefreshed":{"expiresAt":"#))
-            // Past the first deadline, still open and serving.
-            try await Task.sleep(for: .seconds(2))
+            // Past the first deadline (exp is whole seconds: at most 3 s away), still open and serving.
+            try await Task.sleep(until: connected + .seconds(3.5))
             try await client.send(#"{"action":"sendPublic","message":"still here"}"#)
             #expect(try await client.next().hasPrefix(#"{"publicMessage":"u-hal: still here""#))
             await client.close()
+        }
+    }
+
+    /// Rate limits keyed by user, not only by address: one user's sockets are counted together.
+    @Test func aUserPastItsConnectionLimitGets429WhileOthersConnect() async throws {
+        try await withAuthServer(try await AuthServer.jwt(), gateway: { $0.maximumConnectionsPerUser = 2 }) {
+            (server: TestServer) async throws in
+            let headers = [("Authorization", "Bearer \(TestTokens.hs256(TestTokens.claims("u-kim")))")]
+            let first = try await TestClient.connect(port: server.port, headers: headers)
+            let second = try await TestClient.connect(port: server.port, headers: headers)
+            #expect(try await RawHTTP.upgradeStatus(port: server.port, path: "/ws", headers: headers) == 429)
+            let other = try await Self.connect(TestTokens.hs256(TestTokens.claims("u-lee")), on: server)
+            await first.close()
+            try await Task.sleep(for: .milliseconds(200))
+            let third = try await TestClient.connect(port: server.port, headers: headers)
+            for client in [second, other, third] { await client.close() }
         }
     }
 }

@@ -33,8 +33,13 @@ enum AuthServer {
 /// Runs `body` against a server whose authorizer is `authorizer`.
 func withAuthServer(
     _ authorizer: any ConnectAuthorizer,
+    gateway: (inout GatewayConfiguration) -> Void = { _ in },
     chat: (inout ChatConfiguration) -> Void = { _ in },
     _ body: (TestServer) async throws -> Void
 ) async throws {
-    try await withServer(gateway: { $0.authorizer = authorizer }, chat: chat, body)
+    try await withServer(
+        gateway: {
+            $0.authorizer = authorizer
+            gateway(&$0)
+        }, chat: chat, body)
 }

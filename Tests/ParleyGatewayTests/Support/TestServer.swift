@@ -21,6 +21,9 @@ struct TestServer {
         // (AddressLimitTests) sets them.
         gatewayConfiguration.maximumConnectionsPerAddress = .max
         gatewayConfiguration.connectionsPerSecondPerAddress = .max
+        // Likewise per user: the identity tests open many sockets of one user.
+        gatewayConfiguration.maximumConnectionsPerUser = .max
+        gatewayConfiguration.connectionsPerSecondPerUser = .max
         configureGateway(&gatewayConfiguration)
         var chatConfiguration = ChatConfiguration()
         configureChat(&chatConfiguration)
