@@ -160,7 +160,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
         let remaining = TimeAmount.milliseconds(max(0, deadline - Int64(Date().timeIntervalSince1970 * 1000)))
         expiry = context.eventLoop.assumeIsolated().scheduleTask(in: remaining) { [self] in
             registry.metrics.tokenExpiryCloses.increment()
-            post(OutboundEvent.tokenExpired(atMillis: deadline).encode())
+            // Through the registry, as the chat's posts go: counted, and in order with them; the
+            // close frame follows what is already on its way.
+            registry.post(OutboundEvent.tokenExpired(atMillis: deadline).encode(), to: id)
             closeConnection(.tokenExpired, reason: "token expired")
         }
     }
@@ -173,7 +175,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
         let token: String
         switch frame.requiredString(ActionName.Field.token) {
         case .success(let value): token = value
-        case .failure(let error): return post(OutboundEvent.error(error).encode())
+        case .failure(let error): return registry.postError(error, to: id)
         }
         let request = credential.request.replacingToken(with: PresentedToken(value: token, carrier: .query))
         let authorizer = credential.authorizer
@@ -186,19 +188,12 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
                 registry.metrics.tokenRefreshes.increment()
                 scheduleExpiry()
                 routeHandler.identityRefreshed(id, to: identity)
-                post(OutboundEvent.tokenRefreshed(expiresAtMillis: identity.expiresAtMillis).encode())
+                registry.post(OutboundEvent.tokenRefreshed(expiresAtMillis: identity.expiresAtMillis).encode(), to: id)
             case .failure(let reason):
                 registry.metrics.authRefused(reason)
                 logger.info("refresh refused", metadata: ["reason": "\(reason.rawValue)"])
-                post(OutboundEvent.error(ProtocolError(.forbidden, "the token was refused", action: ActionName.refresh)).encode())
+                registry.postError(ProtocolError(.forbidden, "the token was refused", action: ActionName.refresh), to: id)
             }
-        }
-    }
-
-    private func post(_ payload: Payload) {
-        guard let context else { return }
-        payload.bytes.withUnsafeBufferPointer { raw in
-            sendFrame(ServerFrame.frame(opcode: 0x1, payload: UnsafeRawBufferPointer(raw), allocator: context.channel.allocator))
         }
     }
 

@@ -8,41 +8,43 @@ import Synchronization
 final class ClientCredentials: Sendable {
     let auth: ScenarioAuth
     let minter: TokenMinter
-    private let tokens: Mutex<[Int: String]>
-    /// When each client's current token was minted: its refresh is due 60 % of a lifetime later.
-    private let minted: Mutex<[Int: NIODeadline]>
+    /// Each client's current token, and when it was minted: its refresh is due 60 % of a
+    /// lifetime later.
+    private struct Current: Sendable {
+        let token: String
+        let minted: NIODeadline
+    }
 
-    private init(auth: ScenarioAuth, minter: TokenMinter, tokens: [Int: String], minted: [Int: NIODeadline]) {
+    private let current: Mutex<[Int: Current]>
+
+    private init(auth: ScenarioAuth, minter: TokenMinter, current: [Int: Current]) {
         self.auth = auth
         self.minter = minter
-        self.tokens = Mutex(tokens)
-        self.minted = Mutex(minted)
+        self.current = Mutex(current)
     }
 
     /// Mints the first token of clients `indices`.
     static func prepare(_ auth: ScenarioAuth, indices: Range<Int>, report: (Int) -> Void = { _ in }) async throws -> ClientCredentials {
         let minter = try await TokenMinter.load(auth)
-        var tokens: [Int: String] = [:]
-        var minted: [Int: NIODeadline] = [:]
+        var current: [Int: Current] = [:]
         if minter.mints {
             let now = Date()
             let at = NIODeadline.now()
             for index in indices {
-                tokens[index] = try await minter.token(for: index, now: now)
-                minted[index] = at
+                if let token = try await minter.token(for: index, now: now) { current[index] = Current(token: token, minted: at) }
                 if index % 1024 == 0 { report(index - indices.lowerBound) }
             }
         }
-        return ClientCredentials(auth: auth, minter: minter, tokens: tokens, minted: minted)
+        return ClientCredentials(auth: auth, minter: minter, current: current)
     }
 
     /// Client `index`'s token now (minting one for a client first seen, e.g. a churned one).
     func token(for index: Int) async throws -> String? {
-        if let token = tokens.withLock({ $0[index] }) { return token }
+        if let token = cachedToken(for: index) { return token }
         return try await minter.token(for: index)
     }
 
-    func cachedToken(for index: Int) -> String? { tokens.withLock { $0[index] } }
+    func cachedToken(for index: Int) -> String? { current.withLock { $0[index]?.token } }
 
     /// The headers of client `index`'s upgrade.
     func headers(for index: Int) -> [(String, String)] {
@@ -66,7 +68,7 @@ final class ClientCredentials: Sendable {
 
     /// How long until client `index`'s token is due for a refresh.
     func untilRefresh(of index: Int) -> TimeAmount {
-        let due = (minted.withLock { $0[index] } ?? .now()) + TimeAmount(auth.refreshAfter)
+        let due = (current.withLock { $0[index]?.minted } ?? .now()) + TimeAmount(auth.refreshAfter)
         return max(.zero, due - .now())
     }
 
@@ -74,8 +76,7 @@ final class ClientCredentials: Sendable {
     func refreshFrame(for index: Int) async throws -> String? {
         let at = NIODeadline.now()
         guard let token = try await minter.token(for: index) else { return nil }
-        tokens.withLock { $0[index] = token }
-        minted.withLock { $0[index] = at }
+        current.withLock { $0[index] = Current(token: token, minted: at) }
         return #"{"action":"refresh","token":"\#(token)"}"#
     }
 }

@@ -154,6 +154,8 @@ import Testing
             // Another user's token does not take the socket over.
             try await client.send(#"{"action":"refresh","token":"\#(TestTokens.hs256(TestTokens.claims("u-ivy", lifetime: 60)))"}"#)
             #expect(Self.errorCode(try await client.next()) == "forbidden")
+            // Counted like every error the server answers with.
+            #expect(server.gateway.metrics.exposition().contains(#"parley_errors_total{code="forbidden"} 1"#))
             try await client.send(#"{"action":"refresh","token":"\#(TestTokens.hs256(TestTokens.claims("u-hal", lifetime: 60)))"}"#)
             #expect(try await client.next().hasPrefix(#"{"tokenRefreshed":{"expiresAt":"#))
             // Past the first deadline (exp is whole seconds: at most 3 s away), still open and serving.
