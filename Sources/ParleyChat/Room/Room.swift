@@ -63,8 +63,12 @@ public struct Room: Sendable {
     /// Whether any member of the room is on this node (a cluster node watches only such rooms).
     var hasLocalMembers: Bool { !store.namedIDs.isEmpty || !catchingUp.isEmpty }
     public var memberNames: [String] { store.namedDisplayNames }
-    /// Whether the identity's claims let member `id` publish here.
-    func mayPublish(_ id: ConnectionID) -> Bool { store.member(id)?.mayPublish ?? false }
+    /// nil: `id` is not a member whose socket is here; else whether its identity's claims let
+    /// it publish here (one lookup for both, on the hot path).
+    func publishRight(_ id: ConnectionID) -> Bool? {
+        guard let member = store.member(id), member.isLocal, member.name != nil else { return nil }
+        return member.mayPublish
+    }
 
     /// A refreshed token's claims, for a member already here.
     mutating func regrant(_ id: ConnectionID, _ grant: MemberGrant) {

@@ -70,8 +70,8 @@ extension Serialized<Room> {
     /// directory's both). `member` false: the sender is not in the room (the caller says why).
     func publish(from id: ConnectionID, text: String, timestampMillis: Int64, overRate: Bool) -> (drain: Drain, member: Bool) {
         let (drain, member) = change { room -> (effects: [RoomEffect], output: Bool) in
-            guard room.isMember(id) else { return ([], false) }
-            if !room.mayPublish(id) { return ([.error(RouteChecks.forbiddenToPublish(room.name), to: id)], true) }
+            guard let mayPublish = room.publishRight(id) else { return ([], false) }
+            if !mayPublish { return ([.error(RouteChecks.forbiddenToPublish(room.name), to: id)], true) }
             if overRate { return ([.error(RouteChecks.rateLimited(ActionName.sendPublic), to: id)], true) }
             return (room.publish(from: id, text: text, timestampMillis: timestampMillis) ?? [], true)
         }
