@@ -200,6 +200,9 @@ let package = Package(
             dependencies: [
                 "ParleyCluster", "ParleyGateway", "ParleyChat", "ParleyProtocol", "ParleyLoad", "ParleyTestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         .testTarget(

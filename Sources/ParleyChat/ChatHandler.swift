@@ -150,11 +150,14 @@ public final class ChatHandler: RouteHandler, ClusterRoom {
         rooms.defaultRoom.read { $0.localNamedMembers }
     }
 
-    public func applyLocally(_ command: RoomCommand) {
-        let cell: RoomTable.Cell?
-        if case .roomMessage(let room, _, _, _, _) = command { cell = rooms.cell(room) } else { cell = rooms.defaultRoom }
-        guard let cell else { return }
-        cell.drain(cell.change { $0.applyLocally(command) }) { perform($0, in: cell) }
+    public func appliedSeq(in room: RoomName?) -> UInt64? {
+        guard let cell = room.map({ rooms.cell($0) }) ?? rooms.defaultRoom else { return nil }
+        return cell.read { $0.caughtUpSeq }
+    }
+
+    public func catchUp(in room: RoomName?, with history: HistorySnapshot) {
+        guard let cell = room.map({ rooms.cell($0) }) ?? rooms.defaultRoom else { return }
+        cell.drain(cell.change { $0.catchUp(with: history) }) { perform($0, in: cell) }
     }
 
     public func finishResume(_ id: ConnectionID, with history: HistorySnapshot?) {
@@ -173,7 +176,11 @@ public final class ChatHandler: RouteHandler, ClusterRoom {
     }
 
     public func localRoomMemberships() -> [(id: ConnectionID, room: RoomName, name: ChatName)] {
-        directory.read { $0.localRoomMemberships }
+        // Not the default room's: every named connection is in it, and it is no named room (a
+        // reconnected node that watched it as one took its members from the named rooms' table
+        // — its own members only — and lost every other node's from its list).
+        let defaultName = rooms.defaultName
+        return directory.read { $0.localRoomMemberships }.filter { $0.room != defaultName }
     }
 
     // MARK: the effect runner

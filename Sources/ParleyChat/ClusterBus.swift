@@ -23,9 +23,13 @@ public protocol ClusterRoom: AnyObject, Sendable {
     func resynchronize(named: [(id: ConnectionID, name: ChatName)])
     /// This node's named members, to register again after the database came back.
     func localNamedMembers() -> [(id: ConnectionID, name: ChatName)]
-    /// Applies a public message to this node's members only: the database is unreachable and the
-    /// local members keep talking meanwhile.
-    func applyLocally(_ command: RoomCommand)
+    /// The last public `seq` this node applied in `room` (nil: the default room), or nil when it
+    /// has none yet to catch up from (the room is new here, or not held).
+    func appliedSeq(in room: RoomName?) -> UInt64?
+    /// What the room's history holds after `appliedSeq(in:)`, read after (re)connecting or
+    /// (re)watching: the messages this node missed while it was cut off, applied in order — or,
+    /// the first time, where the room stands.
+    func catchUp(in room: RoomName?, with history: HistorySnapshot)
     /// The answer to a `.resume` command: what the cluster's history holds after the member's
     /// `since` (nil: the history could not be read).
     func finishResume(_ id: ConnectionID, with history: HistorySnapshot?)

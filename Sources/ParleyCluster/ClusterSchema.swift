@@ -91,6 +91,12 @@ enum ClusterSchema {
                 PRIMARY KEY (room, seq))
             """,
         ],
+        // 4: each node's mark of the last public message it had numbered (`PublishKey`): a
+        // statement sent again after a lost answer numbers nothing twice. Not in parley_nodes,
+        // whose rows go when a node is reaped.
+        [
+            "CREATE TABLE parley_published (node text PRIMARY KEY, through bigint NOT NULL)"
+        ],
     ]
 
     static var latestVersion: Int { migrations.count }

@@ -8,9 +8,14 @@ public struct ClusterSettings: Sendable {
     /// A node silent this long is dead: the survivors remove its connections and announce the
     /// leaves. The bound on how long a dead node's members linger.
     public var deadNodeAfter: Duration = .seconds(10)
-    /// How long a command waits for a connection before it is refused (or, a public message,
-    /// applied to this node's members only).
+    /// How long a command waits for a connection before it is refused (a public message waits
+    /// in the outbox instead).
     public var commandGrace: Duration = .seconds(2)
+    /// The public messages a node holds while the database is away (`--outbox-size`), and how
+    /// long one may wait unsent (`--outbox-ttl`) before its sender is told it was not sent
+    /// (`Outbox`). Past the size a message is refused at once.
+    public var outboxCapacity: Int = 1_000
+    public var outboxTTL: Duration = .seconds(30)
     /// Reconnection backoff: 100 ms doubling up to this.
     public var maximumBackoff: Duration = .seconds(5)
     /// The history kept in the database for resumes (`--history-size`, `--history-ttl`): this

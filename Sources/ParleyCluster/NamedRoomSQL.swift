@@ -33,18 +33,25 @@ enum NamedRoomSQL {
     }
 
     /// Numbers the message in R, keeps it in R's history and announces it, in one statement.
-    static func publicMessage(room: RoomName, from: String, text: String, timestampMillis: Int64, keepHistory: Bool) -> PostgresQuery {
+    /// Nothing at all when `key` was numbered already (the statement is a retry: `PublishKey`).
+    static func publicMessage(
+        room: RoomName, from: String, text: String, timestampMillis: Int64, key: PublishKey, keepHistory: Bool
+    ) -> PostgresQuery {
         let channel = RoomChannel.name(of: room)
         if RoomSQL.needsPayloadTable(from, text, room.text) {
             return """
-                WITH r AS (UPDATE parley_rooms SET event_seq = event_seq + 1, public_seq = public_seq + 1 WHERE name = \(room.text) RETURNING public_seq),
+                WITH k AS (INSERT INTO parley_published (node, through) VALUES (\(key.node), \(key.bound))
+                  ON CONFLICT (node) DO UPDATE SET through = EXCLUDED.through WHERE parley_published.through < EXCLUDED.through RETURNING 1),
+                r AS (UPDATE parley_rooms SET event_seq = event_seq + 1, public_seq = public_seq + 1 WHERE name = \(room.text) AND EXISTS (SELECT 1 FROM k) RETURNING public_seq),
                 h AS (INSERT INTO parley_room_history (room, seq, sender, body, ts) SELECT \(room.text), public_seq, \(from), \(text), \(timestampMillis) FROM r \(unescaped: keepHistory ? "" : "WHERE false")),
                 p AS (INSERT INTO parley_payloads (body) VALUES (\(text)) RETURNING id)
                 SELECT pg_notify(\(channel)::text, json_build_object('k', 'rpublic', 'r', \(room.text)::text, 's', r.public_seq, 'from', \(from)::text, 'p', p.id, 'ts', \(timestampMillis)::bigint)::text) FROM r, p
                 """
         }
         return """
-            WITH r AS (UPDATE parley_rooms SET event_seq = event_seq + 1, public_seq = public_seq + 1 WHERE name = \(room.text) RETURNING public_seq),
+            WITH k AS (INSERT INTO parley_published (node, through) VALUES (\(key.node), \(key.bound))
+                  ON CONFLICT (node) DO UPDATE SET through = EXCLUDED.through WHERE parley_published.through < EXCLUDED.through RETURNING 1),
+            r AS (UPDATE parley_rooms SET event_seq = event_seq + 1, public_seq = public_seq + 1 WHERE name = \(room.text) AND EXISTS (SELECT 1 FROM k) RETURNING public_seq),
             h AS (INSERT INTO parley_room_history (room, seq, sender, body, ts) SELECT \(room.text), public_seq, \(from), \(text), \(timestampMillis) FROM r \(unescaped: keepHistory ? "" : "WHERE false"))
             SELECT pg_notify(\(channel)::text, json_build_object('k', 'rpublic', 'r', \(room.text)::text, 's', r.public_seq, 'from', \(from)::text, 'text', \(text)::text, 'ts', \(timestampMillis)::bigint)::text) FROM r
             """

@@ -9,8 +9,9 @@ import ServiceLifecycle
 /// `NotificationListener` (decisions back, in commit order), `Heartbeat` (alive, and reaping
 /// the dead), `NodeRegistration`; `BusLink` is what they share.
 ///
-/// When PostgreSQL is unreachable the node keeps serving its own members (see `CommandRunner`)
-/// and reconnects with backoff.
+/// When PostgreSQL is unreachable the node keeps its members, holds their public messages in its
+/// outbox until it is back (`CommandRunner`, `Outbox`), reconnects with backoff and then catches
+/// its rooms up on what the other nodes published meanwhile (`ClusterSession`).
 ///
 /// A `Service` of the node's one `ServiceGroup` (`Gateway.makeServiceGroup(dependencies:)`): it
 /// is shut down after the gateway's drain, so the drain's leaves reach the other nodes first.
@@ -19,15 +20,18 @@ public final class PostgresClusterBus: ClusterBus, Service, Sendable {
     /// This node's tag in connection ids (1–255), given by the database at registration.
     public let tag: UInt8
     private let logger: Logger
-    private let commands: AsyncStream<RoomCommand>
-    private let commandSink: AsyncStream<RoomCommand>.Continuation
+    /// The last public message the database numbered for this node, when it joined.
+    private let publishedThrough: UInt64
+    private let commands: AsyncStream<CommandRunner.Input>
+    private let commandSink: AsyncStream<CommandRunner.Input>.Continuation
     private let link = BusLink()
 
-    private init(settings: ClusterSettings, tag: UInt8, logger: Logger) {
+    private init(settings: ClusterSettings, tag: UInt8, publishedThrough: UInt64, logger: Logger) {
         self.settings = settings
         self.tag = tag
+        self.publishedThrough = publishedThrough
         self.logger = logger
-        (commands, commandSink) = AsyncStream.makeStream(of: RoomCommand.self)
+        (commands, commandSink) = AsyncStream.makeStream(of: CommandRunner.Input.self)
     }
 
     /// Connects once (failing fast, with a clear error, when the database is unreachable),
@@ -37,9 +41,11 @@ public final class PostgresClusterBus: ClusterBus, Service, Sendable {
         do {
             try await ClusterSchema.migrate(connection, logger: logger)
             let tag = try await NodeRegistration.register(settings.nodeName, on: connection, logger: logger)
+            let through = try await connection.column(Int64.self, of: PublishKey.publishedThrough(settings.nodeName), logger: logger)
             try? await connection.close()
             logger.info("joined the cluster", metadata: ["node": "\(settings.nodeName)", "tag": "\(tag)", "database": "\(settings.url)"])
-            return PostgresClusterBus(settings: settings, tag: tag, logger: logger)
+            return PostgresClusterBus(
+                settings: settings, tag: tag, publishedThrough: UInt64(max(0, through.first ?? 0)), logger: logger)
         } catch {
             try? await connection.close()
             throw error
@@ -64,7 +70,10 @@ public final class PostgresClusterBus: ClusterBus, Service, Sendable {
 
     public func attach(_ room: any ClusterRoom) { link.attach(room) }
 
-    public func submit(_ command: RoomCommand) { commandSink.yield(command) }
+    public func submit(_ command: RoomCommand) { commandSink.yield(.command(command)) }
+
+    /// Public messages waiting for the database (for tests and `/metrics`).
+    public var outboxCount: Int { link.outboxCount }
 
     /// Ends gracefully: handles the commands already submitted (the leaves of a drain, say), up
     /// to `timeout`, and removes this node's row.
@@ -100,7 +109,7 @@ public final class PostgresClusterBus: ClusterBus, Service, Sendable {
 
     /// The bus's three jobs, until cancelled.
     private func stayInCluster() async {
-        let runner = CommandRunner(link: link, settings: settings, logger: logger)
+        let runner = CommandRunner(link: link, settings: settings, publishedThrough: publishedThrough, logger: logger)
         let session = ClusterSession(
             link: link, settings: settings, tag: tag, logger: logger,
             listener: NotificationListener(link: link, logger: logger))
@@ -117,6 +126,13 @@ public final class PostgresClusterBus: ClusterBus, Service, Sendable {
             group.addTask {
                 await heartbeat.run()
                 self.link.note("heartbeat", nil)
+            }
+            group.addTask {
+                // Held messages go out soon after the database is back, with no new command.
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(100))
+                    if self.link.outboxCount > 0 { self.commandSink.yield(.tick) }
+                }
             }
             await group.waitForAll()
         }

@@ -54,17 +54,24 @@ enum RoomSQL {
 
     /// Numbers the message, keeps it in the history (unless the node keeps none: `--history-size
     /// 0`) and announces it, in one statement: what a resume reads is exactly what was announced.
-    static func publicMessage(from: String, text: String, timestampMillis: Int64, keepHistory: Bool = true) -> PostgresQuery {
+    /// Nothing at all when `key` was numbered already (the statement is a retry: `PublishKey`).
+    static func publicMessage(
+        from: String, text: String, timestampMillis: Int64, key: PublishKey, keepHistory: Bool = true
+    ) -> PostgresQuery {
         if needsPayloadTable(from, text) {
             return """
-                WITH r AS (UPDATE parley_room SET event_seq = event_seq + 1, public_seq = public_seq + 1 WHERE id = 1 RETURNING public_seq),
+                WITH k AS (INSERT INTO parley_published (node, through) VALUES (\(key.node), \(key.bound))
+                  ON CONFLICT (node) DO UPDATE SET through = EXCLUDED.through WHERE parley_published.through < EXCLUDED.through RETURNING 1),
+                r AS (UPDATE parley_room SET event_seq = event_seq + 1, public_seq = public_seq + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM k) RETURNING public_seq),
                 h AS (INSERT INTO parley_history (seq, sender, body, ts) SELECT public_seq, \(from), \(text), \(timestampMillis) FROM r \(unescaped: keepHistory ? "" : "WHERE false")),
                 p AS (INSERT INTO parley_payloads (body) VALUES (\(text)) RETURNING id)
                 SELECT pg_notify('parley_room', json_build_object('k', 'public', 's', r.public_seq, 'from', \(from)::text, 'p', p.id, 'ts', \(timestampMillis)::bigint)::text) FROM r, p
                 """
         }
         return """
-            WITH r AS (UPDATE parley_room SET event_seq = event_seq + 1, public_seq = public_seq + 1 WHERE id = 1 RETURNING public_seq),
+            WITH k AS (INSERT INTO parley_published (node, through) VALUES (\(key.node), \(key.bound))
+                  ON CONFLICT (node) DO UPDATE SET through = EXCLUDED.through WHERE parley_published.through < EXCLUDED.through RETURNING 1),
+            r AS (UPDATE parley_room SET event_seq = event_seq + 1, public_seq = public_seq + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM k) RETURNING public_seq),
             h AS (INSERT INTO parley_history (seq, sender, body, ts) SELECT public_seq, \(from), \(text), \(timestampMillis) FROM r \(unescaped: keepHistory ? "" : "WHERE false"))
             SELECT pg_notify('parley_room', json_build_object('k', 'public', 's', r.public_seq, 'from', \(from)::text, 'text', \(text)::text, 'ts', \(timestampMillis)::bigint)::text) FROM r
             """

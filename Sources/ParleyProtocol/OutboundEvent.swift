@@ -5,10 +5,6 @@ public enum OutboundEvent: Sendable, Equatable {
     case members([String])
     case systemMessage(String)
     case publicMessage(from: String, text: String, seq: UInt64, timestampMillis: Int64)
-    /// A public message a cluster node delivered to its own members only while the cluster's
-    /// database was unreachable: it has no `seq` (the cluster's counter could not advance, and a
-    /// number given here would be given again) and says `"local":true`.
-    case localPublicMessage(from: String, text: String, timestampMillis: Int64)
     case privateMessage(from: String, text: String, seq: UInt64, timestampMillis: Int64)
     case joined(String)
     case left(String)
@@ -43,9 +39,6 @@ public enum OutboundEvent: Sendable, Equatable {
         case .publicMessage(let from, let text, let seq, let ts):
             json.raw("{\"publicMessage\":")
             Self.writeChatBody(&json, from: from, text: text, seq: seq, ts: ts)
-        case .localPublicMessage(let from, let text, let ts):
-            json.raw("{\"publicMessage\":")
-            Self.writeChatBody(&json, from: from, text: text, seq: nil, ts: ts)
         case .privateMessage(let from, let text, let seq, let ts):
             json.raw("{\"privateMessage\":")
             Self.writeChatBody(&json, from: from, text: text, seq: seq, ts: ts)
@@ -100,20 +93,16 @@ public enum OutboundEvent: Sendable, Equatable {
         return Payload(bytes: json.bytes)
     }
 
-    /// `seq` nil: an unsequenced local message, marked `"local":true` instead.
-    private static func writeChatBody(_ json: inout JSONWriter, from: String, text: String, seq: UInt64?, ts: Int64) {
+    private static func writeChatBody(_ json: inout JSONWriter, from: String, text: String, seq: UInt64, ts: Int64) {
         json.string(from + ": " + text)
         json.raw(",\"from\":")
         json.string(from)
         json.raw(",\"text\":")
         json.string(text)
-        if let seq {
-            json.raw(",\"seq\":")
-            json.integer(seq)
-        }
+        json.raw(",\"seq\":")
+        json.integer(seq)
         json.raw(",\"ts\":")
         json.integer(ts)
-        if seq == nil { json.raw(",\"local\":true") }
         json.raw("}")
     }
 }

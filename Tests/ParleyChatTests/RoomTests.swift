@@ -53,18 +53,6 @@ import Testing
         #expect(inLobby.count == 1 && inLobby[0].hasSuffix(#""ts":7}"#) && !inLobby[0].contains("room"), "\(inLobby)")
     }
 
-    @Test func aMessageAppliedLocallyDuringAnOutageTakesNoSeq() {
-        var room = Self.room(cluster: true)
-        _ = room.join(alice, name: Self.name("alice"), feed: PresenceFeed.none)
-        _ = room.apply(.publicMessage(from: "alice", text: "before", seq: 21, timestampMillis: 7))
-        let local = EffectLines.of(
-            room.applyLocally(.publicMessage(sender: alice, from: Self.name("alice"), text: "meanwhile", timestampMillis: 8)))
-        #expect(local.count == 1 && local[0].contains(#""local":true"#) && !local[0].contains(#""seq""#), "\(local)")
-        #expect(room.publicSeq == 21, "the cluster's next number is still 22")
-        let after = EffectLines.of(room.apply(.publicMessage(from: "alice", text: "after", seq: 22, timestampMillis: 9)))
-        #expect(after.count == 1 && after[0].contains(#""seq":22"#))
-    }
-
     @Test func presenceIsOneWindowThenAMembersListInTheRoom() {
         var room = Self.room(cluster: false, named: "r")
         #expect(EffectLines.of(room.join(alice, name: Self.name("alice"), feed: .full)) == ["schedule flushPresence"])

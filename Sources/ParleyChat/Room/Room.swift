@@ -16,6 +16,9 @@ public struct Room: Sendable {
     private(set) var store: MemoryConnectionStore
     /// The last public `seq` applied.
     private(set) var publicSeq: UInt64 = 0
+    /// A cluster node's room: the history (epoch) its `publicSeq` counts in, once it has learnt
+    /// where the room stands (its first catch-up); nil until then.
+    private var clusterEpoch: String?
     private var presence = RoomPresence()
     /// Recent public messages for resumes; nil on a cluster node, whose history is the database's
     /// (read with a `.resume` command).
@@ -169,6 +172,9 @@ public struct Room: Sendable {
         case .roomMessage(let room, let f, let t, let s, let ts) where room == name: (from, text, seq, timestampMillis) = (f, t, s, ts)
         default: return []
         }
+        // A message a catch-up applied already, notified again: the notifications queued while
+        // the catch-up read ran hold some of what it read.
+        if decidedElsewhere && clusterEpoch != nil && seq <= publicSeq { return [] }
         publicSeq = seq
         let payload = OutboundEvent.publicMessage(from: from, text: text, seq: seq, timestampMillis: timestampMillis).encode(room: name)
         // Aged by the message's own time: no second clock read per broadcast.
@@ -182,17 +188,46 @@ public struct Room: Sendable {
         return [.postToEach(payload, to: recipients)]
     }
 
-    /// The database is unreachable: a public message reaches this node's members only, without
-    /// a `seq` — the cluster's counter cannot advance meanwhile, so a number given here would be
-    /// given again to another message once it is back (a client saw 21, 22, 23, 23).
-    public mutating func applyLocally(_ command: RoomCommand) -> [RoomEffect] {
-        let from: ChatName, text: String, timestampMillis: Int64
-        switch command {
-        case .publicMessage(_, let f, let t, let ts), .roomMessage(_, _, let f, let t, let ts): (from, text, timestampMillis) = (f, t, ts)
-        default: return []
+    /// The last `seq` a cluster node's room applied, once it knows where the room stands.
+    var caughtUpSeq: UInt64? { clusterEpoch == nil ? nil : publicSeq }
+
+    /// A cluster node, after (re)connecting: the messages of the room's history after
+    /// `publicSeq` — the ones the other nodes published while this one was cut off — applied in
+    /// order, so members who stayed connected here miss none. The first time it only learns
+    /// where the room stands. What it cannot fill is said to the room's members here, in the
+    /// words of a resume: `expired` when more was published than the history keeps (messages
+    /// before `oldest` are gone for them), `epoch` when the database's history is another one
+    /// (a new database, or a failover that lost its tail).
+    public mutating func catchUp(with snapshot: HistorySnapshot) -> [RoomEffect] {
+        guard decidedElsewhere else { return [] }
+        guard let epoch = clusterEpoch, snapshot.epoch == epoch || epoch.isEmpty, snapshot.lastSeq >= publicSeq else {
+            let startingOver = clusterEpoch != nil
+            clusterEpoch = snapshot.epoch
+            publicSeq = snapshot.lastSeq
+            guard startingOver, !store.namedIDs.isEmpty else { return [] }
+            let failed = OutboundEvent.resumeFailed(reason: "epoch", oldest: snapshot.lastSeq + 1, epoch: snapshot.epoch)
+            return [.broadcast(failed.encode(room: name), to: store.namedIDs)]
         }
-        let message = OutboundEvent.localPublicMessage(from: from.display, text: text, timestampMillis: timestampMillis)
-        return [.broadcast(message.encode(room: name), to: store.namedIDs)]
+        clusterEpoch = snapshot.epoch
+        var effects: [RoomEffect] = []
+        let missed = snapshot.messages.filter { $0.seq > publicSeq }
+        let oldestHeld = missed.first?.seq ?? snapshot.lastSeq + 1
+        if oldestHeld > publicSeq + 1 {
+            let failed = OutboundEvent.resumeFailed(reason: "expired", oldest: oldestHeld, epoch: snapshot.epoch)
+            if !store.namedIDs.isEmpty { effects.append(.broadcast(failed.encode(room: name), to: store.namedIDs)) }
+            publicSeq = oldestHeld - 1
+        }
+        for message in missed {
+            let event: RoomEvent =
+                if let name {
+                    .roomMessage(name, from: message.from, text: message.text, seq: message.seq, timestampMillis: message.timestampMillis)
+                } else {
+                    .publicMessage(from: message.from, text: message.text, seq: message.seq, timestampMillis: message.timestampMillis)
+                }
+            effects += apply(event)
+        }
+        publicSeq = max(publicSeq, snapshot.lastSeq)
+        return effects
     }
 
     // MARK: resume

@@ -37,6 +37,8 @@ final class BusLink: Sendable {
         var roomEvents = 0
         /// Told of each, and of the watched rooms' count (`/metrics`).
         var observer: BusObserver?
+        /// Public messages waiting in the command runner's outbox.
+        var outboxCount = 0
     }
 
     private let state = Mutex(State())
@@ -148,6 +150,17 @@ final class BusLink: Sendable {
     func observe(_ observer: BusObserver) { state.withLock { $0.observer = observer } }
     var roomEvents: Int { state.withLock { $0.roomEvents } }
 
+    /// How many public messages wait in the outbox (the runner says after each step).
+    func noteOutbox(_ count: Int) {
+        let observer = state.withLock { state -> BusObserver? in
+            guard state.outboxCount != count else { return nil }
+            state.outboxCount = count
+            return state.observer
+        }
+        observer?.outbox(count)
+    }
+    var outboxCount: Int { state.withLock { $0.outboxCount } }
+
     var commandsDone: Bool { state.withLock { $0.commandsDone } }
     func markCommandsDone() { state.withLock { $0.commandsDone = true } }
 
@@ -162,9 +175,15 @@ final class BusLink: Sendable {
 public struct BusObserver: Sendable {
     public let roomEvent: @Sendable () -> Void
     public let watchedRooms: @Sendable (Int) -> Void
+    /// The public messages waiting for the database now, when it changes.
+    public let outbox: @Sendable (Int) -> Void
 
-    public init(roomEvent: @escaping @Sendable () -> Void, watchedRooms: @escaping @Sendable (Int) -> Void) {
+    public init(
+        roomEvent: @escaping @Sendable () -> Void, watchedRooms: @escaping @Sendable (Int) -> Void,
+        outbox: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
         self.roomEvent = roomEvent
         self.watchedRooms = watchedRooms
+        self.outbox = outbox
     }
 }

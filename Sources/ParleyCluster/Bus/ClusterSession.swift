@@ -5,8 +5,8 @@ import PostgresNIO
 
 /// Keeps the node connected: two connections per session (commands, and LISTEN), reconnects
 /// with backoff, and after each (re)connect registers this node's live members again, removes
-/// the rows of those that left meanwhile and takes the room afresh — only then do commands run
-/// and notifications apply.
+/// the rows of those that left meanwhile, takes the room afresh and catches its rooms up on the
+/// public messages they missed — only then do commands run and notifications apply.
 struct ClusterSession: Sendable {
     let link: BusLink
     let settings: ClusterSettings
@@ -72,7 +72,8 @@ struct ClusterSession: Sendable {
         listenConnection.closeFuture.whenComplete { _ in sink.finish() }
         commandConnection.closeFuture.whenComplete { _ in sink.finish() }
         defer { link.stoppedListening() }
-        var watcher = RoomWatcher(link: link, connection: listenConnection, logger: logger, sink: sink)
+        var watcher = RoomWatcher(
+            link: link, connection: listenConnection, historySize: settings.historySize, logger: logger, sink: sink)
         link.note("session", "listening")
         try await listenConnection.run("LISTEN parley_room", logger: logger)
         try await listenConnection.run(PostgresQuery(unsafeSQL: "LISTEN \(RoomSQL.nodeChannel(tag: tag))"), logger: logger)
@@ -150,5 +151,10 @@ struct ClusterSession: Sendable {
             named.append((ConnectionID(rawValue: UInt64(bitPattern: id)), name))
         }
         link.room?.resynchronize(named: named)
+        // The default room's messages published while this node was cut off, before any
+        // notification of this session applies (they come after them in the room's order).
+        let applied = link.room?.appliedSeq(in: nil)
+        let missed = try await connection.history(RoomSQL.history(after: applied ?? .max, keep: settings.historySize), logger: logger)
+        link.room?.catchUp(in: nil, with: missed)
     }
 }

@@ -10,15 +10,20 @@ import PostgresNIO
 struct RoomWatcher {
     let link: BusLink
     let connection: PostgresConnection
+    /// How far back a catch-up reads (`--history-size`).
+    let historySize: Int
     let logger: Logger
     let sink: AsyncStream<ListenItem>.Continuation
     /// Channels whose notifications this connection hands to the loop (added once: a listener
     /// stays until the connection closes; an unwatched room's notifications are dropped).
     private var listened: Set<String> = []
 
-    init(link: BusLink, connection: PostgresConnection, logger: Logger, sink: AsyncStream<ListenItem>.Continuation) {
+    init(
+        link: BusLink, connection: PostgresConnection, historySize: Int, logger: Logger, sink: AsyncStream<ListenItem>.Continuation
+    ) {
         self.link = link
         self.connection = connection
+        self.historySize = historySize
         self.logger = logger
         self.sink = sink
     }
@@ -38,6 +43,11 @@ struct RoomWatcher {
             named.append((ConnectionID(rawValue: UInt64(bitPattern: id)), name))
         }
         link.room?.resynchronize(room: room, named: named)
+        // What the room's members here missed while this node was cut off (the first time: where
+        // the room stands), read after the LISTEN, so nothing falls between the two.
+        let applied = link.room?.appliedSeq(in: room)
+        let query = NamedRoomSQL.history(of: room, after: applied ?? .max, keep: historySize)
+        link.room?.catchUp(in: room, with: try await connection.history(query, logger: logger))
         link.markWatched(room, true)
         link.note("session", "applying notifications")
     }

@@ -16,15 +16,18 @@ struct ClusterNode: Sendable {
     var port: Int { running.port }
 
     static func start(
-        _ postgres: TestPostgres, name: String, deadNodeAfter: Duration = .seconds(2), historySize: Int = 500
+        _ postgres: TestPostgres, name: String, deadNodeAfter: Duration = .seconds(2), historySize: Int = 500,
+        through proxy: CuttableProxy? = nil, settings configure: (inout ClusterSettings) -> Void = { _ in }
     ) async throws -> ClusterNode {
         var logger = Logger(label: "node-\(name)")
         logger.logLevel = .warning
-        var settings = ClusterSettings(url: try PostgresURL(postgres.url), nodeName: name)
+        let url = proxy?.url(database: "postgres", user: "postgres") ?? postgres.url
+        var settings = ClusterSettings(url: try PostgresURL(url), nodeName: name)
         settings.heartbeatInterval = .milliseconds(200)
         settings.deadNodeAfter = deadNodeAfter
         settings.maximumBackoff = .milliseconds(400)
         settings.historySize = historySize
+        configure(&settings)
         var chat = ChatConfiguration()
         chat.historySize = historySize
         let bus = try await PostgresClusterBus.join(settings, logger: logger)
@@ -57,6 +60,18 @@ struct ClusterNode: Sendable {
         let deadline = ContinuousClock.now + timeout
         while bus.isConnected {
             guard ContinuousClock.now < deadline else { throw TestPostgres.Failed(description: "node \(name) still connected") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Until `count` public messages wait in the node's outbox (the runner takes the ones behind
+    /// the first after that one's grace for a connection).
+    func waitForOutbox(_ count: Int, within timeout: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while bus.outboxCount != count {
+            guard ContinuousClock.now < deadline else {
+                throw TestPostgres.Failed(description: "node \(name): \(bus.outboxCount) in the outbox, not \(count)")
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
     }

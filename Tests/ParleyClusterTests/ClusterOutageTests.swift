@@ -1,0 +1,155 @@
+import Foundation
+import Logging
+import ParleyChat
+import ParleyProtocol
+import ParleyTestSupport
+import PostgresNIO
+import Testing
+
+@testable import ParleyCluster
+
+/// The database away, or one node cut from it: nothing a member sent is delivered to some and
+/// never to others — it reaches everyone once, in order, after the heal, or its sender is told.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct ClusterOutageTests {
+    func json(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    /// The texts and seqs of the next `count` public messages `client` hears (other events skipped).
+    func publicMessages(_ count: Int, at client: TestClient) async throws -> [(text: String, seq: Int)] {
+        var heard: [(String, Int)] = []
+        while heard.count < count {
+            let event = try json(try await client.next(within: .seconds(10)))
+            guard event["publicMessage"] != nil, let text = event["text"] as? String else { continue }
+            heard.append((text, event["seq"] as? Int ?? -1))
+        }
+        return heard
+    }
+
+    @Test func aMessageHeldLongerThanTheOutboxTTLIsRefusedToItsSenderAndNobodyEverGetsIt() async throws {
+        try await withPostgres { postgres in
+            let a = try await ClusterNode.start(postgres, name: "a", deadNodeAfter: .seconds(10)) { $0.outboxTTL = .seconds(1) }
+            let b = try await ClusterNode.start(postgres, name: "b", deadNodeAfter: .seconds(10))
+            defer {
+                Task {
+                    await a.stop()
+                    await b.stop()
+                }
+            }
+            let alice = try await a.client(named: "alice")
+            let bob = try await b.client(named: "bob")
+            try await a.waitForMembers(inAnyOrder: ["alice", "bob"])
+            try await b.waitForMembers(inAnyOrder: ["alice", "bob"])
+            try await alice.send(#"{"action":"sendPublic","message":"before"}"#)
+            let before = try await publicMessages(1, at: bob)[0].seq
+            _ = try await publicMessages(1, at: alice)
+
+            try await postgres.stopServer()
+            try await a.waitUntilDisconnected()
+            try await alice.send(#"{"action":"sendPublic","message":"lost in the outage"}"#)
+            // The grace (2 s) for a connection, then the TTL (1 s) in the outbox: the sender is told.
+            let error = try json(try await alice.next(within: .seconds(8)))
+            let detail = try #require(error["error"] as? [String: Any], "\(error)")
+            #expect(detail["code"] as? String == "unavailable" && detail["action"] as? String == "sendPublic", "\(error)")
+            #expect((detail["message"] as? String)?.contains("nobody received it") == true, "\(error)")
+            #expect(a.bus.outboxCount == 0)
+
+            try await postgres.startServer()
+            try await a.waitUntilConnected()
+            try await b.waitUntilConnected()
+            try await alice.send(#"{"action":"sendPublic","message":"after"}"#)
+            for client in [alice, bob] {
+                let heard = try await publicMessages(1, at: client)
+                #expect(heard[0].text == "after" && heard[0].seq == before + 1, "the refused message took no seq: \(heard)")
+            }
+            try await bob.expectSilence()
+        }
+    }
+
+    @Test func aNodeCutFromTheDatabaseCatchesItsMembersUpAndItsHeldMessagesFollowInOrder() async throws {
+        try await withPostgres { postgres in
+            let proxy = try await CuttableProxy(toPort: postgres.port)
+            // Longer than the cut: this test is about the catch-up, not the reaping of a silent node.
+            let a = try await ClusterNode.start(postgres, name: "a", deadNodeAfter: .seconds(20))
+            let b = try await ClusterNode.start(postgres, name: "b", deadNodeAfter: .seconds(20), through: proxy)
+            defer {
+                Task {
+                    await a.stop()
+                    await b.stop()
+                    await proxy.stop()
+                }
+            }
+            let alice = try await a.client(named: "alice")
+            let bob = try await b.client(named: "bob")
+            let bea = try await b.client(named: "bea")
+            for node in [a, b] { try await node.waitForMembers(inAnyOrder: ["alice", "bob", "bea"]) }
+            try await alice.send(#"{"action":"sendPublic","message":"before"}"#)
+            let first = try await publicMessages(1, at: bea)[0].seq
+            _ = try await publicMessages(1, at: bob)
+            _ = try await publicMessages(1, at: alice)
+
+            proxy.cut()
+            try await b.waitUntilDisconnected()
+            #expect(a.bus.isConnected)
+            // a's side of the room goes on; b's members hear none of it while cut off.
+            for index in 1...3 { try await alice.send(#"{"action":"sendPublic","message":"meanwhile \#(index)"}"#) }
+            #expect(try await publicMessages(3, at: alice).map(\.text) == ["meanwhile 1", "meanwhile 2", "meanwhile 3"])
+            try await bob.send(#"{"action":"sendPublic","message":"from the cut node"}"#)
+            try await bea.expectSilence(for: .milliseconds(500))
+            try await b.waitForOutbox(1)
+
+            proxy.heal()
+            try await b.waitUntilConnected()
+            // Everyone, on both nodes, has every message once, in one order, numbered on from
+            // before the cut: what a published meanwhile, then what b held.
+            let expected = ["meanwhile 1", "meanwhile 2", "meanwhile 3", "from the cut node"]
+            let atBea = try await publicMessages(4, at: bea)
+            #expect(atBea.map(\.text) == expected, "\(atBea)")
+            #expect(atBea.map(\.seq) == Array((first + 1)...(first + 4)), "\(atBea)")
+            let atBob = try await publicMessages(4, at: bob)
+            #expect(atBob.map(\.text) == expected && atBob.map(\.seq) == atBea.map(\.seq), "\(atBob)")
+            let atAlice = try await publicMessages(1, at: alice)
+            #expect(atAlice[0].text == "from the cut node" && atAlice[0].seq == first + 4)
+            for client in [alice, bob, bea] { try await client.expectSilence() }
+            #expect(b.handler.memberNames == a.handler.memberNames)
+        }
+    }
+
+    @Test func aPublishSentAgainWithItsKeyNumbersNothingTheSecondTime() async throws {
+        try await withPostgres { postgres in
+            let logger = Logger(label: "retry")
+            let url = try PostgresURL(postgres.url)
+            let connection = try await PostgresConnection.connect(configuration: url.configuration, id: 1, logger: logger)
+            defer { Task { try? await connection.close() } }
+            try await ClusterSchema.migrate(connection, logger: logger)
+            let key = PublishKey(node: "a", key: 7)
+            let statement = RoomSQL.publicMessage(from: "alice", text: "once", timestampMillis: 1, key: key)
+            try await connection.run(statement, logger: logger)
+            // The answer lost with a connection: the runner sends the same statement again.
+            try await connection.run(RoomSQL.publicMessage(from: "alice", text: "once", timestampMillis: 1, key: key), logger: logger)
+            #expect(try await postgres.value("SELECT public_seq FROM parley_room") == "1")
+            #expect(try await postgres.value("SELECT count(*) FROM parley_history") == "1")
+            // An older key is a retry too; the next one is new. Named rooms keep the same mark.
+            let older = RoomSQL.publicMessage(from: "alice", text: "old", timestampMillis: 1, key: PublishKey(node: "a", key: 6))
+            try await connection.run(older, logger: logger)
+            try await connection.run(
+                RoomSQL.publicMessage(from: "alice", text: "next", timestampMillis: 1, key: PublishKey(node: "a", key: 8)), logger: logger)
+            #expect(try await postgres.value("SELECT string_agg(body, ',' ORDER BY seq) FROM parley_history") == "once,next")
+            let room = try RoomName(validating: "team-1", action: nil)
+            try await connection.run("INSERT INTO parley_rooms (name) VALUES ('team-1')", logger: logger)
+            for _ in 1...2 {
+                try await connection.run(
+                    NamedRoomSQL.publicMessage(
+                        room: room, from: "alice", text: "in a room", timestampMillis: 1, key: PublishKey(node: "a", key: 9),
+                        keepHistory: true), logger: logger)
+            }
+            #expect(try await postgres.value("SELECT public_seq FROM parley_rooms WHERE name = 'team-1'") == "1")
+            // Another node's keys are its own.
+            try await connection.run(
+                RoomSQL.publicMessage(from: "bob", text: "b1", timestampMillis: 1, key: PublishKey(node: "b", key: 1)), logger: logger)
+            #expect(try await postgres.value("SELECT public_seq FROM parley_room") == "3")
+            #expect(
+                try await postgres.value("SELECT string_agg(node || '=' || through, ',' ORDER BY node) FROM parley_published") == "a=9,b=1")
+        }
+    }
+}
