@@ -16,6 +16,19 @@ import Testing
         #expect(throws: PostgresURL.Invalid.self) { try PostgresURL("http://127.0.0.1/x") }
         #expect(throws: PostgresURL.Invalid.self) { try PostgresURL("postgres:///nohost") }
         #expect(throws: PostgresURL.Invalid.self) { try PostgresURL("postgres://h/db?sslmode=require") }
+        #expect(throws: PostgresURL.Invalid.self) { try PostgresURL("postgres://h:99999/db") }
+    }
+
+    @Test func aURLWithSeveralHostsNamesAPrimaryAndItsStandbysInOrder() throws {
+        let url = try PostgresURL("postgres://parley:pw@db1:5433,db2,[::1]:6000/chat?target_session_attrs=read-write")
+        #expect(url.endpoints.map(\.description) == ["db1:5433", "db2:5432", "[::1]:6000"])
+        #expect(url.username == "parley" && url.password == "pw" && url.database == "chat")
+        #expect(url.description == "postgres://parley@db1:5433,db2:5432,[::1]:6000/chat")
+        #expect(throws: PostgresURL.Invalid.self) { try PostgresURL("postgres://u@db1,,db2/chat") }
+        let standbyOnly = #expect(throws: PostgresURL.Invalid.self) {
+            try PostgresURL("postgres://u@db1,db2/chat?target_session_attrs=read-only")
+        }
+        #expect(standbyOnly?.description.contains("connects only to a primary") == true)
     }
 
     @Test func notificationsDecodeIntoRoomEvents() throws {

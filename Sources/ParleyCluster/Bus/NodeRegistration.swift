@@ -7,14 +7,31 @@ import Synchronization
 enum NodeRegistration {
     private static let connectionIDs = Atomic<Int>(0)
 
+    /// A connection to the primary: each host of `url` in turn, the first that answers and is
+    /// not a standby (`pg_is_in_recovery()`): after a failover that is the promoted one.
     static func connect(_ url: PostgresURL, logger: Logger) async throws -> PostgresConnection {
-        do {
-            return try await PostgresConnection.connect(
-                configuration: url.configuration, id: connectionIDs.wrappingAdd(1, ordering: .relaxed).newValue,
-                logger: logger)
-        } catch {
-            throw ClusterError.unreachable(url: url.description, reason: describe(error))
+        var failures: [String] = []
+        for endpoint in url.endpoints {
+            let connection: PostgresConnection
+            do {
+                connection = try await PostgresConnection.connect(
+                    configuration: url.configuration(for: endpoint), id: connectionIDs.wrappingAdd(1, ordering: .relaxed).newValue,
+                    logger: logger)
+            } catch {
+                failures.append(url.endpoints.count > 1 ? "\(endpoint): \(describe(error))" : describe(error))
+                continue
+            }
+            do {
+                if try await connection.column(Bool.self, of: "SELECT pg_is_in_recovery()", logger: logger).first == false {
+                    return connection
+                }
+                failures.append("\(endpoint): a standby (in recovery), not the primary")
+            } catch {
+                failures.append("\(endpoint): \(describe(error))")
+            }
+            try? await connection.close()
         }
+        throw ClusterError.unreachable(url: url.description, reason: failures.joined(separator: "; "))
     }
 
     static func register(_ node: String, on connection: PostgresConnection, logger: Logger) async throws -> UInt8 {

@@ -75,11 +75,16 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// A cluster node's named rooms: `parley_cluster_room_events_total` (notifications of rooms
-    /// received: only those of rooms this node has members in) and `parley_cluster_watched_rooms`.
-    public func clusterRooms() -> (roomEvent: @Sendable () -> Void, watchedRooms: @Sendable (Int) -> Void) {
+    /// received: only those of rooms this node has members in) and `parley_cluster_watched_rooms`;
+    /// and `parley_cluster_outbox_messages`, the public messages waiting for the database.
+    public func clusterRooms() -> (
+        roomEvent: @Sendable () -> Void, watchedRooms: @Sendable (Int) -> Void, outbox: @Sendable (Int) -> Void
+    ) {
         let events = CoreMetrics.Counter(label: "parley_cluster_room_events_total", factory: factory)
         let watched = CoreMetrics.Gauge(label: "parley_cluster_watched_rooms", factory: factory)
-        return ({ events.increment() }, { watched.record($0) })
+        let outbox = CoreMetrics.Gauge(label: "parley_cluster_outbox_messages", factory: factory)
+        outbox.record(0)
+        return ({ events.increment() }, { watched.record($0) }, { outbox.record($0) })
     }
 
     /// Counters of inbound messages, one per route of the handler (known only once the handler,

@@ -69,7 +69,7 @@ struct Serve: AsyncParsableCommand {
             // Interest routing, seen from outside: a node with no member in a room receives none
             // of its events (docs/ARCHITECTURE.md, "Rooms across the cluster").
             let metrics = gateway.metrics.clusterRooms()
-            bus.observe(BusObserver(roomEvent: metrics.roomEvent, watchedRooms: metrics.watchedRooms))
+            bus.observe(BusObserver(roomEvent: metrics.roomEvent, watchedRooms: metrics.watchedRooms, outbox: metrics.outbox))
         }
         let announcement = ReadinessAnnouncement(gateway: gateway, host: options.host, scheme: options.tlsCert == nil ? "ws" : "wss")
         let dependencies: [any Service] = [bus].compactMap { $0 } + authServices + [announcement]

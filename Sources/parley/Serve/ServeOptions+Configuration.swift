@@ -37,6 +37,8 @@ extension ServeOptions {
         settings.heartbeatInterval = .milliseconds(heartbeatMs)
         settings.historySize = historySize
         settings.historyTTL = .seconds(historyTtl)
+        settings.outboxCapacity = outboxSize
+        settings.outboxTTL = .seconds(outboxTtl)
         do {
             return try await PostgresClusterBus.join(settings, logger: logger)
         } catch {

@@ -30,7 +30,7 @@ extension ServeOptions {
             ("--outbound-budget", outboundBudget), ("--max-message-chars", maxMessageChars),
             ("--event-loops", eventLoops), ("--dead-node-after", deadNodeAfter), ("--heartbeat-ms", heartbeatMs),
             ("--history-ttl", historyTtl), ("--max-rooms-per-connection", maxRoomsPerConnection),
-            ("--max-room-members", maxRoomMembers ?? 1),
+            ("--max-room-members", maxRoomMembers ?? 1), ("--outbox-size", outboxSize), ("--outbox-ttl", outboxTtl),
         ] where value <= 0 {
             throw ValidationError("\(name) must be positive, not \(value)")
         }

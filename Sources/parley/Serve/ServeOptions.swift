@@ -78,13 +78,22 @@ struct ServeOptions: ParsableArguments {
 
     @Option(help: "Where the room lives: memory (this process alone) or postgres (a cluster of nodes).")
     var store = StoreKind.memory
-    @Option(help: "PostgreSQL for --store postgres: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.")
+    @Option(
+        help: """
+            PostgreSQL for --store postgres: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE. Several hosts \
+            (postgres://u@db1:5432,db2:5432/chat) are a primary and its standbys: the node writes to the one \
+            that is primary and follows a failover to the promoted one.
+            """)
     var postgresURL: String?
     @Option(help: "This node's name in the cluster (a restarted node keeps its place by it); default HOST:PORT.")
     var nodeID: String?
     @Option(help: "Seconds of silence after which a node is dead and its members are removed.")
     var deadNodeAfter = 10
     @Option(help: "Milliseconds between a node's heartbeats.") var heartbeatMs = 1000
+    @Option(help: "Public messages a node holds while its database is away, sent when it is back (beyond: unavailable).")
+    var outboxSize = 1000
+    @Option(help: "Seconds a held public message may wait unsent before its sender is told it was not sent.")
+    var outboxTtl = 30
 
     @OptionGroup(title: "Identity") var identity: AuthOptions
 }
