@@ -4,7 +4,8 @@
 fixed delay; scenarios/ci-gate.yaml, shortened, through the relay:
 
   * a baseline round trip: `baseline update` (3 runs) written, shown, and `run --runs 3 --baseline`
-    against the same setup passes on p50 and the counts (exit 0; the tails are the trials'), its
+    against the same setup passes on the counts (exit 0; the latencies' A/A verdicts are the
+    interleaved trials'), its
     JUnit XML valid against Tests/Gating/junit.xsd and its Markdown appended to $GITHUB_STEP_SUMMARY;
   * a known slowdown (the relay's delay raised until the runs' own medians are 25 % slower or
     more: from 30 % of the baseline's fan-out p50, as the relay's own work overlaps the delay) is
@@ -95,14 +96,15 @@ def main():
                 with open(summary, "w") as f:
                     f.write("earlier step\n")
                 env = dict(os.environ, GITHUB_STEP_SUMMARY=summary)
-                # The flow and its outputs; the tails' A/A verdicts are the interleaved trials'
+                # The flow and its outputs; the latencies' A/A verdicts are the interleaved trials'
                 # (below): three runs made after three others share no phase of this VM's stalls
                 # (CI, 2026-12-02: fan-out p99 10.8 -> 28.1 ms between two such sets, all three
-                # new runs above all three base runs).
+                # new runs above all three base runs; CI, 2026-12-03: p50 +26.7 %, connect.p99
+                # +96 %, every latency of the second set doubled at once).
                 same = load("run", SCENARIO, "--runs", "3", "--baseline", path("base.json"), "--junit", path("same.xml"),
-                            "--github-summary", *[argument for metric in TAILS for argument in ("--tolerance", f"{metric}=ignore")],
+                            "--github-summary", *[argument for metric in ("fanout.p50",) + TAILS for argument in ("--tolerance", f"{metric}=ignore")],
                             relay=relay, env=env)
-                check(same.returncode == 0, f"the same setup passes against its baseline, p50 and counts judged (exit {same.returncode})\n{same.stdout[-1500:]}")
+                check(same.returncode == 0, f"the same setup passes against its baseline, counts judged (exit {same.returncode})\n{same.stdout[-1500:]}")
                 ok, problem = valid_junit(path("same.xml"))
                 check(ok, f"its JUnit XML is valid against the schema {problem}")
                 with open(summary) as f:

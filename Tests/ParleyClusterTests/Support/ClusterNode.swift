@@ -17,11 +17,11 @@ struct ClusterNode: Sendable {
 
     static func start(
         _ postgres: TestPostgres, name: String, deadNodeAfter: Duration = .seconds(2), historySize: Int = 500,
-        through proxy: CuttableProxy? = nil, settings configure: (inout ClusterSettings) -> Void = { _ in }
+        through proxy: CuttableProxy? = nil, url: String? = nil, settings configure: (inout ClusterSettings) -> Void = { _ in }
     ) async throws -> ClusterNode {
         var logger = Logger(label: "node-\(name)")
         logger.logLevel = .warning
-        let url = proxy?.url(database: "postgres", user: "postgres") ?? postgres.url
+        let url = url ?? proxy?.url(database: "postgres", user: "postgres") ?? postgres.url
         var settings = ClusterSettings(url: try PostgresURL(url), nodeName: name)
         settings.heartbeatInterval = .milliseconds(200)
         settings.deadNodeAfter = deadNodeAfter

@@ -8,32 +8,77 @@ final class TestPostgres: Sendable {
 
     let directory: URL
     let port: Int
+    /// Each commit waits for a standby (`start(synchronousStandby: true)`).
+    let synchronous: Bool
     var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres" }
 
     struct Failed: Error, CustomStringConvertible {
         let description: String
     }
 
-    private init(directory: URL, port: Int) {
+    private init(directory: URL, port: Int, synchronous: Bool = false) {
         self.directory = directory
         self.port = port
+        self.synchronous = synchronous
     }
 
-    static func start() async throws -> TestPostgres {
+    /// `synchronousStandby`: a commit waits until a standby has it (`startStandby()`), so that
+    /// what the primary acknowledged survives its loss.
+    static func start(synchronousStandby: Bool = false) async throws -> TestPostgres {
+        let server = TestPostgres(directory: try await makeDirectory(), port: try freePort(), synchronous: synchronousStandby)
+        try await server.asOwner("initdb", ["-D", server.dataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+        if synchronousStandby {
+            // In the file, not in pg_ctl's -o: pg_ctl hands its options to a shell, which globs '*'.
+            try server.appendSettings(["synchronous_commit = on", "synchronous_standby_names = '*'"])
+        }
+        try await server.startServer()
+        return server
+    }
+
+    /// A hot standby of this server, streaming its WAL (`pg_basebackup -R`; initdb's pg_hba
+    /// trusts replication from loopback), on its own port. It asks for no standby of its own, so
+    /// that once promoted it commits alone.
+    func startStandby() async throws -> TestPostgres {
+        let standby = TestPostgres(directory: try await Self.makeDirectory(), port: try Self.freePort())
+        try await standby.asOwner(
+            "pg_basebackup",
+            ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-D", standby.dataDirectory, "-R", "-X", "stream", "-c", "fast"])
+        try standby.appendSettings(["synchronous_standby_names = ''", "hot_standby = on"])
+        try await standby.startServer()
+        return standby
+    }
+
+    /// Makes a standby the primary (`pg_ctl promote`, waiting until it accepts writes).
+    func promote() async throws {
+        try await asOwner("pg_ctl", ["-D", dataDirectory, "-w", "-t", "30", "promote"])
+    }
+
+    /// Kills the server as a crash would (`-m immediate`: no checkpoint, every connection cut).
+    func kill() async throws {
+        try await asOwner("pg_ctl", ["-D", dataDirectory, "-m", "immediate", "-w", "stop"])
+    }
+
+    private func appendSettings(_ lines: [String]) throws {
+        let file = try FileHandle(forWritingTo: URL(fileURLWithPath: dataDirectory).appendingPathComponent("postgresql.conf"))
+        defer { try? file.close() }
+        try file.seekToEnd()
+        try file.write(contentsOf: Data(("\n" + lines.joined(separator: "\n") + "\n").utf8))
+    }
+
+    private static func makeDirectory() async throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-pg-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         if asRoot { try await run("/bin/chown", ["postgres", directory.path]) }
-        let server = TestPostgres(directory: directory, port: try freePort())
-        try await server.asOwner("initdb", ["-D", server.dataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
-        try await server.startServer()
-        return server
+        return directory
     }
 
     var dataDirectory: String { directory.appendingPathComponent("data").path }
 
     func startServer() async throws {
-        let options =
-            "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        // Not durable, for speed, unless a standby must have each commit: options given here
+        // override postgresql.conf, so a synchronous server's `synchronous_commit = on` is left be.
+        let commit = synchronous ? "" : " -c synchronous_commit=off"
+        let options = "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off" + commit
         try await asOwner(
             "pg_ctl", ["-D", dataDirectory, "-o", options, "-l", directory.appendingPathComponent("log").path, "-w", "-t", "30", "start"])
     }
@@ -93,8 +138,8 @@ final class TestPostgres: Sendable {
 }
 
 /// Runs `body` with a fresh PostgreSQL and always removes it.
-func withPostgres(_ body: (TestPostgres) async throws -> Void) async throws {
-    let postgres = try await TestPostgres.start()
+func withPostgres(synchronousStandby: Bool = false, _ body: (TestPostgres) async throws -> Void) async throws {
+    let postgres = try await TestPostgres.start(synchronousStandby: synchronousStandby)
     do {
         try await body(postgres)
     } catch {
