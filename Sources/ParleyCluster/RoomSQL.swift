@@ -120,8 +120,9 @@ enum RoomSQL {
     /// Every named member in the cluster's join order (a resynchronization).
     static let room: PostgresQuery = "SELECT id, name FROM parley_connections WHERE name IS NOT NULL ORDER BY joined_event"
 
+    /// A node's rows with their names ('' for none), to re-register only what is missing.
     static func rows(of node: String) -> PostgresQuery {
-        "SELECT id FROM parley_connections WHERE node = \(node)"
+        "SELECT id, coalesce(name, '') FROM parley_connections WHERE node = \(node)"
     }
 
     /// Connections whose node is no longer registered (reaped, or never cleaned).

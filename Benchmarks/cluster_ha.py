@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Failover under load (make cluster-ha): a PostgreSQL primary with a hot standby in synchronous
+streaming replication (set up here from Debian's PostgreSQL 15: initdb, pg_basebackup -R), four
+`parley serve` nodes given both hosts (`?target_session_attrs=read-write`), parley-load's
+scenarios/cluster-ha.yaml against them, and the primary killed mid-run (`pg_ctl stop -m
+immediate`, as a crash) and the standby promoted `--promote-after` seconds later (`pg_ctl
+promote`; the delay stands for the detection a failover manager such as pg_auto_failover needs).
+
+Judged by four independent observers (parleybench/observer.py: a plain `websockets` client),
+one on each node; the first also publishes every 100 ms:
+
+  * flow: seconds from the kill, and from the promotion, until a message published after the
+    kill reaches every observer;
+  * acknowledged lost: the publisher's own copy came back (with a seq) but another observer
+    never heard it (must be 0); partial: heard by some observers and not by others (0);
+    unanswered: neither echoed nor refused by the end (0); refused: answered `unavailable`;
+  * seq reused: one seq naming two different messages anywhere (0); duplicates at an observer
+    (0); gaps in an observer's seqs (0); epoch changes (`resumeFailed`, 0: synchronous);
+  * parley-load's own: delivery lost and duplicates, resume gaps, duplicates and failures for
+    the 20 % who drop and come back after the promotion (thresholds in the scenario).
+
+Writes out/cluster-ha.{json,txt} and parley-load's out/cluster-ha-load.{json,html}. Exit 0 when
+every check holds, 1 otherwise.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+from parleybench.nodes import LOAD, Node, require_binaries
+from parleybench.observer import Observer
+from parleybench.orchestra import ROOT, stop
+from parleybench.postgres import Postgres
+
+NODES = 4
+
+
+def wait_until(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        time.sleep(0.05)
+
+
+def first_load_message(observer):
+    """When the phases began, as the observer saw it: the first message of a parley-load
+    publisher (not an observer's)."""
+    heard, _, _ = observer.snapshot()
+    times = [arrival for _, sender, _, arrival in heard if sender and not sender.startswith("observer-")]
+    return times[0] if times else None
+
+
+def judge(observers, publisher, kill_time, promote_time):
+    snapshots = {o.name: o.snapshot() for o in observers}
+    _, errors, sent = snapshots[publisher.name]
+    own = {text: seq for seq, sender, text, _ in snapshots[publisher.name][0] if sender == publisher.name}
+    refused = [e for e in errors if e[0] == "unavailable"]
+    sent_texts = [text for text, _ in sent]
+    heard_by = {o.name: {text for _, sender, text, _ in snapshots[o.name][0] if sender == publisher.name} for o in observers}
+    acknowledged_lost = sorted(t for t in own if any(t not in heard for heard in heard_by.values()))
+    partial = sorted(t for t in sent_texts if 0 < sum(t in heard for heard in heard_by.values()) < len(observers))
+    unanswered = len(sent_texts) - len(own) - len(refused)
+
+    # One seq, one message, everywhere (parley-load's messages included).
+    messages_by_seq = {}
+    duplicates, gaps, out_of_order = {}, {}, {}
+    for name, (heard, _, _) in snapshots.items():
+        seqs = [seq for seq, _, _, _ in heard]
+        for seq, sender, text, _ in heard:
+            messages_by_seq.setdefault(seq, set()).add((sender, text))
+        duplicates[name] = len(seqs) - len(set(seqs))
+        gaps[name] = (max(seqs) - min(seqs) + 1 - len(set(seqs))) if seqs else 0
+        out_of_order[name] = sum(1 for a, b in zip(seqs, seqs[1:]) if b <= a)
+    seq_reused = sorted(seq for seq, messages in messages_by_seq.items() if len(messages) > 1)
+
+    # Flow again: the first message published after the kill, at the last observer to hear it.
+    after_kill = [text for text, when in sent if when > kill_time]
+    flow_at = None
+    for text in after_kill:
+        arrivals = [next((a for _, s, t, a in snapshots[o.name][0] if s == publisher.name and t == text), None) for o in observers]
+        if all(a is not None for a in arrivals):
+            flow_at = max(arrivals)
+            break
+    return {
+        "published": len(sent_texts), "acknowledged": len(own), "refused": len(refused), "unanswered": unanswered,
+        "acknowledgedLost": len(acknowledged_lost), "acknowledgedLostTexts": acknowledged_lost[:10],
+        "partial": len(partial), "partialTexts": partial[:10],
+        "seqReused": len(seq_reused), "seqReusedExamples": seq_reused[:10],
+        "duplicates": duplicates, "gaps": gaps, "outOfOrder": out_of_order,
+        "epochChanges": {o.name: o.resume_failures for o in observers if o.resume_failures},
+        "closed": {o.name: o.closed for o in observers if o.closed},
+        "heard": {name: len(s[0]) for name, s in snapshots.items()},
+        "flowAfterKillSeconds": None if flow_at is None else flow_at - kill_time,
+        "flowAfterPromoteSeconds": None if flow_at is None else flow_at - promote_time,
+    }
+
+
+def load_figures(report_path):
+    with open(report_path) as f:
+        run = json.load(f)["runs"][0]
+    metrics = run["metrics"]
+    keys = ("delivery.lost", "delivery.duplicates", "delivery.ratio", "resume.gaps", "resume.duplicates", "resume.failed", "fanout.p99")
+    return {key: metrics.get(key) for key in keys}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenario", default=os.path.join(ROOT, "scenarios", "cluster-ha.yaml"))
+    parser.add_argument("--kill-at", type=float, default=8, help="seconds into the phases the primary is killed (8)")
+    parser.add_argument("--promote-after", type=float, default=2, help="seconds from the kill to the promotion (2)")
+    parser.add_argument("--flow-bound", type=float, default=10, help="seconds from the kill within which messages must flow again (10)")
+    parser.add_argument("--out", default=os.path.join(ROOT, "out"))
+    args = parser.parse_args()
+    require_binaries()
+    os.makedirs(args.out, exist_ok=True)
+
+    primary = Postgres(synchronous_standby=True)
+    primary.start()
+    standby = primary.start_standby()
+    url = (f"postgres://postgres@127.0.0.1:{standby.port},127.0.0.1:{primary.port}/postgres"
+           "?target_session_attrs=read-write")
+    nodes, observers, load = [], [], None
+    stopping = threading.Event()
+    try:
+        for index in range(NODES):
+            node = Node(index, url)
+            node.start()
+            nodes.append(node)
+        observers = [Observer(f"observer-{i + 1}", node.url) for i, node in enumerate(nodes)]
+        for observer in observers:
+            observer.start()
+        publisher = observers[0]
+
+        def publish():
+            count = 0
+            while not stopping.is_set():
+                count += 1
+                publisher.publish(f"ha-{count}")
+                time.sleep(0.1)
+
+        print(f"cluster-ha: primary :{primary.port} (synchronous), standby :{standby.port}, {NODES} nodes, "
+              f"{len(observers)} observers", flush=True)
+        report = os.path.join(args.out, "cluster-ha-load.json")
+        load = subprocess.Popen([LOAD, "run", args.scenario, "--quiet", "--out", report, "--html", report.replace(".json", ".html")])
+        wait_until(lambda: first_load_message(publisher) is not None, 60, "parley-load's phases did not begin")
+        phases_began = first_load_message(publisher)
+        publisher_thread = threading.Thread(target=publish, daemon=True)
+        publisher_thread.start()
+        time.sleep(max(0, phases_began + args.kill_at - time.monotonic()))
+        print(f"cluster-ha: killing the primary (pg_ctl stop -m immediate), {args.kill_at:g} s into the phases", flush=True)
+        kill_time = time.monotonic()
+        primary.kill()
+        time.sleep(max(0, kill_time + args.promote_after - time.monotonic()))
+        print("cluster-ha: promoting the standby (pg_ctl promote)", flush=True)
+        promote_started = time.monotonic()
+        standby.promote()
+        promote_time = time.monotonic()
+        load_status = load.wait(timeout=300)
+        stopping.set()
+        publisher_thread.join(timeout=5)
+        # What was still held or in flight settles: the outbox's TTL is 30 s, but a healthy
+        # cluster answers within a few hundred milliseconds.
+        time.sleep(3)
+        result = judge(observers, publisher, kill_time, promote_time)
+        result.update({
+            "promoteSeconds": promote_time - promote_started, "killAtSeconds": args.kill_at,
+            "promoteAfterSeconds": args.promote_after, "replication": "synchronous (synchronous_commit = on, remote flush)",
+            "promotion": "pg_ctl promote", "standbyInRecoveryAfter": standby.query("SELECT pg_is_in_recovery()"),
+            "load": load_figures(report), "loadExit": load_status,
+        })
+    finally:
+        stopping.set()
+        for observer in observers:
+            observer.stop()
+        if load and load.poll() is None:
+            stop(load, timeout=10)
+        for node in nodes:
+            node.stop()
+        primary.stop()
+        standby.stop()
+
+    checks = [
+        (result["flowAfterKillSeconds"] is not None and result["flowAfterKillSeconds"] < args.flow_bound,
+         f"messages flow again {fmt(result['flowAfterKillSeconds'])} s after the kill (bound {args.flow_bound:g} s), "
+         f"{fmt(result['flowAfterPromoteSeconds'])} s after the promotion"),
+        (result["acknowledgedLost"] == 0, f"acknowledged and lost: {result['acknowledgedLost']} of {result['acknowledged']} {result['acknowledgedLostTexts']}"),
+        (result["partial"] == 0, f"heard by some observers and not others: {result['partial']} {result['partialTexts']}"),
+        (result["unanswered"] == 0, f"neither acknowledged nor refused: {result['unanswered']} of {result['published']}"),
+        (result["seqReused"] == 0, f"seqs naming two messages: {result['seqReused']} {result['seqReusedExamples']}"),
+        (not any(result["duplicates"].values()), f"duplicates at the observers: {result['duplicates']}"),
+        (not any(result["gaps"].values()), f"gaps in the observers' seqs: {result['gaps']}"),
+        (not any(result["outOfOrder"].values()), f"out of order at the observers: {result['outOfOrder']}"),
+        (not result["epochChanges"], f"epoch changes (resumeFailed): {result['epochChanges'] or 'none'}"),
+        (not result["closed"], f"observers cut off: {result['closed'] or 'none'}"),
+        (result["standbyInRecoveryAfter"] == "f", "the standby was promoted (pg_is_in_recovery() false)"),
+        (result["loadExit"] == 0, f"parley-load's thresholds (exit {result['loadExit']}): {result['load']}"),
+    ]
+    lines = [f"cluster-ha: {NODES} nodes, primary killed {args.kill_at:g} s into the phases, standby promoted "
+             f"{args.promote_after:g} s later ({result['promoteSeconds']:.2f} s for pg_ctl promote); replication "
+             f"{result['replication']}",
+             f"  observers heard {result['heard']}; observer-1 published {result['published']}: "
+             f"{result['acknowledged']} acknowledged, {result['refused']} refused (unavailable)"]
+    lines += [f"  {'ok  ' if ok else 'FAIL'}  {text}" for ok, text in checks]
+    text = "\n".join(lines)
+    print(text)
+    with open(os.path.join(args.out, "cluster-ha.txt"), "w") as f:
+        f.write(text + "\n")
+    with open(os.path.join(args.out, "cluster-ha.json"), "w") as f:
+        json.dump(result, f, indent=2)
+    print(f"report: {args.out}/cluster-ha.{{txt,json}}, parley-load's {args.out}/cluster-ha-load.{{json,html}}")
+    sys.exit(0 if all(ok for ok, _ in checks) else 1)
+
+
+def fmt(seconds):
+    return "never" if seconds is None else f"{seconds:.2f}"
+
+
+if __name__ == "__main__":
+    main()
