@@ -4,7 +4,7 @@ PORT ?= 8080
 # The scripts' shared Python library (Benchmarks/parleybench), for the test scripts under Tests/.
 export PYTHONPATH := $(CURDIR)/Benchmarks$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: format format-check liburing without-liburing check-dependencies embedding-check gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check reference-rooms-test front-door-test reconnect-storm lab-test agents-test scale scale-test run load clean perf-gate compare-servers peers bench browser-test chromium postgres cluster cluster-sweep cluster-ha capacity conformance certs faults soak
+.PHONY: format format-check liburing without-liburing check-dependencies embedding-check gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check reference-rooms-test front-door-test reconnect-storm lab-test agents-test scale scale-test run load clean perf-gate compare-servers peers bench browser-test chromium postgres cluster cluster-sweep cluster-ha cluster-outage capacity conformance certs faults soak
 
 build: liburing
 	$(SWIFT) build
@@ -263,6 +263,16 @@ reconnect-storm: release postgres
 cluster-ha: release postgres
 	@python3 -c "import websockets.sync.client" 2>/dev/null || python3 -m pip install -q "websockets>=12"
 	python3 Benchmarks/cluster_ha.py
+
+# The same with an outage instead: one durable PostgreSQL killed and started again OUTAGE
+# seconds later, the nodes' outbox TTL OUTBOX_TTL: within it nothing is lost or doubled; past
+# it the older held messages are refused (`unavailable`), never half-delivered.
+# out/cluster-outage-OUTAGE.{txt,json}.
+OUTAGE ?= 2
+OUTBOX_TTL ?= 30
+cluster-outage: release postgres
+	@python3 -c "import websockets.sync.client" 2>/dev/null || python3 -m pip install -q "websockets>=12"
+	python3 Benchmarks/cluster_ha.py --outage $(OUTAGE) --outbox-ttl $(OUTBOX_TTL)
 
 # The main job: the default scenario (1,000 clients, under a minute) against a gateway embedded
 # in the load process, in release mode. Prints the summary; writes the JSON report.

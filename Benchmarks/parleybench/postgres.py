@@ -18,9 +18,11 @@ LAB_PORT = 5432
 
 class Postgres:
     """`synchronous_standby`: a commit waits until a standby has it (`start_standby`), so what
-    the primary acknowledged survives its loss."""
+    the primary acknowledged survives its loss. `durable`: a commit waits for the server's own
+    WAL write (`synchronous_commit` left on), so what it acknowledged survives its crash; off by
+    default for speed."""
 
-    def __init__(self, lab=None, host="pg", synchronous_standby=False):
+    def __init__(self, lab=None, host="pg", synchronous_standby=False, durable=False):
         self.directory = tempfile.mkdtemp(prefix="parley-pg-")
         self.data = os.path.join(self.directory, "data")
         self.lab, self.host = lab, host
@@ -28,6 +30,7 @@ class Postgres:
         self.port = LAB_PORT if lab else free_port()
         self.url = f"postgres://postgres@{self.address}:{self.port}/postgres"
         self.synchronous_standby = synchronous_standby
+        self.durable = durable or synchronous_standby
 
     def _as_owner(self, argv):
         argv = [os.path.join(PG_BIN, argv[0])] + list(argv[1:])
@@ -55,9 +58,9 @@ class Postgres:
             # initdb trusts loopback only; the lab's nodes connect from their own addresses.
             with open(os.path.join(self.data, "pg_hba.conf"), "a") as hba:
                 hba.write("host all all 169.254.0.0/16 trust\n")
-        # synchronous_commit off unless a standby must have each commit first (fsync stays off:
+        # synchronous_commit off unless durable, or a standby must have each commit (fsync stays off:
         # the failover tests kill processes, not the machine, so the page cache survives).
-        commit = "" if self.synchronous_standby else "-c synchronous_commit=off "
+        commit = "" if self.durable else "-c synchronous_commit=off "
         options = (f"-p {self.port} -k {self.directory} -c listen_addresses={self.address} -c fsync=off "
                    f"{commit}-c full_page_writes=off -c max_connections=200")
         start = self._as_owner(["pg_ctl", "-D", self.data, "-o", options, "-l", os.path.join(self.directory, "log"), "-w", "start"])
@@ -76,6 +79,10 @@ class Postgres:
         standby._append_settings(["synchronous_standby_names = ''", "hot_standby = on"])
         standby._start_server()
         return standby
+
+    def restart(self):
+        """Starts a stopped or killed server again on its data (crash recovery after a kill)."""
+        self._start_server()
 
     def kill(self):
         """As a crash: every process ends at once, no checkpoint (`pg_ctl stop -m immediate`)."""
