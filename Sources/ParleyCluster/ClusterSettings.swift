@@ -16,6 +16,10 @@ public struct ClusterSettings: Sendable {
     /// (`Outbox`). Past the size a message is refused at once.
     public var outboxCapacity: Int = 1_000
     public var outboxTTL: Duration = .seconds(30)
+    /// How long a heartbeat may go unanswered before the node calls its link to the database
+    /// lost (`--database-timeout`): a partition that drops packets closes no connection, and
+    /// TCP alone would wait for minutes, the node meanwhile sending into a link nobody reads.
+    public var databaseTimeout: Duration = .seconds(5)
     /// Reconnection backoff: 100 ms doubling up to this. One second, not more: a failover
     /// manager promotes a standby within seconds, and every second of cap is up to a second
     /// more outage after the database is back (`make cluster-ha`, the standby promoted 2 s

@@ -115,6 +115,49 @@ import Testing
         }
     }
 
+    /// A partition that drops packets closes nothing: without a deadline the node would wait on
+    /// its connection for as long as TCP retries, minutes, while everything it sends goes nowhere.
+    @Test func aNodeWhoseDatabaseFallsSilentNoticesWithinItsTimeoutAndSendsItsMessageOnce() async throws {
+        try await withPostgres { postgres in
+            let proxy = try await CuttableProxy(toPort: postgres.port)
+            let a = try await ClusterNode.start(postgres, name: "a", deadNodeAfter: .seconds(20))
+            let b = try await ClusterNode.start(postgres, name: "b", deadNodeAfter: .seconds(20), through: proxy) {
+                $0.databaseTimeout = .seconds(1)
+            }
+            defer {
+                Task {
+                    await a.stop()
+                    await b.stop()
+                    await proxy.stop()
+                }
+            }
+            let alice = try await a.client(named: "alice")
+            let bob = try await b.client(named: "bob")
+            for node in [a, b] { try await node.waitForMembers(inAnyOrder: ["alice", "bob"]) }
+            try await alice.send(#"{"action":"sendPublic","message":"before"}"#)
+            let first = try await publicMessages(1, at: bob)[0].seq
+            _ = try await publicMessages(1, at: alice)
+
+            proxy.cutSilently()
+            // Sent into the silence: written to a connection whose bytes go nowhere.
+            try await bob.send(#"{"action":"sendPublic","message":"into the silence"}"#)
+            let cutAt = ContinuousClock.now
+            try await b.waitUntilDisconnected(within: .seconds(6))
+            let noticed = ContinuousClock.now - cutAt
+            #expect(noticed < .seconds(3), "a heartbeat interval (200 ms) and the timeout (1 s), not TCP's minutes: \(noticed)")
+            try await alice.expectSilence(for: .milliseconds(300))
+
+            proxy.heal()
+            try await b.waitUntilConnected()
+            // Sent again on the new connection with its key: numbered once, heard once by all.
+            for client in [alice, bob] {
+                let heard = try await publicMessages(1, at: client)
+                #expect(heard[0].text == "into the silence" && heard[0].seq == first + 1, "\(heard)")
+            }
+            for client in [alice, bob] { try await client.expectSilence() }
+        }
+    }
+
     @Test func aPublishSentAgainWithItsKeyNumbersNothingTheSecondTime() async throws {
         try await withPostgres { postgres in
             let logger = Logger(label: "retry")

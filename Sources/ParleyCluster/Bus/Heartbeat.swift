@@ -21,7 +21,7 @@ struct Heartbeat: Sendable {
             beats += 1
             do {
                 link.note("heartbeat", "beating")
-                try await Self.beat(settings.nodeName, tag: tag, on: connection, logger: logger)
+                try await beatWithin(settings.databaseTimeout, on: connection)
                 // Only a node that has been back for a whole deadline judges others: after an
                 // outage of the database everyone's heartbeat is old, and must get a chance first.
                 if ContinuousClock.now - since > settings.deadNodeAfter {
@@ -45,6 +45,20 @@ struct Heartbeat: Sendable {
                 link.abandon(connection)
             }
         }
+    }
+
+    /// The beat, or, when the database has not answered it within `timeout`, the connection
+    /// closed under it (which fails the beat and ends the session: the node reconnects). Closed,
+    /// not merely given up on: a query cannot be cancelled, and the commands queued behind it
+    /// on the same connection would wait as long.
+    private func beatWithin(_ timeout: Duration, on connection: PostgresConnection) async throws {
+        let watchdog = Task { [link, logger] in
+            try await Task.sleep(for: timeout)
+            logger.warning("the database did not answer a heartbeat within \(timeout); reconnecting")
+            link.abandon(connection)
+        }
+        defer { watchdog.cancel() }
+        try await Self.beat(settings.nodeName, tag: tag, on: connection, logger: logger)
     }
 
     /// The node's row and its connections' rows, marked alive.

@@ -39,6 +39,7 @@ extension ServeOptions {
         settings.historyTTL = .seconds(historyTtl)
         settings.outboxCapacity = outboxSize
         settings.outboxTTL = .seconds(outboxTtl)
+        settings.databaseTimeout = .seconds(databaseTimeout)
         do {
             return try await PostgresClusterBus.join(settings, logger: logger)
         } catch {

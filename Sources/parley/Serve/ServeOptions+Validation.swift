@@ -31,6 +31,7 @@ extension ServeOptions {
             ("--event-loops", eventLoops), ("--dead-node-after", deadNodeAfter), ("--heartbeat-ms", heartbeatMs),
             ("--history-ttl", historyTtl), ("--max-rooms-per-connection", maxRoomsPerConnection),
             ("--max-room-members", maxRoomMembers ?? 1), ("--outbox-size", outboxSize), ("--outbox-ttl", outboxTtl),
+            ("--database-timeout", databaseTimeout),
         ] where value <= 0 {
             throw ValidationError("\(name) must be positive, not \(value)")
         }

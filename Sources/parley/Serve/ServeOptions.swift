@@ -94,6 +94,8 @@ struct ServeOptions: ParsableArguments {
     var outboxSize = 1000
     @Option(help: "Seconds a held public message may wait unsent before its sender is told it was not sent.")
     var outboxTtl = 30
+    @Option(help: "Seconds a node waits for its database to answer a heartbeat before it calls the link lost and reconnects.")
+    var databaseTimeout = 5
 
     @OptionGroup(title: "Identity") var identity: AuthOptions
 }

@@ -5,7 +5,9 @@ import Synchronization
 /// A TCP relay on loopback between a node and PostgreSQL that a test can cut and heal: a
 /// partition of one node from the database, while the other nodes keep theirs. Cut, it closes
 /// every relayed connection and refuses new ones (accepts and closes them at once), as a link
-/// that went down would to a client that tries again.
+/// that went down would to a client that tries again. Cut silently, it keeps the connections
+/// open and drops every byte either way, as a partition that loses packets does: nothing tells
+/// either end; healed, the bytes flow on those same connections again.
 final class CuttableProxy: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let server: Channel
@@ -14,8 +16,8 @@ final class CuttableProxy: Sendable {
 
     /// The relayed connections, and whether the link is cut (shared with the accept closure).
     private final class Links: Sendable {
-        let mutex = Mutex<(cut: Bool, open: [Channel])>((false, []))
-        func withLock<T>(_ body: (inout (cut: Bool, open: [Channel])) -> T) -> T { mutex.withLock { body(&$0) } }
+        let mutex = Mutex<(cut: Bool, silent: Bool, open: [Channel])>((false, false, []))
+        func withLock<T>(_ body: (inout (cut: Bool, silent: Bool, open: [Channel])) -> T) -> T { mutex.withLock { body(&$0) } }
     }
 
     init(toPort target: Int) async throws {
@@ -26,11 +28,11 @@ final class CuttableProxy: Sendable {
         server = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { inbound in
-                if state.withLock({ $0.cut }) { return inbound.close() }
+                if state.withLock({ $0.cut || $0.silent }) { return inbound.close() }
                 return ClientBootstrap(group: inbound.eventLoop).connect(host: "127.0.0.1", port: target).flatMap { outbound in
                     state.withLock { $0.open += [inbound, outbound] }
-                    return inbound.pipeline.addHandler(Relay(to: outbound)).flatMap {
-                        outbound.pipeline.addHandler(Relay(to: inbound))
+                    return inbound.pipeline.addHandler(Relay(to: outbound, links: state)).flatMap {
+                        outbound.pipeline.addHandler(Relay(to: inbound, links: state))
                     }
                 }
             }
@@ -50,7 +52,15 @@ final class CuttableProxy: Sendable {
         for channel in open { channel.close(promise: nil) }
     }
 
-    func heal() { state.withLock { $0.cut = false } }
+    /// Every byte relayed from now on is dropped, the connections kept; new ones are refused.
+    func cutSilently() { state.withLock { $0.silent = true } }
+
+    func heal() {
+        state.withLock {
+            $0.cut = false
+            $0.silent = false
+        }
+    }
 
     func stop() async {
         cut()
@@ -62,10 +72,15 @@ final class CuttableProxy: Sendable {
     private final class Relay: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
         private let partner: Channel
+        private let links: Links
 
-        init(to partner: Channel) { self.partner = partner }
+        init(to partner: Channel, links: Links) {
+            self.partner = partner
+            self.links = links
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard !links.withLock({ $0.silent }) else { return }
             partner.writeAndFlush(unwrapInboundIn(data), promise: nil)
         }
 
