@@ -4,7 +4,7 @@ PORT ?= 8080
 # The scripts' shared Python library (Benchmarks/parleybench), for the test scripts under Tests/.
 export PYTHONPATH := $(CURDIR)/Benchmarks$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: format format-check liburing without-liburing check-dependencies embedding-check gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check reference-rooms-test front-door-test reconnect-storm lab-test agents-test scale scale-test run load clean perf-gate compare-servers peers bench browser-test chromium postgres cluster cluster-sweep cluster-ha cluster-outage capacity conformance certs faults soak
+.PHONY: format format-check liburing without-liburing check-dependencies embedding-check gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check reference-rooms-test front-door-test reconnect-storm lab-test agents-test scale scale-test run load clean perf-gate compare-servers peers bench browser-test chromium postgres cluster cluster-sweep cluster-ha cluster-outage chaos capacity conformance certs faults soak
 
 build: liburing
 	$(SWIFT) build
@@ -273,6 +273,17 @@ OUTBOX_TTL ?= 30
 cluster-outage: release postgres
 	@python3 -c "import websockets.sync.client" 2>/dev/null || python3 -m pip install -q "websockets>=12"
 	python3 Benchmarks/cluster_ha.py --outage $(OUTAGE) --outbox-ttl $(OUTBOX_TTL)
+
+# Partitions in the lab (Benchmarks/chaos.py; needs root): n1 cut from PostgreSQL for 5 s and
+# for 30 s, PostgreSQL cut from every node for 10 s, each under parley-load with independent
+# observers; after each heal member lists, names, seqs, deliveries and resumes are judged.
+# CASES picks some (comma-separated). out/chaos/chaos.{txt,json}.
+CASES ?= node-pg-5,node-pg-30,db-all-10
+chaos: release postgres
+	@if [ "$$(id -u)" != 0 ]; then echo "chaos: needs root (network namespaces)"; exit 1; fi
+	@command -v ip >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q iproute2; }
+	@python3 -c "import websockets.sync.client" 2>/dev/null || python3 -m pip install -q "websockets>=12"
+	python3 Benchmarks/chaos.py --cases $(CASES)
 
 # The main job: the default scenario (1,000 clients, under a minute) against a gateway embedded
 # in the load process, in release mode. Prints the summary; writes the JSON report.

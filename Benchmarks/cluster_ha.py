@@ -41,7 +41,7 @@ import threading
 import time
 
 from parleybench.nodes import LOAD, Node, require_binaries
-from parleybench.observer import Observer
+from parleybench.observer import Observer, judge
 from parleybench.orchestra import ROOT, stop
 from parleybench.postgres import Postgres
 
@@ -62,51 +62,6 @@ def first_load_message(observer):
     heard, _, _ = observer.snapshot()
     times = [arrival for _, sender, _, arrival in heard if sender and not sender.startswith("observer-")]
     return times[0] if times else None
-
-
-def judge(observers, publisher, kill_time, promote_time):
-    snapshots = {o.name: o.snapshot() for o in observers}
-    _, errors, sent = snapshots[publisher.name]
-    own = {text: seq for seq, sender, text, _ in snapshots[publisher.name][0] if sender == publisher.name}
-    refused = [e for e in errors if e[0] == "unavailable"]
-    sent_texts = [text for text, _ in sent]
-    heard_by = {o.name: {text for _, sender, text, _ in snapshots[o.name][0] if sender == publisher.name} for o in observers}
-    acknowledged_lost = sorted(t for t in own if any(t not in heard for heard in heard_by.values()))
-    partial = sorted(t for t in sent_texts if 0 < sum(t in heard for heard in heard_by.values()) < len(observers))
-    unanswered = len(sent_texts) - len(own) - len(refused)
-
-    # One seq, one message, everywhere (parley-load's messages included).
-    messages_by_seq = {}
-    duplicates, gaps, out_of_order = {}, {}, {}
-    for name, (heard, _, _) in snapshots.items():
-        seqs = [seq for seq, _, _, _ in heard]
-        for seq, sender, text, _ in heard:
-            messages_by_seq.setdefault(seq, set()).add((sender, text))
-        duplicates[name] = len(seqs) - len(set(seqs))
-        gaps[name] = (max(seqs) - min(seqs) + 1 - len(set(seqs))) if seqs else 0
-        out_of_order[name] = sum(1 for a, b in zip(seqs, seqs[1:]) if b <= a)
-    seq_reused = sorted(seq for seq, messages in messages_by_seq.items() if len(messages) > 1)
-
-    # Flow again: the first message published after the kill, at the last observer to hear it.
-    after_kill = [text for text, when in sent if when > kill_time]
-    flow_at = None
-    for text in after_kill:
-        arrivals = [next((a for _, s, t, a in snapshots[o.name][0] if s == publisher.name and t == text), None) for o in observers]
-        if all(a is not None for a in arrivals):
-            flow_at = max(arrivals)
-            break
-    return {
-        "published": len(sent_texts), "acknowledged": len(own), "refused": len(refused), "unanswered": unanswered,
-        "acknowledgedLost": len(acknowledged_lost), "acknowledgedLostTexts": acknowledged_lost[:10],
-        "partial": len(partial), "partialTexts": partial[:10],
-        "seqReused": len(seq_reused), "seqReusedExamples": seq_reused[:10],
-        "duplicates": duplicates, "gaps": gaps, "outOfOrder": out_of_order,
-        "epochChanges": {o.name: o.resume_failures for o in observers if o.resume_failures},
-        "closed": {o.name: o.closed for o in observers if o.closed},
-        "heard": {name: len(s[0]) for name, s in snapshots.items()},
-        "flowAfterKillSeconds": None if flow_at is None else flow_at - kill_time,
-        "flowAfterPromoteSeconds": None if flow_at is None else flow_at - promote_time,
-    }
 
 
 def load_figures(report_path):
@@ -192,7 +147,7 @@ def main():
         # What was still held or in flight settles: a healthy cluster answers within a few
         # hundred milliseconds.
         time.sleep(3)
-        result = judge(observers, publisher, kill_time, back_time)
+        result = judge(observers, [publisher], kill_time, back_time)
         result.update({
             "mode": "failover" if failover else "outage", "outageSeconds": args.outage, "outboxTTLSeconds": args.outbox_ttl,
             "backSeconds": back_time - back_started, "killAtSeconds": args.kill_at,
