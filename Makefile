@@ -275,10 +275,10 @@ cluster-outage: release postgres
 	python3 Benchmarks/cluster_ha.py --outage $(OUTAGE) --outbox-ttl $(OUTBOX_TTL)
 
 # Partitions in the lab (Benchmarks/chaos.py; needs root): n1 cut from PostgreSQL for 5 s and
-# for 30 s, PostgreSQL cut from every node for 10 s, each under parley-load with independent
+# for 30 s, n1 cut from its clients 10 s, PostgreSQL cut from every node 10 s, each under parley-load with independent
 # observers; after each heal member lists, names, seqs, deliveries and resumes are judged.
 # CASES picks some (comma-separated). out/chaos/chaos.{txt,json}.
-CASES ?= node-pg-5,node-pg-30,db-all-10
+CASES ?= node-pg-5,node-pg-30,clients-n1-10,db-all-10
 chaos: release postgres
 	@if [ "$$(id -u)" != 0 ]; then echo "chaos: needs root (network namespaces)"; exit 1; fi
 	@command -v ip >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q iproute2; }

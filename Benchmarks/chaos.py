@@ -10,6 +10,7 @@ node, the first two publishing every 200 ms:
 
   node-pg-5    n1 cut from PostgreSQL for 5 s    (shorter than --database-timeout + a beat)
   node-pg-30   n1 cut from PostgreSQL for 30 s   (past --dead-node-after: the others reap it)
+  clients-n1-10  n1 cut from its clients (host a1) for 10 s, PostgreSQL reachable
   db-all-10    PostgreSQL cut from every node for 10 s
 
 After each heal: member lists identical at every observer, names unique, no seq naming two
@@ -39,6 +40,7 @@ from parleybench.postgres import Postgres
 CASES = {
     "node-pg-5": {"cut": [("n1", "pg")], "seconds": 5, "what": "n1 cut from PostgreSQL for 5 s"},
     "node-pg-30": {"cut": [("n1", "pg")], "seconds": 30, "what": "n1 cut from PostgreSQL for 30 s"},
+    "clients-n1-10": {"cut": [("n1", "a1")], "seconds": 10, "what": "n1 cut from its clients for 10 s, PostgreSQL reachable"},
     "db-all-10": {"cut": [(f"n{i}", "pg") for i in range(1, 5)], "seconds": 10, "what": "PostgreSQL cut from every node for 10 s"},
 }
 NODES = 4
