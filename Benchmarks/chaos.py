@@ -33,7 +33,7 @@ import time
 from parleybench.lab import Lab
 from parleybench.lab_cluster import NODE_PORT, start_node
 from parleybench.nodes import LOAD, require_binaries
-from parleybench.observer import Observer, judge
+from parleybench.observer import Observer, end_observed_run, judge
 from parleybench.orchestra import ROOT, stop
 from parleybench.postgres import Postgres
 
@@ -158,11 +158,7 @@ def run_case(name, case, out, logs):
                 "delivery.lost", "delivery.duplicates", "resume.gaps", "resume.duplicates", "resume.failed")}
             return result
         finally:
-            stopping.set()
-            for observer in observers:
-                observer.stop()
-            if load and load.poll() is None:
-                stop(load, timeout=10)
+            end_observed_run(stopping, observers, load)
             for node in nodes:
                 stop(node, timeout=10)
             postgres.stop()

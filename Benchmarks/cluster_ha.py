@@ -41,8 +41,8 @@ import threading
 import time
 
 from parleybench.nodes import LOAD, Node, require_binaries
-from parleybench.observer import Observer, judge
-from parleybench.orchestra import ROOT, stop
+from parleybench.observer import Observer, end_observed_run, judge
+from parleybench.orchestra import ROOT
 from parleybench.postgres import Postgres
 
 NODES = 4
@@ -158,11 +158,7 @@ def main():
             result.update({"promoteAfterSeconds": args.promote_after, "promotion": "pg_ctl promote",
                            "standbyInRecoveryAfter": standby.query("SELECT pg_is_in_recovery()")})
     finally:
-        stopping.set()
-        for observer in observers:
-            observer.stop()
-        if load and load.poll() is None:
-            stop(load, timeout=10)
+        end_observed_run(stopping, observers, load)
         for node in nodes:
             node.stop()
         primary.stop()

@@ -13,6 +13,8 @@ import time
 
 from websockets.sync.client import connect
 
+from parleybench.orchestra import stop
+
 CLONE_NEWNET = 0x40000000
 
 
@@ -157,3 +159,13 @@ def judge(observers, publishers, cut_time, back_time):
         "flowAfterKillSeconds": None if flow_at is None else flow_at - cut_time,
         "flowAfterPromoteSeconds": None if flow_at is None else flow_at - back_time,
     }
+
+
+def end_observed_run(stopping, observers, load):
+    """The end of an observed run, however it ends: the publishing stops (`stopping` set), the
+    observers close, and parley-load is stopped if it still runs."""
+    stopping.set()
+    for observer in observers:
+        observer.stop()
+    if load and load.poll() is None:
+        stop(load, timeout=10)

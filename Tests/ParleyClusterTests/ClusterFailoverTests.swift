@@ -6,21 +6,6 @@ import Testing
 /// the standby promoted (`pg_ctl promote`). Nodes given both hosts follow the primary: what was
 /// numbered before survives with its numbers, what was sent meanwhile is numbered after, once.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct ClusterFailoverTests {
-    func json(_ text: String) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-    }
-
-    /// The texts and seqs of the next `count` public messages `client` hears (other events skipped).
-    func publicMessages(_ count: Int, at client: TestClient) async throws -> [(text: String, seq: Int)] {
-        var heard: [(String, Int)] = []
-        while heard.count < count {
-            let event = try json(try await client.next(within: .seconds(15)))
-            guard event["publicMessage"] != nil, let text = event["text"] as? String else { continue }
-            heard.append((text, event["seq"] as? Int ?? -1))
-        }
-        return heard
-    }
-
     @Test func nodesFollowThePrimaryToItsPromotedStandbyLosingNothingAndNumberingNothingTwice() async throws {
         try await withPostgres(synchronousStandby: true) { primary in
             let standby = try await primary.startStandby()
@@ -50,8 +35,8 @@ import Testing
         try await a.waitForMembers(inAnyOrder: ["alice", "bob"])
         try await b.waitForMembers(inAnyOrder: ["alice", "bob"])
         for index in 1...3 { try await alice.send(#"{"action":"sendPublic","message":"before \#(index)"}"#) }
-        let before = try await publicMessages(3, at: bob)
-        _ = try await publicMessages(3, at: alice)
+        let before = try await bob.publicMessages(3, within: .seconds(15))
+        _ = try await alice.publicMessages(3, within: .seconds(15))
         #expect(before.map(\.seq) == Array(before[0].seq..<(before[0].seq + 3)), "\(before)")
         // Synchronous: the standby had every commit before the primary acknowledged it.
         #expect(try await primary.value("SELECT string_agg(sync_state, ',') FROM pg_stat_replication") == "sync")
@@ -71,7 +56,7 @@ import Testing
         try await alice.send(#"{"action":"sendPublic","message":"after"}"#)
         let last = before[2].seq
         for client in [bob, alice] {
-            let heard = try await publicMessages(2, at: client)
+            let heard = try await client.publicMessages(2, within: .seconds(15))
             #expect(heard.map(\.text) == ["during", "after"], "\(heard)")
             #expect(heard.map(\.seq) == [last + 1, last + 2], "\(heard)")
         }
@@ -79,10 +64,10 @@ import Testing
         // Who was away resumes on the promoted history without a gap: all of it, once.
         let epoch = try await resumedEpoch(at: b)
         let carol = try await b.client(named: "carol", resume: "since=\(before[0].seq - 1)&epoch=\(epoch)")
-        let replayed = try await publicMessages(5, at: carol)
+        let replayed = try await carol.publicMessages(5, within: .seconds(15))
         #expect(replayed.map(\.text) == ["before 1", "before 2", "before 3", "during", "after"], "\(replayed)")
         #expect(replayed.map(\.seq) == Array(before[0].seq...(last + 2)), "\(replayed)")
-        let resumed = try json(try await carol.next(within: .seconds(10)))["resumed"] as? [String: Any]
+        let resumed = try jsonObject(try await carol.next(within: .seconds(10)))["resumed"] as? [String: Any]
         #expect(resumed?["from"] as? Int == before[0].seq && resumed?["to"] as? Int == last + 2, "\(String(describing: resumed))")
         try await carol.expectSilence()
     }
@@ -92,7 +77,7 @@ import Testing
         let probe = try await node.client(named: "probe", resume: "since=latest")
         defer { Task { await probe.close() } }
         while true {
-            let event = try json(try await probe.next(within: .seconds(10)))
+            let event = try jsonObject(try await probe.next(within: .seconds(10)))
             if let resumed = event["resumed"] as? [String: Any], let epoch = resumed["epoch"] as? String { return epoch }
         }
     }

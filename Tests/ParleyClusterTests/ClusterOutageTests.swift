@@ -11,19 +11,27 @@ import Testing
 /// The database away, or one node cut from it: nothing a member sent is delivered to some and
 /// never to others — it reaches everyone once, in order, after the heal, or its sender is told.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct ClusterOutageTests {
-    func json(_ text: String) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-    }
-
-    /// The texts and seqs of the next `count` public messages `client` hears (other events skipped).
-    func publicMessages(_ count: Int, at client: TestClient) async throws -> [(text: String, seq: Int)] {
-        var heard: [(String, Int)] = []
-        while heard.count < count {
-            let event = try json(try await client.next(within: .seconds(10)))
-            guard event["publicMessage"] != nil, let text = event["text"] as? String else { continue }
-            heard.append((text, event["seq"] as? Int ?? -1))
+    /// Node a on a fresh database, node b reaching it through a proxy that can cut it off; both
+    /// stopped after `body`. The dead-node bound is longer than any cut here: these tests are
+    /// about what b holds and catches up, not the reaping of a silent node.
+    private func withNodeBehindProxy(
+        settings configure: (inout ClusterSettings) -> Void = { _ in },
+        _ body: (ClusterNode, ClusterNode, CuttableProxy) async throws -> Void
+    ) async throws {
+        try await withPostgres { postgres in
+            let proxy = try await CuttableProxy(toPort: postgres.port)
+            let a = try await ClusterNode.start(postgres, name: "a", deadNodeAfter: .seconds(20))
+            let b = try await ClusterNode.start(postgres, name: "b", deadNodeAfter: .seconds(20), through: proxy, settings: configure)
+            do {
+                try await body(a, b, proxy)
+            } catch {
+                for node in [a, b] { await node.stop() }
+                await proxy.stop()
+                throw error
+            }
+            for node in [a, b] { await node.stop() }
+            await proxy.stop()
         }
-        return heard
     }
 
     @Test func aMessageHeldLongerThanTheOutboxTTLIsRefusedToItsSenderAndNobodyEverGetsIt() async throws {
@@ -41,14 +49,14 @@ import Testing
             try await a.waitForMembers(inAnyOrder: ["alice", "bob"])
             try await b.waitForMembers(inAnyOrder: ["alice", "bob"])
             try await alice.send(#"{"action":"sendPublic","message":"before"}"#)
-            let before = try await publicMessages(1, at: bob)[0].seq
-            _ = try await publicMessages(1, at: alice)
+            let before = try await bob.publicMessages(1)[0].seq
+            _ = try await alice.publicMessages(1)
 
             try await postgres.stopServer()
             try await a.waitUntilDisconnected()
             try await alice.send(#"{"action":"sendPublic","message":"lost in the outage"}"#)
             // The grace (2 s) for a connection, then the TTL (1 s) in the outbox: the sender is told.
-            let error = try json(try await alice.next(within: .seconds(8)))
+            let error = try jsonObject(try await alice.next(within: .seconds(8)))
             let detail = try #require(error["error"] as? [String: Any], "\(error)")
             #expect(detail["code"] as? String == "unavailable" && detail["action"] as? String == "sendPublic", "\(error)")
             #expect((detail["message"] as? String)?.contains("nobody received it") == true, "\(error)")
@@ -59,7 +67,7 @@ import Testing
             try await b.waitUntilConnected()
             try await alice.send(#"{"action":"sendPublic","message":"after"}"#)
             for client in [alice, bob] {
-                let heard = try await publicMessages(1, at: client)
+                let heard = try await client.publicMessages(1)
                 #expect(heard[0].text == "after" && heard[0].seq == before + 1, "the refused message took no seq: \(heard)")
             }
             try await bob.expectSilence()
@@ -67,33 +75,22 @@ import Testing
     }
 
     @Test func aNodeCutFromTheDatabaseCatchesItsMembersUpAndItsHeldMessagesFollowInOrder() async throws {
-        try await withPostgres { postgres in
-            let proxy = try await CuttableProxy(toPort: postgres.port)
-            // Longer than the cut: this test is about the catch-up, not the reaping of a silent node.
-            let a = try await ClusterNode.start(postgres, name: "a", deadNodeAfter: .seconds(20))
-            let b = try await ClusterNode.start(postgres, name: "b", deadNodeAfter: .seconds(20), through: proxy)
-            defer {
-                Task {
-                    await a.stop()
-                    await b.stop()
-                    await proxy.stop()
-                }
-            }
+        try await withNodeBehindProxy { a, b, proxy in
             let alice = try await a.client(named: "alice")
             let bob = try await b.client(named: "bob")
             let bea = try await b.client(named: "bea")
             for node in [a, b] { try await node.waitForMembers(inAnyOrder: ["alice", "bob", "bea"]) }
             try await alice.send(#"{"action":"sendPublic","message":"before"}"#)
-            let first = try await publicMessages(1, at: bea)[0].seq
-            _ = try await publicMessages(1, at: bob)
-            _ = try await publicMessages(1, at: alice)
+            let first = try await bea.publicMessages(1)[0].seq
+            _ = try await bob.publicMessages(1)
+            _ = try await alice.publicMessages(1)
 
             proxy.cut()
             try await b.waitUntilDisconnected()
             #expect(a.bus.isConnected)
             // a's side of the room goes on; b's members hear none of it while cut off.
             for index in 1...3 { try await alice.send(#"{"action":"sendPublic","message":"meanwhile \#(index)"}"#) }
-            #expect(try await publicMessages(3, at: alice).map(\.text) == ["meanwhile 1", "meanwhile 2", "meanwhile 3"])
+            #expect(try await alice.publicMessages(3).map(\.text) == ["meanwhile 1", "meanwhile 2", "meanwhile 3"])
             try await bob.send(#"{"action":"sendPublic","message":"from the cut node"}"#)
             try await bea.expectSilence(for: .milliseconds(500))
             try await b.waitForOutbox(1)
@@ -103,12 +100,12 @@ import Testing
             // Everyone, on both nodes, has every message once, in one order, numbered on from
             // before the cut: what a published meanwhile, then what b held.
             let expected = ["meanwhile 1", "meanwhile 2", "meanwhile 3", "from the cut node"]
-            let atBea = try await publicMessages(4, at: bea)
+            let atBea = try await bea.publicMessages(4)
             #expect(atBea.map(\.text) == expected, "\(atBea)")
             #expect(atBea.map(\.seq) == Array((first + 1)...(first + 4)), "\(atBea)")
-            let atBob = try await publicMessages(4, at: bob)
+            let atBob = try await bob.publicMessages(4)
             #expect(atBob.map(\.text) == expected && atBob.map(\.seq) == atBea.map(\.seq), "\(atBob)")
-            let atAlice = try await publicMessages(1, at: alice)
+            let atAlice = try await alice.publicMessages(1)
             #expect(atAlice[0].text == "from the cut node" && atAlice[0].seq == first + 4)
             for client in [alice, bob, bea] { try await client.expectSilence() }
             #expect(b.handler.memberNames == a.handler.memberNames)
@@ -118,25 +115,13 @@ import Testing
     /// A partition that drops packets closes nothing: without a deadline the node would wait on
     /// its connection for as long as TCP retries, minutes, while everything it sends goes nowhere.
     @Test func aNodeWhoseDatabaseFallsSilentNoticesWithinItsTimeoutAndSendsItsMessageOnce() async throws {
-        try await withPostgres { postgres in
-            let proxy = try await CuttableProxy(toPort: postgres.port)
-            let a = try await ClusterNode.start(postgres, name: "a", deadNodeAfter: .seconds(20))
-            let b = try await ClusterNode.start(postgres, name: "b", deadNodeAfter: .seconds(20), through: proxy) {
-                $0.databaseTimeout = .seconds(1)
-            }
-            defer {
-                Task {
-                    await a.stop()
-                    await b.stop()
-                    await proxy.stop()
-                }
-            }
+        try await withNodeBehindProxy(settings: { $0.databaseTimeout = .seconds(1) }) { a, b, proxy in
             let alice = try await a.client(named: "alice")
             let bob = try await b.client(named: "bob")
             for node in [a, b] { try await node.waitForMembers(inAnyOrder: ["alice", "bob"]) }
             try await alice.send(#"{"action":"sendPublic","message":"before"}"#)
-            let first = try await publicMessages(1, at: bob)[0].seq
-            _ = try await publicMessages(1, at: alice)
+            let first = try await bob.publicMessages(1)[0].seq
+            _ = try await alice.publicMessages(1)
 
             proxy.cutSilently()
             // Sent into the silence: written to a connection whose bytes go nowhere.
@@ -151,7 +136,7 @@ import Testing
             try await b.waitUntilConnected()
             // Sent again on the new connection with its key: numbered once, heard once by all.
             for client in [alice, bob] {
-                let heard = try await publicMessages(1, at: client)
+                let heard = try await client.publicMessages(1)
                 #expect(heard[0].text == "into the silence" && heard[0].seq == first + 1, "\(heard)")
             }
             for client in [alice, bob] { try await client.expectSilence() }
