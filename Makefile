@@ -261,7 +261,7 @@ reconnect-storm: release postgres
 # by independent observers: flow again within 10 s, nothing acknowledged lost, no seq reused,
 # no duplicates, no resume gaps. out/cluster-ha.{txt,json}, out/cluster-ha-load.{json,html}.
 cluster-ha: release postgres
-	@python3 -c "import websockets.sync.client" 2>/dev/null || python3 -m pip install -q "websockets>=12"
+	@python3 -c "import websockets.sync.client" 2>/dev/null || { python3 -m pip install -q "websockets>=12" || python3 -m pip install -q --break-system-packages "websockets>=12"; }
 	python3 Benchmarks/cluster_ha.py
 
 # The same with an outage instead: one durable PostgreSQL killed and started again OUTAGE
@@ -271,7 +271,7 @@ cluster-ha: release postgres
 OUTAGE ?= 2
 OUTBOX_TTL ?= 30
 cluster-outage: release postgres
-	@python3 -c "import websockets.sync.client" 2>/dev/null || python3 -m pip install -q "websockets>=12"
+	@python3 -c "import websockets.sync.client" 2>/dev/null || { python3 -m pip install -q "websockets>=12" || python3 -m pip install -q --break-system-packages "websockets>=12"; }
 	python3 Benchmarks/cluster_ha.py --outage $(OUTAGE) --outbox-ttl $(OUTBOX_TTL)
 
 # Partitions in the lab (Benchmarks/chaos.py; needs root): n1 cut from PostgreSQL for 5 s and
@@ -282,7 +282,7 @@ CASES ?= node-pg-5,node-pg-30,clients-n1-10,db-all-10
 chaos: release postgres
 	@if [ "$$(id -u)" != 0 ]; then echo "chaos: needs root (network namespaces)"; exit 1; fi
 	@command -v ip >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q iproute2; }
-	@python3 -c "import websockets.sync.client" 2>/dev/null || python3 -m pip install -q "websockets>=12"
+	@python3 -c "import websockets.sync.client" 2>/dev/null || { python3 -m pip install -q "websockets>=12" || python3 -m pip install -q --break-system-packages "websockets>=12"; }
 	python3 Benchmarks/chaos.py --cases $(CASES)
 
 # The main job: the default scenario (1,000 clients, under a minute) against a gateway embedded
