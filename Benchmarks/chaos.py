@@ -33,9 +33,10 @@ import time
 from parleybench.lab import Lab
 from parleybench.lab_cluster import NODE_PORT, start_node
 from parleybench.nodes import LOAD, require_binaries
-from parleybench.observer import Observer, end_observed_run, judge
+from parleybench.observer import Observer, end_observed_run
 from parleybench.orchestra import ROOT, stop
 from parleybench.postgres import Postgres
+from parleybench.verdict import judge
 
 CASES = {
     "node-pg-5": {"cut": [("n1", "pg")], "seconds": 5, "what": "n1 cut from PostgreSQL for 5 s"},
@@ -72,11 +73,6 @@ def partition(lab, pairs, verb):
     for a, b in pairs:
         route(lab, a, b, verb)
         route(lab, b, a, verb)
-
-
-def first_load_message(observer):
-    heard, _, _ = observer.snapshot()
-    return next((arrival for _, sender, _, arrival in heard if sender and not sender.startswith("observer-")), None)
 
 
 def seen_during(observer, start, end):
@@ -120,11 +116,11 @@ def run_case(name, case, out, logs):
                     time.sleep(0.2)
 
             deadline = time.monotonic() + 60
-            while first_load_message(observers[0]) is None:
+            while observers[0].first_heard_from_others() is None:
                 if time.monotonic() > deadline or load.poll() is not None:
                     raise SystemExit(f"chaos: {name}: parley-load's phases did not begin (exit {load.poll()})")
                 time.sleep(0.05)
-            began = first_load_message(observers[0])
+            began = observers[0].first_heard_from_others()
             publisher_thread = threading.Thread(target=publish, daemon=True)
             publisher_thread.start()
             time.sleep(max(0, began + 3 + BEFORE - time.monotonic()))

@@ -41,9 +41,10 @@ import threading
 import time
 
 from parleybench.nodes import LOAD, Node, require_binaries
-from parleybench.observer import Observer, end_observed_run, judge
+from parleybench.observer import Observer, end_observed_run
 from parleybench.orchestra import ROOT
 from parleybench.postgres import Postgres
+from parleybench.verdict import judge
 
 NODES = 4
 
@@ -54,14 +55,6 @@ def wait_until(condition, timeout, what):
         if time.monotonic() > deadline:
             raise TimeoutError(what)
         time.sleep(0.05)
-
-
-def first_load_message(observer):
-    """When the phases began, as the observer saw it: the first message of a parley-load
-    publisher (not an observer's)."""
-    heard, _, _ = observer.snapshot()
-    times = [arrival for _, sender, _, arrival in heard if sender and not sender.startswith("observer-")]
-    return times[0] if times else None
 
 
 def load_figures(report_path):
@@ -124,8 +117,8 @@ def main():
         print(f"{label}: {setup}, {NODES} nodes, {len(observers)} observers", flush=True)
         report = os.path.join(args.out, f"{label}-load.json")
         load = subprocess.Popen([LOAD, "run", args.scenario, "--quiet", "--out", report, "--html", report.replace(".json", ".html")])
-        wait_until(lambda: first_load_message(publisher) is not None, 60, "parley-load's phases did not begin")
-        phases_began = first_load_message(publisher)
+        wait_until(lambda: publisher.first_heard_from_others() is not None, 60, "parley-load's phases did not begin")
+        phases_began = publisher.first_heard_from_others()
         publisher_thread = threading.Thread(target=publish, daemon=True)
         publisher_thread.start()
         time.sleep(max(0, phases_began + args.kill_at - time.monotonic()))

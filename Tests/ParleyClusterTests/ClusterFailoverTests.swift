@@ -30,10 +30,7 @@ import Testing
                 await b.stop()
             }
         }
-        let alice = try await a.client(named: "alice")
-        let bob = try await b.client(named: "bob")
-        try await a.waitForMembers(inAnyOrder: ["alice", "bob"])
-        try await b.waitForMembers(inAnyOrder: ["alice", "bob"])
+        let (alice, bob) = try await aliceAndBob(on: a, and: b)
         for index in 1...3 { try await alice.send(#"{"action":"sendPublic","message":"before \#(index)"}"#) }
         let before = try await bob.publicMessages(3, within: .seconds(15))
         _ = try await alice.publicMessages(3, within: .seconds(15))

@@ -44,10 +44,7 @@ import Testing
                     await b.stop()
                 }
             }
-            let alice = try await a.client(named: "alice")
-            let bob = try await b.client(named: "bob")
-            try await a.waitForMembers(inAnyOrder: ["alice", "bob"])
-            try await b.waitForMembers(inAnyOrder: ["alice", "bob"])
+            let (alice, bob) = try await aliceAndBob(on: a, and: b)
             try await alice.send(#"{"action":"sendPublic","message":"before"}"#)
             let before = try await bob.publicMessages(1)[0].seq
             _ = try await alice.publicMessages(1)
@@ -116,9 +113,7 @@ import Testing
     /// its connection for as long as TCP retries, minutes, while everything it sends goes nowhere.
     @Test func aNodeWhoseDatabaseFallsSilentNoticesWithinItsTimeoutAndSendsItsMessageOnce() async throws {
         try await withNodeBehindProxy(settings: { $0.databaseTimeout = .seconds(1) }) { a, b, proxy in
-            let alice = try await a.client(named: "alice")
-            let bob = try await b.client(named: "bob")
-            for node in [a, b] { try await node.waitForMembers(inAnyOrder: ["alice", "bob"]) }
+            let (alice, bob) = try await aliceAndBob(on: a, and: b)
             try await alice.send(#"{"action":"sendPublic","message":"before"}"#)
             let first = try await bob.publicMessages(1)[0].seq
             _ = try await alice.publicMessages(1)

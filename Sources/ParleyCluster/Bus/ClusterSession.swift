@@ -138,19 +138,23 @@ struct ClusterSession: Sendable {
         }
         // Memberships of named rooms, again where missing; and those this node's members no
         // longer have.
+        struct Membership: Hashable {
+            let id: Int64
+            let room: String
+        }
         let stored = Set(
             try await connection.columns((Int64.self, String.self), of: NamedRoomSQL.memberships(of: settings.nodeName), logger: logger)
-                .map { "\($0.0) \($0.1)" })
+                .map { Membership(id: $0.0, room: $0.1) })
         let memberships = room.localRoomMemberships()
-        let kept = Set(memberships.map { "\(Int64(bitPattern: $0.id.rawValue)) \($0.room.text)" })
-        for (id, roomName, name) in memberships where !stored.contains("\(Int64(bitPattern: id.rawValue)) \(roomName.text)") {
+        let kept = Set(memberships.map { Membership(id: Int64(bitPattern: $0.id.rawValue), room: $0.room.text) })
+        for (id, roomName, name) in memberships where !stored.contains(Membership(id: Int64(bitPattern: id.rawValue), room: roomName.text))
+        {
             try await connection.run(NamedRoomSQL.join(id, room: roomName, name: name), logger: logger)
         }
-        for membership in stored.subtracting(kept) {
-            let parts = membership.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, let id = Int64(parts[0]), let roomName = try? RoomName(validating: String(parts[1]), action: nil)
-            else { continue }
-            try await connection.run(NamedRoomSQL.leave(ConnectionID(rawValue: UInt64(bitPattern: id)), room: roomName), logger: logger)
+        for gone in stored.subtracting(kept) {
+            guard let roomName = try? RoomName(validating: gone.room, action: nil) else { continue }
+            try await connection.run(
+                NamedRoomSQL.leave(ConnectionID(rawValue: UInt64(bitPattern: gone.id)), room: roomName), logger: logger)
         }
         let liveIDs = Set(live.map { Int64(bitPattern: $0.id.rawValue) })
         for id in registered.keys where !liveIDs.contains(id) {

@@ -20,3 +20,11 @@ extension TestClient {
         return heard
     }
 }
+
+/// alice on node a and bob on node b, once both nodes list them both.
+func aliceAndBob(on a: ClusterNode, and b: ClusterNode) async throws -> (alice: TestClient, bob: TestClient) {
+    let alice = try await a.client(named: "alice")
+    let bob = try await b.client(named: "bob")
+    for node in [a, b] { try await node.waitForMembers(inAnyOrder: ["alice", "bob"]) }
+    return (alice, bob)
+}
