@@ -49,6 +49,26 @@ import Testing
         #expect(run.overall.ratio == 1)
     }
 
+    /// A message its sender was told was not sent, and that nobody got, was due to nobody.
+    @Test func refusedMessagesAreCountedApartNotAsLost() async throws {
+        let (run, lies) = try await run(.refuseEvery(10))
+        #expect(lies > 0)
+        #expect(run.overall.refused == lies)
+        #expect(run.overall.lost == 0)
+        #expect(run.overall.expected == (run.overall.messagesSent - lies) * 19)
+        #expect(run.overall.received == run.overall.expected)
+        #expect(run.metrics["delivery.refused"] == Double(lies))
+    }
+
+    /// A refusal whose message somebody received anyway pairs with nothing: the 18 members who
+    /// did not get it count it lost.
+    @Test func aRefusedMessageSomebodyReceivedIsStillLost() async throws {
+        let (run, lies) = try await run(.refuseAndDeliverOnceEvery(10))
+        #expect(lies > 0)
+        #expect(run.overall.refused == 0)
+        #expect(run.overall.lost == lies * 18)
+    }
+
     @Test func aFiftyMillisecondDelayShowsInEveryPercentile() async throws {
         let (run, _) = try await run(.delay(.milliseconds(50)))
         #expect(run.overall.fanout.p50 >= 50_000)

@@ -8,14 +8,16 @@ import Testing
     @Test func everyMetricIsNamedOnceWithAUnitAndAMeaning() {
         #expect(Set(Metrics.names).count == Metrics.names.count)
         // Six latency families × six statistics, and the figures read whole (resume.* among them).
-        #expect(Metrics.names.count == 6 * 6 + 17)
+        #expect(Metrics.names.count == 6 * 6 + 18)
         #expect(Metrics.unit(of: "resume.latency.p99") == .micros && Metrics.unit(of: "resume.gaps") == .count)
         for metric in Metrics.catalogue { #expect(!metric.description.isEmpty, "\(metric.name) says what it means") }
         #expect(Metrics.unit(of: "send.lag.p999") == .micros)
         #expect(Metrics.unit(of: "process.rss") == .bytes)
         #expect(Metrics.unit(of: "nonsense") == nil)
         #expect(Metrics.higherIsBetter("delivery.ratio") && Metrics.higherIsBetter("throughput.deliveries"))
-        #expect(!Metrics.higherIsBetter("fanout.p99") && !Metrics.higherIsBetter("delivery.lost"))
+        #expect(
+            !Metrics.higherIsBetter("fanout.p99") && !Metrics.higherIsBetter("delivery.lost") && !Metrics.higherIsBetter("delivery.refused")
+        )
         #expect(Metrics.format(2_097_152, metric: "received.bytes") == "2 MiB")
         #expect(Metrics.format(1500, metric: "fanout.p50") == "1.5ms")
     }

@@ -34,12 +34,24 @@ final class LyingRelay: RouteHandler {
         /// Drops every 10th delivery while it has more than `members` connections: a server
         /// whose capacity is known exactly, whatever the machine's timing.
         case dropAbove(members: Int)
+        /// Every nth message goes to nobody, and its sender gets a cluster node's refusal
+        /// (`unavailable`, "not sent").
+        case refuseEvery(Int)
+        /// Every nth message is refused to its sender and delivered to one member all the same:
+        /// a server that broke its word.
+        case refuseAndDeliverOnceEvery(Int)
     }
+
+    static let refusal = Payload(
+        bytes: Array(
+            #"{"error":{"code":"unavailable","message":"not sent: the cluster's database was unreachable for 30 s; nobody received it","action":"sendPublic"}}"#
+                .utf8))
 
     private let connections: any Connections
     private let scheduler: any Scheduler
     private let lie: Lie
-    private let state = Mutex<(members: [ConnectionID], deliveries: Int, lies: Int, sources: Set<String>)>(([], 0, 0, []))
+    private let state = Mutex<(members: [ConnectionID], deliveries: Int, lies: Int, sources: Set<String>, messages: Int)>(
+        ([], 0, 0, [], 0))
 
     init(connections: any Connections, scheduler: any Scheduler, lie: Lie) {
         self.connections = connections
@@ -70,6 +82,20 @@ final class LyingRelay: RouteHandler {
         guard case .route(_, let frame) = event.selection, case .string(let body)? = frame.fields["body"] else { return }
         let payload = Payload(bytes: Array(body.utf8))
         state.withLock { state in
+            state.messages += 1
+            switch lie {
+            case .refuseEvery(let n) where state.messages % n == 0:
+                state.lies += 1
+                connections.post(Self.refusal, to: event.connectionID)
+                return
+            case .refuseAndDeliverOnceEvery(let n) where state.messages % n == 0:
+                state.lies += 1
+                connections.post(Self.refusal, to: event.connectionID)
+                if let member = state.members.first(where: { $0 != event.connectionID }) { connections.post(payload, to: member) }
+                return
+            default:
+                break
+            }
             if case .echoToSender = lie {
                 state.lies += 1
                 connections.post(payload, to: event.connectionID)
@@ -77,7 +103,7 @@ final class LyingRelay: RouteHandler {
             for member in state.members where member != event.connectionID {
                 state.deliveries += 1
                 switch lie {
-                case .none, .echoToSender:
+                case .none, .echoToSender, .refuseEvery, .refuseAndDeliverOnceEvery:
                     connections.post(payload, to: member)
                 case .dropAbove(let members):
                     if state.members.count > members && state.deliveries % 10 == 0 {

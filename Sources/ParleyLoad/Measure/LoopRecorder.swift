@@ -44,6 +44,10 @@ final class LoopRecorder {
     /// Clients that came back (`reconnect:`): what each resume ended with, how long from the
     /// dial to its marker, what the replays delivered and what came twice.
     private(set) var resume = ResumeTally()
+    /// Public messages the server refused to send (`unavailable`, "not sent"), by publisher: the
+    /// refusal names no message, so the analysis pairs them with that publisher's messages nobody
+    /// received, oldest first (a node's outbox refuses its oldest held messages first).
+    private(set) var refusals: [Int: Int] = [:]
 
     /// Tokens carry common time in a run split over agents: local = token − shift (0 otherwise).
     let tokenShift: UInt64
@@ -165,13 +169,16 @@ final class LoopRecorder {
 
     func recordDialFailure() { resume.dialFailures += 1 }
 
+    func recordRefusal(publisher: Int) { refusals[publisher, default: 0] += 1 }
+
     /// A copy of what was measured, to carry off the loop.
     func snapshot() -> LoopMeasurements {
         LoopMeasurements(
             fanout: fanout, sendLag: sendLag, received: received, duplicates: duplicates, unexpected: unexpected,
             perMessageCount: perMessageCount, perMessageLast: perMessageLast, seconds: seconds,
             sent: sent, connect: connect, framesReceived: framesReceived, bytesReceived: bytesReceived,
-            presenceComplete: presenceComplete, loopLag: loopLag, resume: resume, byNode: byNode, fanoutByClass: fanoutByClass)
+            presenceComplete: presenceComplete, loopLag: loopLag, resume: resume, byNode: byNode, fanoutByClass: fanoutByClass,
+            refusals: refusals)
     }
 }
 
@@ -195,4 +202,6 @@ struct LoopMeasurements: Sendable, Codable {
     var byNode: NodeFanout
     /// With `rooms:`, per size class of `RoomPlan.classes`; empty otherwise.
     var fanoutByClass: [LatencyHistogram] = []
+    /// Refused public messages by publisher (`LoopRecorder.refusals`).
+    var refusals: [Int: Int] = [:]
 }

@@ -78,6 +78,11 @@ public enum Metrics {
         // Losses and errors: any more than none is worse (a base of zero makes any count WORSE).
         metric("delivery.ratio", .ratio, .higherIsBetter, .share(0), "deliveries received ÷ due", { $0.overall.ratio })
         metric("delivery.lost", .count, .lowerIsBetter, .share(0), "deliveries due and never received", { Double($0.overall.lost) })
+        // A refusal is the server keeping its word (docs/PROTOCOL.md): not a loss, but a message
+        // a user had to send again.
+        metric(
+            "delivery.refused", .count, .lowerIsBetter, .share(0), "public messages the server refused to send (unavailable)",
+            { Double($0.overall.refused ?? 0) })
         metric(
             "delivery.duplicates", .count, .lowerIsBetter, .share(0), "the same message twice at one client",
             {

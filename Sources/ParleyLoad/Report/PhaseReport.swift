@@ -10,6 +10,9 @@ public struct PhaseReport: Codable, Sendable {
     public var expected: Int
     public var received: Int
     public var lost: Int
+    /// Public messages the server refused (`unavailable`: "not sent; nobody received it") and
+    /// nobody received: not due to anyone, so not lost. Nil in reports from before it was counted.
+    public var refused: Int?
     public var duplicates: Int
     /// Deliveries to clients that were not members when the message was due (not counted).
     public var unexpected: Int

@@ -20,6 +20,10 @@ public enum ReportPrinter {
             if let refreshes = run.connect.tokenRefreshes { out += ", \(refreshes) token refreshes" }
             out += "\n"
             out += table(run)
+            if let refused = run.overall.refused, refused > 0 {
+                out +=
+                    "  refused: \(refused) public messages the server said it did not send (unavailable; nobody received them), not counted as lost\n"
+            }
             let cpu = run.overall.process.cpuSeconds
             if run.framesReceived > 0 {
                 out += "  load process: \(Quantities.trimmed(cpu, digits: 2)) CPU s over the phases"

@@ -25,7 +25,10 @@ enum RunAnalysis {
         var messageCount: [UInt32] = []
         var messageLast: [UInt64] = []
         var sent: [LoopRecorder.Sent] = []
+        var refusals: [Int: Int] = [:]
+        var refusedPerPhase = Array(repeating: 0, count: phaseCount)
         for loop in result.loops {
+            refusals.merge(loop.refusals, uniquingKeysWith: +)
             for phase in 0..<min(phaseCount, loop.fanout.count) {
                 fanout[phase].add(loop.fanout[phase])
                 sendLag[phase].add(loop.sendLag[phase])
@@ -60,12 +63,20 @@ enum RunAnalysis {
             plan.members.map { ids in MembershipCounter(ids.compactMap { byClient[$0] }) }
         }
         var roomTally = RoomTally(plan: plan)
+        let refused = RefusedMessages.seqs(sent: sent, refusals: refusals) { seq in
+            seq < messageCount.count && messageCount[seq] > 0
+        }
         for message in sent {
             let phase = result.clock.phase(of: message.scheduled)
             sentPerPhase[phase] += 1
             let due: Int
             let seq = Int(message.seq)
             let arrived = seq < messageCount.count ? Int(messageCount[seq]) : 0
+            if refused.contains(message.seq) {
+                // Its sender was told it was not sent, and nobody got it: nothing was due.
+                refusedPerPhase[phase] += 1
+                continue
+            }
             if let recipient = message.recipient {
                 due = byClient[recipient]?.contains(message.scheduled) == true ? 1 : 0
                 if plan != nil { roomTally.addPrivate(due: due, received: arrived) }
@@ -94,7 +105,7 @@ enum RunAnalysis {
                 PhaseReport(
                     name: phase.name, seconds: seconds, publishers: phase.publishers, ratePerPublisher: phase.rate,
                     rampTo: phase.rampTo, messagesSent: sentPerPhase[index], expected: expected[index],
-                    received: received[index], lost: max(expected[index] - received[index], 0),
+                    received: received[index], lost: max(expected[index] - received[index], 0), refused: refusedPerPhase[index],
                     duplicates: duplicates[index], unexpected: unexpected[index],
                     ratio: expected[index] > 0 ? Double(received[index]) / Double(expected[index]) : nil,
                     fanout: HistogramReport(fanout[index]), completion: HistogramReport(completion[index]),
@@ -116,6 +127,7 @@ enum RunAnalysis {
             name: "overall", seconds: totalSeconds, publishers: scenario.phases.map(\.publishers).max() ?? 0,
             ratePerPublisher: scenario.phases.first?.rate ?? 0, rampTo: nil, messagesSent: sent.count,
             expected: totalExpected, received: totalReceived, lost: max(totalExpected - totalReceived, 0),
+            refused: refusedPerPhase.reduce(0, +),
             duplicates: duplicates.reduce(0, +), unexpected: unexpected.reduce(0, +),
             ratio: totalExpected > 0 ? Double(totalReceived) / Double(totalExpected) : nil,
             fanout: HistogramReport(allFanout), completion: HistogramReport(allCompletion),

@@ -22,11 +22,26 @@ enum ClientFrames {
             lastInFrame = token
             recorder.recordDelivery(token, client: client, now: now, replayed: replayed)
         }
+        if isPublicRefusal(bytes) { recorder.recordRefusal(publisher: client.index) }
         if client.resume != nil, let position = RoomPosition.read(bytes) { client.observe(position) }
         if let expectation = client.readyExpectation, contains(bytes, expectation) {
             client.becomeReady(at: now)
         }
     }
+
+    /// Whether the frame is the server's answer that a public message of this client was not
+    /// sent (a cluster node's outbox past its size or age, docs/PROTOCOL.md): an `unavailable`
+    /// error for `sendPublic`. One byte decides for every other frame.
+    static func isPublicRefusal(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let prefix = refusalPrefix
+        guard bytes.count > prefix.count, bytes[2] == UInt8(ascii: "e"), bytes.prefix(prefix.count).elementsEqual(prefix) else {
+            return false
+        }
+        return contains(bytes, sendPublicAction)
+    }
+
+    private static let refusalPrefix = Array(#"{"error":{"code":"unavailable""#.utf8)
+    private static let sendPublicAction = Array(#""action":"sendPublic""#.utf8)
 
     /// The number of names in a `{"members":[…]}` event, or nil for any other frame. Counts
     /// string quotes, halved: names are JSON strings, and escaped quotes come with a backslash.
