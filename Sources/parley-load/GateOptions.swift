@@ -62,6 +62,9 @@ struct GateOptions: ParsableArguments {
     /// 0, or 99 for a failed threshold or a regression — 3 instead when a run that failed was
     /// generator-bound (its figures describe parley-load, not the server).
     static func exitCode(reports: [LoadReport], comparison: Comparison?, allowGeneratorBound: Bool) -> Int32 {
+        if reports.contains(where: { $0.runs.contains { $0.faults?.contains { $0.error != nil } == true } }) {
+            return LoadExit.faultFailed
+        }
         let failed = reports.contains { !$0.passed } || comparison?.failed == true
         guard failed else { return 0 }
         let invalid = reports.contains { $0.validity == .generatorBound }

@@ -12,6 +12,9 @@ enum LoadExit {
     static let invalidRun: Int32 = 3
     /// A load agent failed, closed or went silent mid-run (`--agents`): no verdict at all.
     static let agentLost: Int32 = 4
+    /// A scenario's fault could not be done or undone (`faults:`): the run did not measure what
+    /// it says; the report says which and why.
+    static let faultFailed: Int32 = 5
     static let badInput: Int32 = 2
     static let other: Int32 = 1
 }

@@ -41,6 +41,11 @@ struct RunOptions: ParsableArguments {
             "Split every run over these load agents (HOST:PORT,HOST:PORT; each running `parley-load agent --listen`); their figures are merged exactly."
     )
     var agents: String?
+    @Option(
+        help:
+            "The lab the scenario's faults: act on: its description file (Benchmarks/lab.py up writes /run/plab/lab.json). Needs root."
+    )
+    var lab: String?
 
     func loadOptions() throws -> LoadTest.Options {
         var options = LoadTest.Options()
@@ -51,6 +56,7 @@ struct RunOptions: ParsableArguments {
         options.tlsCAFile = ca
         options.tlsInsecure = insecure
         options.allowGeneratorBound = allowGeneratorBound
+        if let lab { options.lab = NamespaceLab(try LabDescription.load(path: lab)) }
         if let agents {
             let list = agents.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard !list.isEmpty else { throw BadInput(description: "--agents: expected HOST:PORT[,HOST:PORT…], got \"\(agents)\"") }

@@ -41,6 +41,7 @@ public enum ReportPrinter {
                     "\(attack.closedByServer), \(attack.heldAtEnd) held at the end\(attack.failedToOpen > 0 ? ", \(attack.failedToOpen) failed to open" : "")\n"
             }
             if let resume = run.resume { out += resumeLine(resume) }
+            if let faults = run.faults { out += faultLines(faults) }
             if let rooms = run.rooms { out += roomsLines(rooms) }
             if let slow = run.slowConsumers {
                 out += "  slow consumers: \(slow.count) stopped reading (\(slow.joined) joined); the server closed \(slow.closedByServer)\n"
@@ -147,6 +148,19 @@ public enum ReportPrinter {
     }
 
     /// Reconnects, how they resumed, and what the clients that came back missed or got twice.
+    /// Each fault as it happened, in seconds from the start of the phases.
+    static func faultLines(_ faults: [FaultReport]) -> String {
+        func seconds(_ value: Double) -> String { Quantities.trimmed(value, digits: 2) + " s" }
+        return faults.map { fault in
+            var line = "  fault: \(fault.fault), due at \(seconds(fault.at))"
+            if let applied = fault.appliedAt { line += ", done at \(seconds(applied))" }
+            if let killed = fault.killed { line += " (\(killed) process\(killed == 1 ? "" : "es") killed)" }
+            if let healed = fault.healedAt { line += ", healed at \(seconds(healed))" }
+            if let error = fault.error { line += "; FAILED: \(error)" }
+            return line + "\n"
+        }.joined()
+    }
+
     static func resumeLine(_ resume: ResumeReport) -> String {
         var out = "  reconnects: \(resume.dropped) dropped, \(resume.serverClosed) closed by the server"
         out += resume.dialFailures > 0 ? " (\(resume.dialFailures) dials failed first)" : ""

@@ -147,6 +147,7 @@ enum RunAnalysis {
         run.rooms = roomTally.report(fanoutByClass: fanoutByClass)
         run.slowConsumers = result.slowConsumers
         run.attack = result.attack
+        run.faults = result.faults
         run.directReaders = result.directReaders
         if scenario.reconnect != nil {
             var tally = ResumeTally()

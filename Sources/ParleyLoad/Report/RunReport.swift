@@ -36,4 +36,6 @@ public struct RunReport: Codable, Sendable {
     /// Against several targets (a cluster): fan-out on the publisher's node vs other nodes, and
     /// per node.
     public var nodes: NodeFanoutReport? = nil
+    /// The scenario's `faults:` as they happened (seconds from the start of the phases).
+    public var faults: [FaultReport]? = nil
 }

@@ -133,6 +133,9 @@ public struct Scenario: Codable, Sendable, Equatable {
     public var rooms: ScenarioRooms?
     /// Each client's credential (`auth:`): minted tokens or a fixed one, and extra headers.
     public var auth: ScenarioAuth?
+    /// `faults:` — cuts and kills of a lab's hosts at given times (`run --lab`); nil for none
+    /// (and left out of the digest then, as every absent section).
+    public var faults: [ScenarioFault]?
     /// `attack:` — a slowloris beside the members.
     public struct Attack: Codable, Sendable, Equatable {
         /// Sockets that send half a request line and wait (reopened when closed).

@@ -37,7 +37,7 @@ public struct ScenarioParser {
         try map.allow([
             "name", "description", "target", "clients", "connect", "members", "hello", "ready", "message",
             "phases", "churn", "settle", "sweep", "thresholds", "measurePresence", "slowConsumers", "attack",
-            "compare", "reconnect", "rooms", "auth",
+            "compare", "reconnect", "rooms", "auth", "faults",
         ])
 
         let name = try map.require("name") { try string($0, $1) }
@@ -93,6 +93,7 @@ public struct ScenarioParser {
         scenario.reconnect = try map.optional("reconnect", reconnect)
         scenario.rooms = try map.optional("rooms") { try rooms($0, $1, clients: clients) }
         scenario.auth = try map.optional("auth") { try auth($0, $1) }
+        scenario.faults = try map.optional("faults") { try faults($0, $1) }
         if let measure = try map.optional(
             "measurePresence",
             { node, key -> Bool in
@@ -315,6 +316,14 @@ public struct ScenarioParser {
                     "\(Quantities.formatMicros(at.seconds * 1e6)) is past the phases' end (\(Quantities.formatMicros(scenario.totalDuration.seconds * 1e6)))"
                 )
             }
+        }
+        for (index, fault) in (scenario.faults ?? []).enumerated() where fault.ends >= scenario.totalDuration {
+            let node = map.node("faults")!.sequence![index]
+            let total = Quantities.formatMicros(scenario.totalDuration.seconds * 1e6)
+            throw error(
+                node, "faults[\(index)]",
+                "\(fault.summary) at \(Quantities.formatMicros(fault.at.seconds * 1e6)) is not over before the phases end (\(total)): a fault's aftermath is the measurement"
+            )
         }
         if scenario.rooms != nil {
             let node = map.node("rooms")!

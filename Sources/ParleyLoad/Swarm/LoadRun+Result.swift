@@ -21,5 +21,7 @@ extension LoadRun {
         var directReaders: Int? = nil
         /// `refresh` frames the clients sent with new tokens (`auth:`); nil: none were due.
         var tokenRefreshes: Int? = nil
+        /// What the scenario's `faults:` did, and when; nil: it has none.
+        var faults: [FaultReport]? = nil
     }
 }

@@ -24,6 +24,8 @@ final class LoadRun: Sendable {
     private let churn: Churn
     private let reconnects: Reconnects?
     private let progress: RunProgress
+    /// The scenario's `faults:` on a lab's hosts; nil for none.
+    private let faults: FaultSchedule?
     /// A split run's agents start their phases together: this waits for the coordinator's word
     /// (given how many clients connected) and answers the local instant the phases start at.
     /// Nil: start as soon as settled.
@@ -32,9 +34,11 @@ final class LoadRun: Sendable {
     init(
         scenario: Scenario, clients: Int, targets: [TargetURL], group: MultiThreadedEventLoopGroup, tls: NIOSSLContext? = nil,
         progress: ProgressLine?, live: LiveFigures? = nil, share: RunShare? = nil,
-        startGate: (@Sendable (Int) async throws -> UInt64)? = nil, receivePath: ReceivePath = .direct
+        startGate: (@Sendable (Int) async throws -> UInt64)? = nil, receivePath: ReceivePath = .direct,
+        faults: FaultSchedule? = nil
     ) {
         self.startGate = startGate
+        self.faults = faults
         let runID = share?.runID ?? UInt32.random(in: 1...UInt32.max)
         live?.startRun(scenario: scenario.name, clients: clients)
         let loops = Array(group.makeIterator())
@@ -80,6 +84,8 @@ final class LoadRun: Sendable {
         do {
             return try await measure()
         } catch {
+            // No host stays cut off after a run that failed.
+            _ = await faults?.finish()
             for readers in readers { await readers.abandon() }
             throw error
         }
@@ -108,6 +114,7 @@ final class LoadRun: Sendable {
         var connectedBySecond: [Int] = []
         let churning = churn.start()
         let drops = reconnects?.startDrops(clock: clock)
+        faults?.start(phaseStart: clock.boundaries[0])
 
         for (index, phase) in scenario.phases.enumerated() {
             publishers.startPublishers(phase: phase, phaseIndex: index, start: clock.boundaries[index])
@@ -118,6 +125,7 @@ final class LoadRun: Sendable {
         churning?.cancel()
         drops?.cancel()
         try await progress.drain()
+        let faultReports = await faults?.finish()
         let slowReport = slow?.finish()
         let attackReport = attack?.finish()
 
@@ -138,7 +146,7 @@ final class LoadRun: Sendable {
             clock: clock, runStart: context.runStart, processAtPhases: processAtPhases, loopCPUAtPhases: loopCPUAtPhases,
             connectedBySecond: connectedBySecond, slowConsumers: slowReport, attack: attackReport,
             directReaders: direct == nil ? nil : collected.directReaders,
-            tokenRefreshes: context.credentials == nil ? nil : tally.refreshes.load(ordering: .relaxed))
+            tokenRefreshes: context.credentials == nil ? nil : tally.refreshes.load(ordering: .relaxed), faults: faultReports)
     }
 
     /// Each loop's busy time so far: NIO's loops' thread CPU, then the receive loops' time not

@@ -27,7 +27,7 @@ extension LoadTest {
                 let progress = ProgressLine.forTerminal(label: label, quiet: test.options.quiet)
                 let run = LoadRun(
                     scenario: scenario, clients: clients, targets: targets, group: group, tls: tls, progress: progress,
-                    live: test.options.live, receivePath: test.options.receivePath)
+                    live: test.options.live, receivePath: test.options.receivePath, faults: test.faultSchedule(for: scenario))
                 report = RunAnalysis.report(
                     try await run.run(), scenario: scenario, bounds: test.options.generatorBounds, targets: targetTexts)
             }

@@ -36,6 +36,8 @@ public struct LoadTest: Sendable {
         /// Load agents (host:port) to split every run over (`run --agents`); empty: this process
         /// runs the clients itself.
         public var agents: [String] = []
+        /// The lab whose hosts the scenario's `faults:` act on (`run --lab`); nil: none given.
+        public var lab: (any LabActions)?
 
         public init() {}
     }
@@ -65,6 +67,7 @@ public struct LoadTest: Sendable {
 
     public func run(targets: [String]) async throws -> LoadReport {
         let thresholds = try thresholds()
+        try checkFaults()
         return try await withHarness(targets: targets) { harness in
             var runs: [RunReport] = []
             for clients in scenario.sweepClients ?? [scenario.clients] {
@@ -81,6 +84,31 @@ public struct LoadTest: Sendable {
             }
             return harness.report(runs: runs, thresholds: runs.flatMap(\.thresholds))
         }
+    }
+
+    /// A scenario with `faults:` needs a lab that has its hosts, and one process that keeps the
+    /// phases' clock: checked before minutes are spent.
+    func checkFaults() throws {
+        guard let faults = scenario.faults, !faults.isEmpty else { return }
+        guard let lab = options.lab else {
+            throw ReportError(
+                "the scenario has faults: (\(faults[0].summary)…): pass --lab FILE, the lab's description (Benchmarks/lab.py writes /run/plab/lab.json)"
+            )
+        }
+        guard options.agents.isEmpty else { throw ReportError("faults: not with --agents yet: run the scenario from one process") }
+        try lab.check(hosts: faults.flatMap(\.hosts))
+        let total = scenario.totalDuration
+        for fault in faults where fault.ends >= total {
+            throw ReportError(
+                "faults: \(fault.summary) at \(Quantities.formatMicros(fault.at.seconds * 1e6)) is not over before the phases end (\(Quantities.formatMicros(total.seconds * 1e6)), --duration included)"
+            )
+        }
+    }
+
+    /// The faults' timetable for one run; nil when the scenario has none.
+    func faultSchedule(for scenario: Scenario) -> FaultSchedule? {
+        guard let faults = scenario.faults, !faults.isEmpty, let lab = options.lab else { return nil }
+        return FaultSchedule(faults: faults, lab: lab)
     }
 
     /// Resolves the targets and gives `body` event loops to run steps on, shut down afterwards.
