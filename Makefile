@@ -4,7 +4,7 @@ PORT ?= 8080
 # The scripts' shared Python library (Benchmarks/parleybench), for the test scripts under Tests/.
 export PYTHONPATH := $(CURDIR)/Benchmarks$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: format format-check liburing without-liburing check-dependencies embedding-check gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check reference-rooms-test front-door-test reconnect-storm lab-test agents-test scale scale-test run load clean perf-gate compare-servers peers bench browser-test chromium postgres cluster cluster-sweep cluster-ha cluster-outage chaos capacity conformance certs faults soak
+.PHONY: format format-check liburing without-liburing check-dependencies embedding-check gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check reference-rooms-test front-door-test reconnect-storm lab-test lab-faults-test agents-test scale scale-test run load clean perf-gate compare-servers peers bench browser-test chromium postgres cluster cluster-sweep cluster-ha cluster-outage chaos capacity conformance certs faults soak
 
 build: liburing
 	$(SWIFT) build
@@ -41,6 +41,7 @@ test: self-contained format-check postgres liburing without-liburing
 	$(MAKE) gating-test
 	$(MAKE) agents-test
 	$(MAKE) lab-test
+	$(MAKE) lab-faults-test
 	$(MAKE) scale-test
 	$(MAKE) embedding-check
 
@@ -250,6 +251,13 @@ lab-test:
 	@if [ "$$(id -u)" != 0 ]; then echo "lab-test: skipped — network namespaces need root"; exit 0; fi; \
 	  command -v ip >/dev/null && command -v tc >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q iproute2; }; \
 	  python3 Tests/Lab/lab_test.py
+
+# A scenario's faults: done by parley-load in a real lab (Tests/Lab/faults_test.py): a cut
+# between two hosts and a kill, watched from outside at their times, undone, nothing left behind.
+lab-faults-test: release
+	@if [ "$$(id -u)" != 0 ]; then echo "lab-faults-test: skipped — network namespaces need root"; exit 0; fi; \
+	  command -v ip >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q iproute2; }; \
+	  python3 Tests/Lab/faults_test.py
 
 # scenarios/reconnect-storm.yaml against 4 nodes with one killed mid-run: every member that came
 # back must have missed nothing (resume.gaps == 0). out/reconnect-storm.{json,html}.

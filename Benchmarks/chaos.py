@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Partitions in the lab (make chaos; needs root): PostgreSQL on host `pg`, four `parley serve`
 nodes on n1…n4 and the clients on a1, each host a network namespace of the lab
-(parleybench/lab.py). A partition is a pair of blackhole routes, one in each host's namespace,
-so that packets between them are dropped both ways and nothing is closed: neither end hears of
-it, as with a link that went down between switches. Under parley-load (300 members over the
+(parleybench/lab.py). A partition is a cut in the scenario's `faults:` block, done by parley-load
+itself (`run --lab`): a pair of blackhole routes, one in each host's namespace, so that packets
+between them are dropped both ways and nothing is closed: neither end hears of it, as with a
+link that went down between switches. This script watches the routes come and go on its own
+clock (parleybench/route_watch.py), the clock its observers keep. Under parley-load (300 members over the
 four nodes, 10 publishers at 1 msg/s; 20 % drop and come back 4 s after the heal, resuming),
 with four independent observers on a1 (parleybench/observer.py, full presence feed), one per
 node, the first two publishing every 200 ms:
@@ -25,17 +27,17 @@ split is reported. Writes out/chaos/chaos.{txt,json} and each case's parley-load
 import argparse
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
 
-from parleybench.lab import Lab
+from parleybench.lab import DESCRIPTION, Lab
 from parleybench.lab_cluster import NODE_PORT, start_node
 from parleybench.nodes import LOAD, require_binaries
 from parleybench.observer import Observer, end_observed_run
 from parleybench.orchestra import ROOT, stop
 from parleybench.postgres import Postgres
+from parleybench.route_watch import RouteWatch
 from parleybench.verdict import judge
 
 CASES = {
@@ -61,18 +63,15 @@ reconnect:
   drop: 20%
   at: {reconnect_at}s
   away: 2s
+faults:
+{faults}
 """
+# The cut, from the start of the phases: the warmup, then BEFORE seconds into the split phase.
+CUT_AT = 3 + BEFORE
 
 
-def route(lab, host, peer, verb):
-    subprocess.run(["ip", "-n", lab.namespace(host), "route", verb, "blackhole", f"{lab.address[peer]}/32"],
-                   check=True, capture_output=True)
-
-
-def partition(lab, pairs, verb):
-    for a, b in pairs:
-        route(lab, a, b, verb)
-        route(lab, b, a, verb)
+def faults_block(case):
+    return "\n".join(f"  - {{ at: {CUT_AT}s, cut: [{a}, {b}], for: {case['seconds']}s }}" for a, b in case["cut"])
 
 
 def seen_during(observer, start, end):
@@ -103,9 +102,14 @@ def run_case(name, case, out, logs):
             scenario = os.path.join(out, f"{name}.yaml")
             with open(scenario, "w") as f:
                 f.write(SCENARIO.format(name=name, what=case["what"], targets=", ".join(targets), clients=CLIENTS,
-                                        seconds=phase_seconds, reconnect_at=3 + BEFORE + case["seconds"] + 4))
+                                        seconds=phase_seconds, reconnect_at=CUT_AT + case["seconds"] + 4,
+                                        faults=faults_block(case)))
             report = os.path.join(out, f"{name}-load.json")
-            load = lab.popen("a1", [LOAD, "run", scenario, "--quiet", "--out", report], stdout=logs, stderr=logs)
+            # Watched on the host every cut of the case shares a side with (pg, or a1).
+            watch = RouteWatch(lab, case["cut"][0][1])
+            watch.start()
+            load = lab.popen("a1", [LOAD, "run", scenario, "--quiet", "--lab", DESCRIPTION, "--out", report],
+                             stdout=logs, stderr=logs)
 
             def publish():
                 count = 0
@@ -123,14 +127,15 @@ def run_case(name, case, out, logs):
             began = observers[0].first_heard_from_others()
             publisher_thread = threading.Thread(target=publish, daemon=True)
             publisher_thread.start()
-            time.sleep(max(0, began + 3 + BEFORE - time.monotonic()))
-            print(f"chaos: {name}: {case['what']}", flush=True)
-            cut_time = time.monotonic()
-            partition(lab, case["cut"], "add")
-            time.sleep(case["seconds"])
-            partition(lab, case["cut"], "del")
-            healed = time.monotonic()
-            print(f"chaos: {name}: healed", flush=True)
+            cut_time = watch.wait_for_cut(CUT_AT + 10, alive=lambda: load.poll() is None)
+            if cut_time is None:
+                raise SystemExit(f"chaos: {name}: parley-load did not make the cut (exit {load.poll()})")
+            print(f"chaos: {name}: {case['what']} ({cut_time - began:.2f} s into the phases, by parley-load)", flush=True)
+            healed = watch.wait_for_heal(case["seconds"] + 10, alive=lambda: load.poll() is None)
+            if healed is None:
+                raise SystemExit(f"chaos: {name}: the cut was not healed in time (exit {load.poll()})")
+            watch.stop()
+            print(f"chaos: {name}: healed after {healed - cut_time:.2f} s", flush=True)
             # The lists while the load's members are all still there: 10 s after the heal, the
             # reconnecting 20 % back (4 s + 2 s away) and presence settled.
             time.sleep(max(0, healed + 10 - time.monotonic()))
@@ -141,7 +146,7 @@ def run_case(name, case, out, logs):
             time.sleep(4)  # what was held or in flight settles
             result = judge(observers, publishers, cut_time, healed)
             result.update({
-                "case": name, "what": case["what"], "cutSeconds": case["seconds"],
+                "case": name, "what": case["what"], "cutSeconds": case["seconds"], "cutWatchedSeconds": healed - cut_time,
                 "membersIdentical": len({tuple(names) for names in lists.values()}) == 1,
                 "memberCounts": {n: len(names) for n, names in lists.items()},
                 "namesUnique": all(len(names) == len({x.lower() for x in names}) for names in lists.values()),
@@ -149,9 +154,11 @@ def run_case(name, case, out, logs):
                 "loadExit": load_status,
             })
             with open(report) as f:
-                metrics = json.load(f)["runs"][0]["metrics"]
+                run = json.load(f)["runs"][0]
+            metrics = run["metrics"]
             result["load"] = {key: metrics.get(key) for key in (
-                "delivery.lost", "delivery.duplicates", "resume.gaps", "resume.duplicates", "resume.failed")}
+                "delivery.lost", "delivery.refused", "delivery.duplicates", "resume.gaps", "resume.duplicates", "resume.failed")}
+            result["faults"] = run.get("faults") or []
             return result
         finally:
             end_observed_run(stopping, observers, load)
@@ -162,6 +169,10 @@ def run_case(name, case, out, logs):
 
 def checks_for(result):
     return [
+        (result["faults"] and not any("error" in f for f in result["faults"]),
+         "parley-load did the cuts and healed them: " + "; ".join(
+             f"{f['fault']} at {f.get('appliedAt', 0):.2f} s, healed {f.get('healedAt', 0):.2f} s" for f in result["faults"][:1])
+         + f" (watched: {result['cutWatchedSeconds']:.2f} s)"),
         (result["membersIdentical"], f"member lists identical at every observer after the heal: {result['memberCounts']}"),
         (result["namesUnique"], "names unique"),
         (result["seqReused"] == 0, f"seqs naming two messages: {result['seqReused']} {result['seqReusedExamples']}"),

@@ -12,6 +12,9 @@ this machine's kernel lacks it, which `up` detects and says.
     lab.py check                                                          list what a lab left (exit 1 if any)
     lab.py clean                                                          remove it
 
+While it is up, /run/plab/lab.json describes it (hosts, namespaces, addresses): a scenario's
+`faults:` cut and kill its hosts by name with `parley-load run SCENARIO --lab /run/plab/lab.json`.
+
 Tests/Lab/lab_test.py (make lab-test) proves it: isolation, budgets, and nothing left behind.
 
 Everything is removed on exit, on Ctrl-C and when the lab process dies by any means: a watchdog

@@ -3,6 +3,7 @@ bridge of its own (169.254.0.0/16, never routed), optionally with a CPU budget (
 torn down on exit, on Ctrl-C, and by a watchdog when the process dies any other way. Needs root.
 Its command line (up, exec, check, clean) is Benchmarks/lab.py; its proof, Tests/Lab/lab_test.py."""
 
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,9 @@ CGROUP_V2 = "/sys/fs/cgroup"
 # a 10 ms period a 0.2-core budget would stall it for most of a period; 100 ms lets the burst
 # through and throttles over the longer run (measured: p99 12.5 ms with 100 ms, 39 ms with 10 ms).
 PERIOD_US = 100_000
+# The lab's description while it is up (hosts, namespaces, addresses): what `parley-load run
+# --lab` reads to do a scenario's faults: to the hosts by name. Removed with the lab.
+DESCRIPTION = "/run/plab/lab.json"
 # The command-line entry point (`lab.py up|exec|check|clean`) beside this library.
 LAB_SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab.py")
 
@@ -104,6 +108,13 @@ class Lab:
             run("ip", "-n", namespace, "link", "set", "eth0", "up")
             run("ip", "-n", namespace, "link", "set", "lo", "up")
         self.apply_budgets()
+        self.write_description()
+
+    def write_description(self):
+        os.makedirs(os.path.dirname(DESCRIPTION), exist_ok=True)
+        hosts = {host: {"namespace": self.namespace(host), "address": self.address[host]} for host in self.hosts}
+        with open(DESCRIPTION, "w") as description:
+            json.dump({"hosts": hosts}, description, indent=2)
 
     def apply_budgets(self):
         if not self.cpu:
@@ -175,6 +186,8 @@ def clean():
             except (ProcessLookupError, ValueError):
                 pass
         run("ip", "netns", "delete", namespace, check=False)
+    if os.path.exists(DESCRIPTION):
+        os.remove(DESCRIPTION)
     groups, _ = cgroup_root()
     if os.path.isdir(groups):
         for child in sorted(os.listdir(groups)):
