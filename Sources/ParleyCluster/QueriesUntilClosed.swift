@@ -42,12 +42,24 @@ extension PostgresConnection {
 
     /// `body`'s result, or `ConnectionClosed` as soon as the connection closes (or at once when
     /// it is closed already). A query abandoned this way is left suspended; it holds only its
-    /// own small task, and happens only in the moment a connection goes away.
+    /// own small task, and happens only in the moment a connection goes away. Within a
+    /// `StatementDeadline`, a query unanswered past it closes its connection (and so fails).
     func untilClosed<Result: Sendable>(_ body: @escaping @Sendable () async throws -> Result) async throws -> Result {
         if isClosed { throw ConnectionClosed() }
+        let deadline = StatementDeadline.timeout
         return try await withCheckedThrowingContinuation { continuation in
             let once = ResumeOnce(continuation)
+            let timer = deadline.map { timeout in
+                Task { [self] in
+                    try await Task.sleep(for: timeout)
+                    once.resume(with: .failure(StatementUnanswered(timeout: timeout)))
+                    // Closed, not given up on: a query cannot be cancelled, and everything behind
+                    // it on this connection would wait as long.
+                    close().whenComplete { _ in }
+                }
+            }
             Task {
+                defer { timer?.cancel() }
                 do {
                     once.resume(with: .success(try await body()))
                 } catch {

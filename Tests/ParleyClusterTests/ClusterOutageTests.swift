@@ -138,6 +138,44 @@ import Testing
         }
     }
 
+    /// A session whose setup goes unanswered (here: its statements wait on a lock nobody lets
+    /// go, as they would on a database gone silent) ends within the database timeout and the
+    /// node tries again, instead of waiting as long as the database takes; once the lock is let
+    /// go, the node is back.
+    @Test func aSessionWhoseSetupGoesUnansweredEndsWithinTheTimeoutAndTriesAgain() async throws {
+        try await withPostgres { postgres in
+            let b = try await ClusterNode.start(postgres, name: "b", deadNodeAfter: .seconds(20)) { $0.databaseTimeout = .seconds(1) }
+            let logger = Logger(label: "lock")
+            let locker = try await PostgresConnection.connect(
+                configuration: try PostgresURL(postgres.url).configuration, id: 1, logger: logger)
+            do {
+                try await locker.run("BEGIN", logger: logger)
+                // Every beat and every registration writes this node's row.
+                try await locker.run("LOCK TABLE parley_nodes IN ACCESS EXCLUSIVE MODE", logger: logger)
+                var waiting = Set<String>()
+                let sampleUntil = ContinuousClock.now + .seconds(6)
+                while ContinuousClock.now < sampleUntil {
+                    let pids = try await postgres.value(
+                        "SELECT string_agg(pid::text, ',') FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                    waiting.formUnion(pids.split(separator: ",").map(String.init))
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                // The heartbeat's session, then a new session's setup every ~1.1–1.4 s (timeout
+                // plus backoff); a setup without a deadline would have waited on one backend.
+                #expect(waiting.count >= 3, "backends that waited on the lock in 6 s: \(waiting.sorted())")
+                try await locker.run("COMMIT", logger: logger)
+                try await b.waitUntilConnected()
+                #expect(try await postgres.value("SELECT count(*) FROM parley_nodes WHERE name = 'b'") == "1")
+            } catch {
+                try? await locker.close()
+                await b.stop()
+                throw error
+            }
+            try? await locker.close()
+            await b.stop()
+        }
+    }
+
     @Test func aPublishSentAgainWithItsKeyNumbersNothingTheSecondTime() async throws {
         try await withPostgres { postgres in
             let logger = Logger(label: "retry")

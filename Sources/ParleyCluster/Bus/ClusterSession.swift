@@ -76,20 +76,24 @@ struct ClusterSession: Sendable {
         defer { link.stoppedListening() }
         var watcher = RoomWatcher(
             link: link, connection: listenConnection, historySize: settings.historySize, logger: logger, sink: sink)
-        link.note("session", "listening")
-        try await listenConnection.run("LISTEN parley_room", logger: logger)
-        try await listenConnection.run(PostgresQuery(unsafeSQL: "LISTEN \(RoomSQL.nodeChannel(tag: tag))"), logger: logger)
+        // Every statement of the setup answered within the database timeout, or the session
+        // ends and the node connects again (`StatementDeadline`).
+        try await StatementDeadline.$timeout.withValue(settings.databaseTimeout) {
+            link.note("session", "listening")
+            try await listenConnection.run("LISTEN parley_room", logger: logger)
+            try await listenConnection.run(PostgresQuery(unsafeSQL: "LISTEN \(RoomSQL.nodeChannel(tag: tag))"), logger: logger)
 
-        link.note("session", "registering again")
-        try await reregister(on: commandConnection)
-        link.note("session", "resynchronizing")
-        try await resynchronize(on: commandConnection)
-        // The named rooms this node's members are in, watched again: LISTEN, then their members.
-        link.listening(sink)
-        let rooms = Set((link.room?.localRoomMemberships() ?? []).map(\.room)).union(link.wantedRooms)
-        for room in rooms {
-            _ = link.want(room)
-            try await watcher.watch(room)
+            link.note("session", "registering again")
+            try await reregister(on: commandConnection)
+            link.note("session", "resynchronizing")
+            try await resynchronize(on: commandConnection)
+            // The named rooms this node's members are in, watched again: LISTEN, then their members.
+            link.listening(sink)
+            let rooms = Set((link.room?.localRoomMemberships() ?? []).map(\.room)).union(link.wantedRooms)
+            for room in rooms {
+                _ = link.want(room)
+                try await watcher.watch(room)
+            }
         }
         link.connected(commandConnection)
         connected()
@@ -100,8 +104,13 @@ struct ClusterSession: Sendable {
         link.note("session", "applying notifications")
         for await item in items {
             switch item {
-            case .notification(let payload): await listener.handle(payload, fetchingOn: listenConnection)
-            case .watch(let room): try await watcher.watch(room)
+            case .notification(let payload):
+                // A long message's fetch on the listen connection, which no heartbeat watches.
+                await StatementDeadline.$timeout.withValue(settings.databaseTimeout) {
+                    await listener.handle(payload, fetchingOn: listenConnection)
+                }
+            case .watch(let room):
+                try await StatementDeadline.$timeout.withValue(settings.databaseTimeout) { try await watcher.watch(room) }
             case .unwatch(let room): try await watcher.unwatch(room)
             }
         }

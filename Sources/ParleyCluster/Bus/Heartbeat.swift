@@ -47,18 +47,18 @@ struct Heartbeat: Sendable {
         }
     }
 
-    /// The beat, or, when the database has not answered it within `timeout`, the connection
-    /// closed under it (which fails the beat and ends the session: the node reconnects). Closed,
-    /// not merely given up on: a query cannot be cancelled, and the commands queued behind it
-    /// on the same connection would wait as long.
+    /// The beat, or, when the database has not answered one of its statements within `timeout`,
+    /// the connection closed under it (`StatementDeadline`), which fails the beat and ends the
+    /// session: the node reconnects.
     private func beatWithin(_ timeout: Duration, on connection: PostgresConnection) async throws {
-        let watchdog = Task { [link, logger] in
-            try await Task.sleep(for: timeout)
-            logger.warning("the database did not answer a heartbeat within \(timeout); reconnecting")
-            link.abandon(connection)
+        do {
+            try await StatementDeadline.$timeout.withValue(timeout) {
+                try await Self.beat(settings.nodeName, tag: tag, on: connection, logger: logger)
+            }
+        } catch let error as StatementUnanswered {
+            logger.warning("the database did not answer a heartbeat within \(error.timeout); reconnecting")
+            throw error
         }
-        defer { watchdog.cancel() }
-        try await Self.beat(settings.nodeName, tag: tag, on: connection, logger: logger)
     }
 
     /// The node's row and its connections' rows, marked alive.
