@@ -155,6 +155,11 @@ public final class ChatHandler: RouteHandler, ClusterRoom {
         return cell.read { $0.caughtUpSeq }
     }
 
+    public func appliedEpoch(in room: RoomName?) -> String? {
+        guard let cell = room.map({ rooms.cell($0) }) ?? rooms.defaultRoom else { return nil }
+        return cell.read { $0.caughtUpEpoch }
+    }
+
     public func catchUp(in room: RoomName?, with history: HistorySnapshot) {
         guard let cell = room.map({ rooms.cell($0) }) ?? rooms.defaultRoom else { return }
         cell.drain(cell.change { $0.catchUp(with: history) }) { perform($0, in: cell) }

@@ -26,6 +26,8 @@ public protocol ClusterRoom: AnyObject, Sendable {
     /// The last public `seq` this node applied in `room` (nil: the default room), or nil when it
     /// has none yet to catch up from (the room is new here, or not held).
     func appliedSeq(in room: RoomName?) -> UInt64?
+    /// The history (epoch) `appliedSeq(in:)` counts in; nil likewise.
+    func appliedEpoch(in room: RoomName?) -> String?
     /// What the room's history holds after `appliedSeq(in:)`, read after (re)connecting or
     /// (re)watching: the messages this node missed while it was cut off, applied in order — or,
     /// the first time, where the room stands.

@@ -77,6 +77,15 @@ enum NamedRoomSQL {
             """
     }
 
+    /// A new history for R, numbered on from `seq`, if it is still in `epoch` (`LostTail`).
+    static func startNewEpoch(of room: RoomName, replacing epoch: String, numberedAfter seq: UInt64) -> PostgresQuery {
+        let seq = Int64(clamping: seq)
+        return """
+            UPDATE parley_rooms SET epoch = substr(md5(random()::text || clock_timestamp()::text), 1, 16),
+                public_seq = GREATEST(public_seq, \(seq)) WHERE name = \(room.text) AND epoch = \(epoch)
+            """
+    }
+
     /// This node's connections' rooms (to find the memberships a cut-off node no longer has).
     static func memberships(of node: String) -> PostgresQuery {
         "SELECT m.id, m.room FROM parley_room_members m JOIN parley_connections c ON c.id = m.id WHERE c.node = \(node)"

@@ -77,6 +77,16 @@ enum RoomSQL {
             """
     }
 
+    /// A new history for the default room, numbered on from `seq` (`LostTail`): only if it is
+    /// still in `epoch` — the first node to find the tail lost starts it, the others read it.
+    static func startNewEpoch(replacing epoch: String, numberedAfter seq: UInt64) -> PostgresQuery {
+        let seq = Int64(clamping: seq)
+        return """
+            UPDATE parley_room SET epoch = substr(md5(random()::text || clock_timestamp()::text), 1, 16),
+                public_seq = GREATEST(public_seq, \(seq)) WHERE id = 1 AND epoch = \(epoch)
+            """
+    }
+
     /// The epoch, the last `seq` and the kept messages after `since` (the newest `keep` at most),
     /// read in one snapshot: always one row, whose message columns are null when none is kept.
     static func history(after since: UInt64, keep: Int) -> PostgresQuery {

@@ -69,6 +69,75 @@ import Testing
         try await carol.expectSilence()
     }
 
+    /// Asynchronous replication, the standby behind by one message when the primary dies: the
+    /// promoted database's room is behind what the nodes delivered. They start a new history
+    /// numbered past it: everyone is told `resumeFailed: epoch`, the next message takes a seq no
+    /// earlier message had, and a member resuming with the old epoch is told the same.
+    @Test func aFailoverThatLostTheLastMessageStartsANewHistoryAndNumbersNothingTwice() async throws {
+        try await withPostgres { primary in
+            let standby = try await primary.startStandby()
+            do {
+                try await loseTheTail(from: primary, to: standby)
+            } catch {
+                await standby.stop()
+                throw error
+            }
+            await standby.stop()
+        }
+    }
+
+    private func loseTheTail(from primary: TestPostgres, to standby: TestPostgres) async throws {
+        let url = "postgres://postgres@127.0.0.1:\(primary.port),127.0.0.1:\(standby.port)/postgres?target_session_attrs=read-write"
+        let a = try await ClusterNode.start(primary, name: "a", deadNodeAfter: .seconds(10), url: url)
+        let b = try await ClusterNode.start(primary, name: "b", deadNodeAfter: .seconds(10), url: url)
+        defer {
+            Task {
+                await a.stop()
+                await b.stop()
+            }
+        }
+        let (alice, bob) = try await aliceAndBob(on: a, and: b)
+        let oldEpoch = try await resumedEpoch(at: b)
+        try await alice.send(#"{"action":"sendPublic","message":"kept"}"#)
+        let kept = try await bob.publicMessages(1)[0]
+        _ = try await alice.publicMessages(1)
+        let deadline = ContinuousClock.now + .seconds(15)
+        // Replayed, however late (its tables too: they were made after the base backup).
+        while (try? await standby.value("SELECT public_seq FROM parley_room")) != "\(kept.seq)" {
+            guard ContinuousClock.now < deadline else { throw TestPostgres.Failed(description: "the standby did not replay") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await standby.detachFromPrimary()
+        try await alice.send(#"{"action":"sendPublic","message":"lost"}"#)
+        let lost = try await bob.publicMessages(1)[0]
+        _ = try await alice.publicMessages(1)
+        #expect(lost.seq == kept.seq + 1)
+        #expect(try await standby.value("SELECT public_seq FROM parley_room") == "\(kept.seq)", "the standby never got it")
+
+        try await primary.kill()
+        try await a.waitUntilDisconnected()
+        try await b.waitUntilDisconnected()
+        try await standby.promote()
+        try await a.waitUntilConnected(within: .seconds(20))
+        try await b.waitUntilConnected(within: .seconds(20))
+
+        var newEpochs = Set<String>()
+        for client in [alice, bob] {
+            let failed = try await client.event("resumeFailed", within: .seconds(15))
+            #expect(failed["reason"] as? String == "epoch", "\(failed)")
+            newEpochs.insert(failed["epoch"] as? String ?? "")
+        }
+        #expect(newEpochs.count == 1 && !newEpochs.contains(oldEpoch) && !newEpochs.contains(""), "\(newEpochs) after \(oldEpoch)")
+        try await alice.send(#"{"action":"sendPublic","message":"after"}"#)
+        for client in [alice, bob] {
+            let heard = try await client.publicMessages(1, within: .seconds(15))
+            #expect(heard[0].text == "after" && heard[0].seq > lost.seq, "no seq names two messages: \(heard) after \(lost)")
+        }
+        let carol = try await b.client(named: "carol", resume: "since=\(kept.seq)&epoch=\(oldEpoch)")
+        let failed = try await carol.event("resumeFailed", within: .seconds(15))
+        #expect(failed["reason"] as? String == "epoch" && newEpochs.contains(failed["epoch"] as? String ?? ""), "\(failed)")
+    }
+
     /// The default room's epoch as a node tells a newcomer who asks where the room stands.
     private func resumedEpoch(at node: ClusterNode) async throws -> String {
         let probe = try await node.client(named: "probe", resume: "since=latest")

@@ -190,6 +190,8 @@ public struct Room: Sendable {
 
     /// The last `seq` a cluster node's room applied, once it knows where the room stands.
     var caughtUpSeq: UInt64? { clusterEpoch == nil ? nil : publicSeq }
+    /// The history (epoch) `caughtUpSeq` counts in.
+    var caughtUpEpoch: String? { clusterEpoch }
 
     /// A cluster node, after (re)connecting: the messages of the room's history after
     /// `publicSeq` — the ones the other nodes published while this one was cut off — applied in

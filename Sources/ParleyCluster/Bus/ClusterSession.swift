@@ -181,7 +181,11 @@ struct ClusterSession: Sendable {
         // The default room's messages published while this node was cut off, before any
         // notification of this session applies (they come after them in the room's order).
         let applied = link.room?.appliedSeq(in: nil)
-        let missed = try await connection.history(RoomSQL.history(after: applied ?? .max, keep: settings.historySize), logger: logger)
+        let query = RoomSQL.history(after: applied ?? .max, keep: settings.historySize)
+        let missed = try await LostTail.repaired(
+            try await connection.history(query, logger: logger), appliedSeq: applied, appliedEpoch: link.room?.appliedEpoch(in: nil),
+            room: nil, on: connection, logger: logger
+        ) { try await connection.history(query, logger: logger) }
         link.room?.catchUp(in: nil, with: missed)
     }
 }

@@ -47,7 +47,11 @@ struct RoomWatcher {
         // the room stands), read after the LISTEN, so nothing falls between the two.
         let applied = link.room?.appliedSeq(in: room)
         let query = NamedRoomSQL.history(of: room, after: applied ?? .max, keep: historySize)
-        link.room?.catchUp(in: room, with: try await connection.history(query, logger: logger))
+        let missed = try await LostTail.repaired(
+            try await connection.history(query, logger: logger), appliedSeq: applied, appliedEpoch: link.room?.appliedEpoch(in: room),
+            room: room, on: connection, logger: logger
+        ) { [connection, logger] in try await connection.history(query, logger: logger) }
+        link.room?.catchUp(in: room, with: missed)
         link.markWatched(room, true)
         link.note("session", "applying notifications")
     }

@@ -61,7 +61,9 @@ connection.addEventListener("message", ({ detail: event }) => {
     if (missed > 0 && key === "") logFor(key).add({ kind: "system", text: `Caught up: ${missed} message${missed === 1 ? "" : "s"} sent while you were away.` });
   } else if (event.resumeFailed) {
     if (key !== "") settleJoin(key);
-    if (event.resumeFailed.reason !== "unavailable") {
+    if (event.resumeFailed.reason === "epoch") {
+      logFor(key).add({ kind: "system", text: "Some messages were missed while you were away: the server's history started over (a restart, or a failover that lost its last messages)." });
+    } else if (event.resumeFailed.reason !== "unavailable") {
       logFor(key).add({ kind: "system", text: "Some messages were missed while you were away: the server no longer holds them." });
     }
   } else if (event.tokenExpired) {

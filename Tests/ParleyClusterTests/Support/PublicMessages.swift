@@ -21,6 +21,16 @@ extension TestClient {
     }
 }
 
+extension TestClient {
+    /// The next event that carries `key` (other events skipped), as its object.
+    func event(_ key: String, within timeout: Duration = .seconds(10)) async throws -> [String: Any] {
+        while true {
+            let event = try jsonObject(try await next(within: timeout))
+            if let value = event[key] as? [String: Any] { return value }
+        }
+    }
+}
+
 /// alice on node a and bob on node b, once both nodes list them both.
 func aliceAndBob(on a: ClusterNode, and b: ClusterNode) async throws -> (alice: TestClient, bob: TestClient) {
     let alice = try await a.client(named: "alice")

@@ -53,6 +53,19 @@ final class TestPostgres: Sendable {
         try await asOwner("pg_ctl", ["-D", dataDirectory, "-w", "-t", "30", "promote"])
     }
 
+    /// A standby stops receiving its primary's WAL (its `primary_conninfo` emptied, reloaded):
+    /// what the primary commits from now on this standby never has. An asynchronous standby's
+    /// lag at the moment of a failover, made certain.
+    func detachFromPrimary() async throws {
+        _ = try await value("ALTER SYSTEM SET primary_conninfo = ''")
+        _ = try await value("SELECT pg_reload_conf()")
+        let deadline = ContinuousClock.now + .seconds(15)
+        while try await value("SELECT count(*) FROM pg_stat_wal_receiver") != "0" {
+            guard ContinuousClock.now < deadline else { throw Failed(description: "the standby kept receiving WAL") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     /// Kills the server as a crash would (`-m immediate`: no checkpoint, every connection cut).
     func kill() async throws {
         try await asOwner("pg_ctl", ["-D", dataDirectory, "-m", "immediate", "-w", "stop"])
