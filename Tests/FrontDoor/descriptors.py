@@ -3,7 +3,8 @@
 limit of 128 open files, it is sent 300 connections that say nothing. Out of descriptors, accept
 fails with EMFILE while the listening socket stays readable, and the event loop spins on it (a
 full core, measured); so the server fits its connection and pending-upgrade caps inside the limit
-at start, says so, and closes surplus sockets itself. Its CPU must stay low, and once the sockets
+at start, says so, and closes surplus sockets itself; a cap given on the command line that cannot
+fit is refused at start instead. Its CPU must stay low, and once the sockets
 go a WebSocket client is served again. Run by `make test` (target front-door-test).
 """
 
@@ -85,6 +86,12 @@ def main():
             output, _ = server.communicate()
     check("open-files limit 128" in output and "lowered to" in output,
           "the server said it fitted its caps to the limit: " + " | ".join(line for line in output.splitlines() if line)[:300])
+    # A cap the operator gave is kept or refused, never lowered behind their back.
+    refused = subprocess.run([PARLEY, "serve", "--port", str(free_port()), "--no-web", "--max-connections", "100"],
+                             capture_output=True, text=True, timeout=30, preexec_fn=low_limit)
+    check(refused.returncode == 64 and "--max-connections 100 does not fit the open-files limit 128" in refused.stderr
+          and "at most 48" in refused.stderr,
+          f"--max-connections 100 under 128 open files is refused at start (exit {refused.returncode}): {refused.stderr.strip()[:200]}")
     CHECKS.finish("accepting stays healthy when descriptors run out")
 
 

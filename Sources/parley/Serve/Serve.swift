@@ -45,8 +45,15 @@ struct Serve: AsyncParsableCommand {
 
         let openFiles = OpenFilesLimit.raiseToHardLimit()
         var gatewayConfiguration = options.gatewayConfiguration
-        if let lowered = gatewayConfiguration.fitSockets(withinOpenFiles: openFiles) {
-            logger.warning("\(lowered)")
+        do {
+            if let changed = try gatewayConfiguration.fitSockets(
+                withinOpenFiles: openFiles, connectionsGiven: options.maxConnections != nil)
+            {
+                logger.warning("\(changed)")
+            }
+        } catch {
+            // The operator's caps, not a default: refused before anything listens (exit 64).
+            throw ValidationError(error.description)
         }
         let bus = try await options.joinCluster(logger: logger)
         gatewayConfiguration.tls = try options.tlsConfiguration()

@@ -68,7 +68,7 @@ extension ServeOptions {
         configuration.unlimitedAddresses = Set(unlimitedIp)
         configuration.trustedProxies = Set(trustedProxy)
         configuration.connectionsPerSecond = connectRate
-        configuration.maximumConnections = maxConnections
+        configuration.maximumConnections = maxConnections ?? 10_000
         configuration.inboundMessagesPerSecond = inboundRate
         configuration.rateStrikesBeforeClose = rateStrikes
         configuration.outboundBudgetBytes = outboundBudget

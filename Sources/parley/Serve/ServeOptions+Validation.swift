@@ -26,7 +26,7 @@ extension ServeOptions {
             ("--header-timeout", headerTimeout), ("--http-idle-timeout", httpIdleTimeout),
             ("--max-header-bytes", maxHeaderBytes), ("--max-headers", maxHeaders),
             ("--max-connections-per-ip", maxConnectionsPerIp), ("--connect-rate-per-ip", connectRatePerIp),
-            ("--max-connections", maxConnections), ("--inbound-rate", inboundRate),
+            ("--max-connections", maxConnections ?? 1), ("--inbound-rate", inboundRate),
             ("--outbound-budget", outboundBudget), ("--max-message-chars", maxMessageChars),
             ("--event-loops", eventLoops), ("--dead-node-after", deadNodeAfter), ("--heartbeat-ms", heartbeatMs),
             ("--history-ttl", historyTtl), ("--max-rooms-per-connection", maxRoomsPerConnection),

@@ -50,7 +50,11 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "A proxy whose X-Forwarded-For names the client (for limits and sourceIP); repeatable. Nobody else's is read.")
     var trustedProxy: [String] = []
     @Option(help: "New connections accepted per second (beyond: HTTP 429).") var connectRate = 500
-    @Option(help: "Open connections at once (beyond: HTTP 503).") var maxConnections = 10_000
+    @Option(
+        help:
+            "Open connections at once (beyond: HTTP 503). Default: 10,000, lowered to fit the open-files limit; one given is kept, or the server refuses to start."
+    )
+    var maxConnections: Int?
     @Option(help: "Inbound messages per second per connection (beyond: rate_limited).") var inboundRate = 100
     @Option(help: "Over-rate messages in a row before close 1008.") var rateStrikes = 100
     @Option(help: "Bytes queued to one client before it is closed as a slow consumer (1008).")
