@@ -25,26 +25,39 @@ final class FaultSchedule: Sendable {
     }
 
     /// Starts the timetable; `phaseStart` is the phases' first instant (uptime nanoseconds).
+    /// Faults are done in time order (at one instant, in the scenario's order); a cut is healed
+    /// its `for` after it was actually made, so a late start (a busy machine) never shortens it.
     func start(phaseStart: UInt64) {
         self.phaseStart.store(phaseStart, ordering: .relaxed)
-        var steps: [(at: Duration, step: Step)] = []
-        for (index, fault) in faults.enumerated() {
-            steps.append((fault.at, .apply(index)))
-            if case .cut = fault.action { steps.append((fault.ends, .heal(index))) }
-        }
-        // Stable: at one instant, in the scenario's order, and a heal before a later apply.
-        let timetable = steps.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
+        let due = faults.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }
+            .map { (instant: phaseStart + UInt64($0.element.at.nanoseconds), index: $0.offset) }
         task.withLock {
             $0 = Task { [self] in
-                for (at, step) in timetable {
-                    let instant = phaseStart + UInt64(at.nanoseconds)
-                    let now = NIODeadline.now().uptimeNanoseconds
-                    if instant > now { try? await Task.sleep(for: .nanoseconds(Int64(instant - now))) }
-                    if Task.isCancelled { return }
-                    perform(step)
+                var applies = due[...]
+                var heals: [(instant: UInt64, index: Int)] = []
+                while !applies.isEmpty || !heals.isEmpty {
+                    let heal = heals.indices.min { heals[$0].instant < heals[$1].instant }
+                    // A heal due no later than the next fault goes first.
+                    if let heal, applies.first.map({ heals[heal].instant <= $0.instant }) ?? true {
+                        await Self.sleep(until: heals[heal].instant)
+                        if Task.isCancelled { return }
+                        perform(.heal(heals.remove(at: heal).index))
+                    } else if let next = applies.popFirst() {
+                        await Self.sleep(until: next.instant)
+                        if Task.isCancelled { return }
+                        perform(.apply(next.index))
+                        if case .cut(_, _, let lasting) = faults[next.index].action, standing.withLock({ $0.contains(next.index) }) {
+                            heals.append((NIODeadline.now().uptimeNanoseconds + UInt64(lasting.nanoseconds), next.index))
+                        }
+                    }
                 }
             }
         }
+    }
+
+    private static func sleep(until instant: UInt64) async {
+        let now = NIODeadline.now().uptimeNanoseconds
+        if instant > now { try? await Task.sleep(for: .nanoseconds(Int64(instant - now))) }
     }
 
     /// Stops the timetable, heals what is still cut, and answers what happened.
