@@ -4,7 +4,7 @@ PORT ?= 8080
 # The scripts' shared Python library (Benchmarks/parleybench), for the test scripts under Tests/.
 export PYTHONPATH := $(CURDIR)/Benchmarks$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: format format-check liburing without-liburing check-dependencies embedding-check gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check reference-rooms-test front-door-test reconnect-storm lab-test lab-faults-test agents-test scale scale-test run load clean perf-gate compare-servers peers bench browser-test chromium postgres cluster cluster-sweep cluster-ha cluster-outage chaos capacity conformance certs faults soak
+.PHONY: format format-check liburing without-liburing check-dependencies embedding-check gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check reference-rooms-test front-door-test reconnect-storm lab-test lab-faults-test agents-test scale scale-test run load clean perf-gate compare-servers compare-memory peers bench browser-test chromium postgres cluster cluster-sweep cluster-ha cluster-outage chaos capacity conformance certs faults soak
 
 build: liburing
 	$(SWIFT) build
@@ -176,6 +176,10 @@ slowloris: release
 # 1k/5k/10k clients x 1 publisher and 1k x 10 publishers at 5/10/15 msg/s, by parley-load and the C client; then capacity and 10,000 idle connections. Writes out/compare-servers.*
 compare-servers: release peers
 	python3 Benchmarks/compare_servers.py --out out
+
+# Memory per idle connection, every server at 10,000 and 19,500 connections: out/memory.{txt,json}.
+compare-memory: release peers
+	python3 Benchmarks/compare_servers.py --memory --out out
 
 # The peers' toolchains from Debian (no network at build time): Go with gorilla/websocket, built
 # in GOPATH mode from /usr/share/gocode, and Node's `ws`. The Python peer's venv is made by the script.

@@ -8,6 +8,8 @@ at the same points, each measured twice — by parley-load and by the independen
     compare_servers.py                      the full comparison (make compare-servers)
     compare_servers.py --seconds 8          shorter runs
     compare_servers.py --servers parley,node-ws --points 1k,1kx10@15
+    compare_servers.py --memory             memory per idle connection only, at 10,000 and 19,500
+                                            (RSS growth over the idle server, peak, ÷ connections)
     compare_servers.py --gate               the CI gate (make perf-gate): fails if Parley's fan-out
                                             p99 exceeds 1.6x the C server's, or if any delivery is lost
 
@@ -18,6 +20,7 @@ over the C client's timed window (connecting left out) per delivery.
 """
 
 import argparse
+import json
 import os
 import sys
 
@@ -120,6 +123,35 @@ def gate(args):
     return 0 if ratio() <= GATE_RATIO else 1
 
 
+def memory(args):
+    """Each server's RSS growth per connection with 10,000 and then 19,500 members that hold still
+    (one message a second), the server fresh for each count; out/memory.{txt,json}."""
+    lacking = missing_toolchains(args.servers)
+    if lacking:
+        sys.exit(f"compare-servers: missing {lacking} — `make peers` installs them from Debian's packages")
+    raise_open_files_limit()
+    build_c("limit-server")
+    results, lines = {}, ["memory per idle connection: RSS growth (peak over the run) ÷ connections, KiB"]
+    for name in args.servers:
+        results[name] = {}
+        for clients in (10000, 19500):
+            # 19,500 Parley connections fit 20,000 open files only with the pending upgrades it leaves.
+            server = parley_server(9003, max_connections=19500, pending_upgrades=None) if name == "parley" else SERVERS[name]()
+            with server:
+                figures = run_load(server, clients, 1, 1, 5, sample_rss=True)
+            results[name][str(clients)] = figures
+            lines.append(f"  {name:12s} {clients:6d}: {figures['rssPerConnection'] / 1024:6.1f} KiB, "
+                         f"connect errors {figures['connectErrors']}, lost {figures['lost']}")
+            print(lines[-1], flush=True)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "memory.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(os.path.join(args.out, "memory.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    print(f"report: {args.out}/memory.{{txt,json}}")
+    return 0
+
+
 def full(args):
     lacking = missing_toolchains(args.servers)
     if lacking:
@@ -152,6 +184,7 @@ def full(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--memory", action="store_true", help="memory per idle connection only, at 10,000 and 19,500")
     parser.add_argument("--gate", action="store_true", help=f"the CI gate: a small run, Parley p99 <= {GATE_RATIO}x C, nothing lost")
     parser.add_argument("--out", default=os.path.join(ROOT, "out"), help="where the comparison report goes")
     parser.add_argument("--seconds", type=int, default=10, help="length of each timed run (default 10)")
@@ -167,7 +200,7 @@ def main():
             sys.exit(f"{binary} is missing: run `swift build -c release` first (the Makefile targets do)")
     if not args.gate and "c-limit" not in args.servers:
         args.servers.insert(0, "c-limit")  # every ratio is to it
-    sys.exit(gate(args) if args.gate else full(args))
+    sys.exit(gate(args) if args.gate else memory(args) if args.memory else full(args))
 
 
 def names(known):

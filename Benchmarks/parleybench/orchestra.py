@@ -138,10 +138,12 @@ def limit_server(port, rooms=False):
     return Server("c-limit", command, port, f"ws://127.0.0.1:{port}/")
 
 
-def parley_server(port, extra=()):
-    """`parley serve` (release) with the admission quotas opened up for load."""
-    command = [PARLEY, "serve", "--port", str(port), "--max-connections", "19000", "--connect-rate", "100000",
-               "--max-connections-per-ip", "19000", "--connect-rate-per-ip", "100000", "--max-pending-upgrades", "500",
+def parley_server(port, extra=(), max_connections=19000, pending_upgrades=500):
+    """`parley serve` (release) with the admission quotas opened up for load. `pending_upgrades`
+    None: what the open-files limit leaves beside `max_connections` (the server says how many)."""
+    pending = [] if pending_upgrades is None else ["--max-pending-upgrades", str(pending_upgrades)]
+    command = [PARLEY, "serve", "--port", str(port), "--max-connections", str(max_connections), "--connect-rate", "100000",
+               "--max-connections-per-ip", str(max_connections), "--connect-rate-per-ip", "100000", *pending,
                "--inbound-rate", "100000", "--no-web", "--log-level", "warning", *extra]
     return Server("parley", command, port, f"ws://127.0.0.1:{port}/ws")
 

@@ -84,14 +84,12 @@ struct ParleyChildChannel: ServerChildChannel, HTTPChannelHandler {
                         // inside TLS, whose handler (when there is one) sits first.
                         let encoder = try channel.pipeline.syncOperations.handler(type: WebSocketFrameEncoder.self)
                         try channel.pipeline.syncOperations.addHandler(writer, position: .before(encoder))
-                        var connectionLogger = logger
-                        connectionLogger[metadataKey: "connection"] = "\(id)"
                         try channel.pipeline.syncOperations.addHandler(
                             WebSocketConnectionHandler(
                                 id: id, routeHandler: routeHandler, registry: registry,
                                 configuration: configuration, writer: writer,
                                 sourceIP: connection.client, messageCounters: messageCounters,
-                                credential: connection.credential, logger: connectionLogger))
+                                credential: connection.credential, logger: logger))
                         return UpgradeResult.websocket(channel)
                     }
                 }
