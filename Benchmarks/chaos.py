@@ -169,7 +169,7 @@ def run_case(name, case, out, logs):
 
 def checks_for(result):
     return [
-        (result["faults"] and not any("error" in f for f in result["faults"]),
+        (bool(result["faults"]) and not any("error" in f for f in result["faults"]),
          "parley-load did the cuts and healed them: " + "; ".join(
              f"{f['fault']} at {f.get('appliedAt', 0):.2f} s, healed {f.get('healedAt', 0):.2f} s" for f in result["faults"][:1])
          + f" (watched: {result['cutWatchedSeconds']:.2f} s)"),

@@ -7,29 +7,13 @@ import Testing
 /// numbered before survives with its numbers, what was sent meanwhile is numbered after, once.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct ClusterFailoverTests {
     @Test func nodesFollowThePrimaryToItsPromotedStandbyLosingNothingAndNumberingNothingTwice() async throws {
-        try await withPostgres(synchronousStandby: true) { primary in
-            let standby = try await primary.startStandby()
-            do {
-                try await failOver(from: primary, to: standby)
-            } catch {
-                await standby.stop()
-                throw error
-            }
-            await standby.stop()
+        // The standby listed first: a node must pass over it while it is in recovery.
+        try await withFailoverPair(synchronous: true, standbyListedFirst: true) { primary, standby, a, b in
+            try await failOver(from: primary, to: standby, nodes: a, b)
         }
     }
 
-    private func failOver(from primary: TestPostgres, to standby: TestPostgres) async throws {
-        // The standby first: a node must pass over it while it is in recovery.
-        let url = "postgres://postgres@127.0.0.1:\(standby.port),127.0.0.1:\(primary.port)/postgres?target_session_attrs=read-write"
-        let a = try await ClusterNode.start(primary, name: "a", deadNodeAfter: .seconds(10), url: url)
-        let b = try await ClusterNode.start(primary, name: "b", deadNodeAfter: .seconds(10), url: url)
-        defer {
-            Task {
-                await a.stop()
-                await b.stop()
-            }
-        }
+    private func failOver(from primary: TestPostgres, to standby: TestPostgres, nodes a: ClusterNode, _ b: ClusterNode) async throws {
         let (alice, bob) = try await aliceAndBob(on: a, and: b)
         for index in 1...3 { try await alice.send(#"{"action":"sendPublic","message":"before \#(index)"}"#) }
         let before = try await bob.publicMessages(3, within: .seconds(15))
@@ -74,28 +58,12 @@ import Testing
     /// numbered past it: everyone is told `resumeFailed: epoch`, the next message takes a seq no
     /// earlier message had, and a member resuming with the old epoch is told the same.
     @Test func aFailoverThatLostTheLastMessageStartsANewHistoryAndNumbersNothingTwice() async throws {
-        try await withPostgres { primary in
-            let standby = try await primary.startStandby()
-            do {
-                try await loseTheTail(from: primary, to: standby)
-            } catch {
-                await standby.stop()
-                throw error
-            }
-            await standby.stop()
+        try await withFailoverPair(synchronous: false, standbyListedFirst: false) { primary, standby, a, b in
+            try await loseTheTail(from: primary, to: standby, nodes: a, b)
         }
     }
 
-    private func loseTheTail(from primary: TestPostgres, to standby: TestPostgres) async throws {
-        let url = "postgres://postgres@127.0.0.1:\(primary.port),127.0.0.1:\(standby.port)/postgres?target_session_attrs=read-write"
-        let a = try await ClusterNode.start(primary, name: "a", deadNodeAfter: .seconds(10), url: url)
-        let b = try await ClusterNode.start(primary, name: "b", deadNodeAfter: .seconds(10), url: url)
-        defer {
-            Task {
-                await a.stop()
-                await b.stop()
-            }
-        }
+    private func loseTheTail(from primary: TestPostgres, to standby: TestPostgres, nodes a: ClusterNode, _ b: ClusterNode) async throws {
         let (alice, bob) = try await aliceAndBob(on: a, and: b)
         let oldEpoch = try await resumedEpoch(at: b)
         try await alice.send(#"{"action":"sendPublic","message":"kept"}"#)
@@ -136,6 +104,36 @@ import Testing
         let carol = try await b.client(named: "carol", resume: "since=\(kept.seq)&epoch=\(oldEpoch)")
         let failed = try await carol.event("resumeFailed", within: .seconds(15))
         #expect(failed["reason"] as? String == "epoch" && newEpochs.contains(failed["epoch"] as? String ?? ""), "\(failed)")
+    }
+
+    /// A primary, its streaming standby and two nodes given both hosts: what each test fails
+    /// over. The standby and the nodes are stopped whatever the body does.
+    private func withFailoverPair(
+        synchronous: Bool,
+        standbyListedFirst: Bool,
+        _ body: (TestPostgres, TestPostgres, ClusterNode, ClusterNode) async throws -> Void
+    ) async throws {
+        try await withPostgres(synchronousStandby: synchronous) { primary in
+            let standby = try await primary.startStandby()
+            let ports = standbyListedFirst ? [standby.port, primary.port] : [primary.port, standby.port]
+            let hosts = ports.map { "127.0.0.1:\($0)" }.joined(separator: ",")
+            let url = "postgres://postgres@\(hosts)/postgres?target_session_attrs=read-write"
+            do {
+                let a = try await ClusterNode.start(primary, name: "a", deadNodeAfter: .seconds(10), url: url)
+                let b = try await ClusterNode.start(primary, name: "b", deadNodeAfter: .seconds(10), url: url)
+                defer {
+                    Task {
+                        await a.stop()
+                        await b.stop()
+                    }
+                }
+                try await body(primary, standby, a, b)
+            } catch {
+                await standby.stop()
+                throw error
+            }
+            await standby.stop()
+        }
     }
 
     /// The default room's epoch as a node tells a newcomer who asks where the room stands.

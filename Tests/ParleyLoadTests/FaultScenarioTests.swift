@@ -21,18 +21,7 @@ import Testing
         try ScenarioParser(file: "t.yaml").parse(Self.head + faults)
     }
 
-    func failure(_ faults: String) -> ScenarioError? {
-        do {
-            _ = try parse(faults)
-            Issue.record("parsed, but should not have:\n\(faults)")
-            return nil
-        } catch let error as ScenarioError {
-            return error
-        } catch {
-            Issue.record("wrong error \(error)")
-            return nil
-        }
-    }
+    func failure(_ faults: String) -> ScenarioError? { scenarioFailure(Self.head + faults) }
 
     @Test func cutsAndKillsAreRead() throws {
         let scenario = try parse(

@@ -8,18 +8,7 @@ import Testing
         try ScenarioParser(file: "t.yaml").parse(yaml)
     }
 
-    func failure(_ yaml: String) -> ScenarioError? {
-        do {
-            _ = try parse(yaml)
-            Issue.record("parsed, but should not have:\n\(yaml)")
-            return nil
-        } catch let error as ScenarioError {
-            return error
-        } catch {
-            Issue.record("wrong error \(error)")
-            return nil
-        }
-    }
+    func failure(_ yaml: String) -> ScenarioError? { scenarioFailure(yaml) }
 
     let minimal = """
         name: t
