@@ -47,7 +47,9 @@ def build_c(name):
     binary = os.path.join(BUILD, name)
     os.makedirs(BUILD, exist_ok=True)
     if stale(binary, source):
-        subprocess.run(["cc", "-O2", "-Wall", "-o", binary, source, "-lm"], check=True)
+        # liburing where Debian's liburing-dev is installed (`make liburing`): the limit server's --uring.
+        uring = ["-luring"] if os.path.exists("/usr/include/liburing.h") else []
+        subprocess.run(["cc", "-O2", "-Wall", "-o", binary, source, "-lm", *uring], check=True)
     return binary
 
 
@@ -130,12 +132,14 @@ class Server:
         return rss_bytes(self.process.pid)
 
 
-def limit_server(port, rooms=False):
+def limit_server(port, rooms=False, uring=False, ring_entries=None):
     """The C reference server (Benchmarks/reference/limit-server.c) on `port`; `rooms`: its rooms
-    mode (numbered rooms joined with "join:N", a message "N|..." to room N's members)."""
+    mode (numbered rooms joined with "join:N", a message "N|..." to room N's members); `uring`:
+    each broadcast's sends as one io_uring submission (of `ring_entries` sends at most)."""
     binary = build_c("limit-server")
-    command = [binary, "--port", str(port), "--lifetime-s", "3600", *(["--rooms"] if rooms else [])]
-    return Server("c-limit", command, port, f"ws://127.0.0.1:{port}/")
+    command = [binary, "--port", str(port), "--lifetime-s", "3600", *(["--rooms"] if rooms else []),
+               *(["--uring"] if uring else []), *(["--ring-entries", str(ring_entries)] if ring_entries else [])]
+    return Server("c-limit-uring" if uring else "c-limit", command, port, f"ws://127.0.0.1:{port}/")
 
 
 def parley_server(port, extra=(), max_connections=19000, pending_upgrades=500):

@@ -8,13 +8,19 @@
  * A recipient whose socket is full gets the rest queued (EPOLLOUT); past QUEUE_CAP queued
  * bytes it is dropped. Pings are answered, a close is echoed and the socket closed.
  *
+ * --uring: the limit moved. Each broadcast's sends go to the kernel as one io_uring submission
+ * (a send SQE per recipient, MSG_DONTWAIT, one io_uring_submit_and_wait) instead of a send()
+ * each: one system call per broadcast. What a send did not take is queued as above. Built in
+ * where liburing's header is (Debian's liburing-dev); without it --uring is refused.
+ *
  * --rooms: the limit of many rooms. A text message "join:N" puts its sender in room N (answered
  * "joined"); a message "N|..." is framed once and sent to room N's members, the sender too (as
  * Parley's sendPublic is); anything else is ignored. The only per-message work beyond the relay
  * is reading the room's number and walking its member array.
  *
- *   cc -O2 -Wall -o limit-server limit-server.c
+ *   cc -O2 -Wall -o limit-server limit-server.c -luring     (or without -luring, and no --uring)
  *   ./limit-server [--host 127.0.0.1] [--port 9001] [--lifetime-s 900] [--rooms]
+ *                  [--uring [--ring-entries 4096]]
  *
  * Stops on SIGINT/SIGTERM or after --lifetime-s, printing one JSON line of counters to stderr.
  * Written for this repository (docs/ARCHITECTURE.md, "Measuring against the limit").
@@ -38,6 +44,10 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#if __has_include(<liburing.h>)
+#include <liburing.h>
+#define HAVE_URING 1
+#endif
 
 #define HEADER_CAP 8192u            /* an upgrade request larger than this is refused */
 #define MESSAGE_CAP (16u << 20)     /* the largest client message accepted */
@@ -212,15 +222,75 @@ static long room_number(const uint8_t *payload, size_t length, size_t *used) {
     return at ? number : -1;
 }
 
+/* ---- --uring: a broadcast's sends as one submission ---- */
+
+static int uring_mode;
+static unsigned ring_entries = 4096;  /* sends per submission (--ring-entries); a larger broadcast takes several */
+#ifdef HAVE_URING
+static struct io_uring ring;
+static unsigned ring_pending;      /* send SQEs prepared and not yet reaped */
+
+/* Submits what is prepared, waits for all of it (MSG_DONTWAIT: each send completes at once,
+   taken, short or EAGAIN) and settles each recipient as deliver() would: a short send or an
+   EAGAIN queues the rest of broadcast_frame, an error drops the connection. */
+static void ring_flush(void) {
+    if (!ring_pending) return;
+    io_uring_submit_and_wait(&ring, ring_pending);
+    struct io_uring_cqe *cqe;
+    unsigned head, seen = 0;
+    io_uring_for_each_cqe(&ring, head, cqe) {
+        Connection *c = io_uring_cqe_get_data(cqe);
+        int n = cqe->res;
+        seen++;
+        if (n < 0 && n != -EAGAIN && n != -EWOULDBLOCK) { drop(c); continue; }
+        size_t sent = n > 0 ? (size_t)n : 0;
+        bytes_out += sent;
+        frames_out++;
+        if (sent < broadcast_frame.length) {
+            if (broadcast_frame.length - sent > QUEUE_CAP) { frames_out--; dropped++; drop(c); continue; }
+            append(&c->out, broadcast_frame.bytes + sent, broadcast_frame.length - sent);
+            watch(c, 1);
+        }
+    }
+    io_uring_cq_advance(&ring, seen);
+    ring_pending -= seen;
+}
+#endif
+
+/* broadcast_frame to one recipient: a send now (one send() each, the default), or an SQE in
+   the broadcast's submission (--uring; the caller flushes). A recipient with bytes queued gets
+   this frame queued behind them either way. */
+static void send_broadcast_frame(Connection *c) {
+#ifdef HAVE_URING
+    if (uring_mode && c->out.length == 0) {
+        struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+        if (!sqe) { ring_flush(); sqe = io_uring_get_sqe(&ring); }
+        io_uring_prep_send(sqe, c->fd, broadcast_frame.bytes, broadcast_frame.length, MSG_NOSIGNAL | MSG_DONTWAIT);
+        io_uring_sqe_set_data(sqe, c);
+        ring_pending++;
+        return;
+    }
+#endif
+    if (deliver(c, broadcast_frame.bytes, broadcast_frame.length)) frames_out++;
+}
+
+static void flush_broadcast(void) {
+#ifdef HAVE_URING
+    if (uring_mode) ring_flush();
+#endif
+}
+
 static void broadcast(Connection *sender, int opcode, const uint8_t *payload, size_t length) {
     frame_once(opcode, payload, length);
-    /* Backwards: a dropped recipient swaps the last open fd into its slot, already visited. */
+    /* Backwards: a dropped recipient swaps the last open fd into its slot, already visited (a
+   --uring flush mid-loop drops only recipients already visited, so the same holds). */
     for (int i = open_count - 1; i >= 0; i--) {
         if (i >= open_count) continue;
         Connection *c = by_fd[open_fds[i]];
         if (c == sender) continue;
-        if (deliver(c, broadcast_frame.bytes, broadcast_frame.length)) frames_out++;
+        send_broadcast_frame(c);
     }
+    flush_broadcast();
 }
 
 /* --rooms: the sender is served last, so that a sender dropped by its own delivery is known
@@ -236,8 +306,9 @@ static int broadcast_to_room(Connection *sender, int opcode, const uint8_t *payl
         if (i >= room->count) continue;
         Connection *c = room->members[i];
         if (c == sender) { sender_is_member = 1; continue; }
-        if (deliver(c, broadcast_frame.bytes, broadcast_frame.length)) frames_out++;
+        send_broadcast_frame(c);
     }
+    flush_broadcast();
     if (!sender_is_member) return 1;
     if (!deliver(sender, broadcast_frame.bytes, broadcast_frame.length)) return 0;
     frames_out++;
@@ -389,16 +460,28 @@ int main(int argc, char **argv) {
     int port = 9001, lifetime = 900;
     for (int i = 1; i < argc; i += 2) {
         if (!strcmp(argv[i], "--rooms")) { rooms_mode = 1; i--; continue; }
+        if (!strcmp(argv[i], "--uring")) { uring_mode = 1; i--; continue; }
         if (i + 1 >= argc) { fprintf(stderr, "%s needs a value\n", argv[i]); return 2; }
         if (!strcmp(argv[i], "--host")) host = argv[i + 1];
         else if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--lifetime-s")) lifetime = atoi(argv[i + 1]);
-        else { fprintf(stderr, "unknown option %s (--host, --port, --lifetime-s, --rooms)\n", argv[i]); return 2; }
+        else if (!strcmp(argv[i], "--ring-entries")) ring_entries = (unsigned)atoi(argv[i + 1]);
+        else { fprintf(stderr, "unknown option %s (--host, --port, --lifetime-s, --rooms, --uring, --ring-entries)\n", argv[i]); return 2; }
     }
     struct rlimit files;
     getrlimit(RLIMIT_NOFILE, &files);
     files.rlim_cur = files.rlim_max;
     setrlimit(RLIMIT_NOFILE, &files);
+    if (uring_mode) {
+#ifdef HAVE_URING
+        int failed = io_uring_queue_init(ring_entries, &ring, IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN);
+        if (failed) failed = io_uring_queue_init(ring_entries, &ring, 0);  /* an older kernel */
+        if (failed) { fprintf(stderr, "--uring: io_uring_queue_init: %s\n", strerror(-failed)); return 1; }
+#else
+        fprintf(stderr, "--uring: built without liburing (install liburing-dev and build again)\n");
+        return 2;
+#endif
+    }
     by_fd = calloc(files.rlim_cur, sizeof *by_fd);
     open_fds = calloc(files.rlim_cur, sizeof *open_fds);
     signal(SIGINT, on_signal);

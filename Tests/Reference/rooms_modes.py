@@ -7,6 +7,9 @@ delivery to a non-member (too many) fails as surely as a lost one (too few).
 
   * limit-server.c --rooms: 60 clients in 12 rooms of 10 (2 rooms each), 12 publishers: every
     due delivery arrives, nothing more; and a room of all 60 (1 room), the baseline shape;
+  * limit-server.c --uring --ring-entries 16 (each broadcast's sends as io_uring submissions of
+    16, so one broadcast to 59 takes four, flushed mid-walk): the same two shapes, with and
+    without --rooms (every client but the sender), count the same;
   * parley serve: the same 12 rooms of 10 over named rooms (`join`), and 60 clients in 60 rooms
     of 1 each (only the publisher itself is due: its own echo).
 
@@ -28,11 +31,26 @@ def exact(name, port, clients, rooms, per_client, publishers, server):
           f"{figures['expected']} due ({figures['sent']} messages x {due_per_message} members)")
 
 
+def everyone_else(name, port, clients, publishers, server):
+    """Without rooms: each message is due at every client but its sender."""
+    figures = probe_client(name, port, clients, publishers, 5, 1.5, server=server)
+    check(figures["expected"] == figures["sent"] * (clients - 1) and figures["received"] == figures["expected"] > 0,
+          f"{name}: {clients} clients, no rooms: received {figures['received']} of {figures['expected']} due "
+          f"({figures['sent']} messages x {clients - 1} others)")
+
+
 def main():
     port = free_port()
     with limit_server(port, rooms=True) as server:
         exact("c-limit", port, 60, 12, 2, 12, server)
         exact("c-limit", port, 60, 1, 1, 6, server)
+    port = free_port()
+    with limit_server(port, uring=True, ring_entries=16) as server:
+        everyone_else("c-limit-uring", port, 60, 6, server)
+    port = free_port()
+    with limit_server(port, rooms=True, uring=True, ring_entries=16) as server:
+        exact("c-limit-uring", port, 60, 12, 2, 12, server)
+        exact("c-limit-uring", port, 60, 1, 1, 6, server)
     port = free_port()
     with parley_server(port) as server:
         exact("parley", port, 60, 12, 2, 12, server)
