@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import NIOCore
+import ParleyHost
 import Synchronization
 
 /// Connecting the swarm: every client at its own instant (arrivals at `connect.rate`), its hello
@@ -21,16 +22,23 @@ final class SwarmConnector: Sendable {
     }
 
     /// Starts every client at its own instant (arrivals at `connect.rate`), then waits until each
-    /// is ready or has failed.
+    /// is ready or has failed. Near the open-files limit, no more than a `ConnectWindow` of them
+    /// are pending at once.
     func connectAll() async throws {
         let start = NIODeadline.now().uptimeNanoseconds
         let interval = 1e9 / context.scenario.connect.rate
         let base = context.clientBase
+        let window = ConnectWindow(
+            clients: context.clientCount, openFiles: OpenFilesLimit.raiseToHardLimit(),
+            descriptorsWhilePending: context.direct == nil ? 1 : 2)
         for offset in 0..<context.clientCount {
             let index = base + offset
             let due = start + UInt64(Double(offset) * interval)
             let now = NIODeadline.now().uptimeNanoseconds
             if due > now + 1_000_000 { try await Task.sleep(for: .nanoseconds(Int64(due - now))) }
+            while let window, offset - tally.settled.load(ordering: .relaxed) >= window.pending {
+                try await Task.sleep(for: .milliseconds(1))
+            }
             startClient(index, due: due)
             if offset % 256 == 0 { report("connect") }
         }
