@@ -4,7 +4,7 @@ PORT ?= 8080
 # The scripts' shared Python library (Benchmarks/parleybench), for the test scripts under Tests/.
 export PYTHONPATH := $(CURDIR)/Benchmarks$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: format format-check liburing without-liburing check-dependencies embedding-check gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check reference-rooms-test front-door-test reconnect-storm lab-test lab-faults-test agents-test scale scale-test run load clean perf-gate compare-servers compare-memory peers bench browser-test chromium postgres cluster cluster-sweep cluster-ha cluster-outage chaos capacity conformance certs faults soak
+.PHONY: format format-check liburing without-liburing check-dependencies embedding-check gating-test xmllint build release test self-contained xcheck xcheck-gate harness-self-check reference-rooms-test front-door-test reconnect-storm lab-test lab-faults-test agents-test scale scale-test run load clean perf-gate compare-servers compare-memory compare-connects peers bench browser-test chromium postgres cluster cluster-sweep cluster-ha cluster-outage chaos capacity conformance certs faults soak
 
 build: liburing
 	$(SWIFT) build
@@ -182,6 +182,11 @@ compare-servers: release peers
 # Memory per idle connection, every server at 10,000 and 19,500 connections: out/memory.{txt,json}.
 compare-memory: release peers
 	python3 Benchmarks/compare_servers.py --memory --out out
+
+# A reconnect storm: 5,000 clients as fast as each server takes them (the C client), 3 rounds in
+# turn; medians of connects/s and of the server's CPU per connection: out/connects.{txt,json}.
+compare-connects: release peers
+	python3 Benchmarks/compare_servers.py --connects --out out
 
 # The peers' toolchains from Debian (no network at build time): Go with gorilla/websocket, built
 # in GOPATH mode from /usr/share/gocode, and Node's `ws`. The Python peer's venv is made by the script.

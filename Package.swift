@@ -69,6 +69,8 @@ let package = Package(
         // A flush's sends in one system call (io_uring), compiled in when liburing's header is
         // there; otherwise every ring is refused and the gateway sends directly.
         .target(name: "CParleyRing", dependencies: ["CLibURing"]),
+        // malloc_usable_size, for reading the socket descriptor's place in NIO's objects safely.
+        .target(name: "CParleyAllocation"),
         // Who may connect (the managed API's `$connect` authorizer): a JWT verified with the
         // operator's keys, or the operator's webhook; what a verified identity is allowed.
         .target(
@@ -88,7 +90,7 @@ let package = Package(
         .target(
             name: "ParleyGateway",
             dependencies: [
-                "ParleyProtocol", "CParleyRing", "ParleyHost", "ParleyAuth",
+                "ParleyProtocol", "CParleyRing", "CParleyAllocation", "ParleyHost", "ParleyAuth",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

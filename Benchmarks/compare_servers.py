@@ -12,6 +12,8 @@ at the same points, each measured twice — by parley-load and by the independen
     compare_servers.py --servers parley,node-ws --points 1k,1kx10@15
     compare_servers.py --memory             memory per idle connection only, at 10,000 and 19,500
                                             (RSS growth over the idle server, peak, ÷ connections)
+    compare_servers.py --connects           connects per second only: 5,000 clients as fast as each
+                                            server takes them, server CPU per connection, 3 rounds
     compare_servers.py --gate               the CI gate (make perf-gate): fails if Parley's fan-out
                                             p99 exceeds 1.6x the io_uring C server's, or if any delivery is lost
 
@@ -24,6 +26,7 @@ over the C client's timed window (connecting left out) per delivery.
 import argparse
 import json
 import os
+import statistics
 import sys
 
 from parleybench.comparison_report import write_outputs
@@ -38,6 +41,7 @@ from parleybench.peer_servers import go_peer, missing_toolchains, node_peer, pyt
 # fifth of headroom for a noisy machine and still fails a return to the old write path. The C client's reading of the larger
 # points is the full comparison's (docs/PERFORMANCE.md, "Parley beside its peers").
 GATE_RATIO = 1.6
+CONNECT_CLIENTS, CONNECT_ROUNDS = 5000, 3
 
 # name: (clients, publishers, msg/s per publisher)
 POINTS = {
@@ -52,11 +56,11 @@ SERVERS = {
     # The limit: each broadcast's sends as one io_uring submission; and one send() per recipient.
     "c-limit-uring": lambda: limit_server(9008, uring=True),
     "c-limit": lambda: limit_server(9001),
-    "parley": lambda: parley_server(9003),
+    "parley": lambda **quotas: parley_server(9003, **quotas),
     # The same server with a send per connection instead of io_uring, and with every frame
     # through NIO's pipeline: what each write path buys.
-    "parley-direct": lambda: parley_server(9007, extra=("--write-path", "direct")),
-    "parley-nio": lambda: parley_server(9006, extra=("--write-path", "nio")),
+    "parley-direct": lambda **quotas: parley_server(9007, extra=("--write-path", "direct"), **quotas),
+    "parley-nio": lambda **quotas: parley_server(9006, extra=("--write-path", "nio"), **quotas),
     "node-ws": lambda: node_peer(9005),
     "go-gorilla": lambda: go_peer(9004),
     "python": lambda: python_peer(9002),
@@ -141,7 +145,8 @@ def memory(args):
         results[name] = {}
         for clients in (10000, 19500):
             # 19,500 Parley connections fit 20,000 open files only with the pending upgrades it leaves.
-            server = parley_server(9003, max_connections=19500, pending_upgrades=None) if name == "parley" else SERVERS[name]()
+            quotas = {"max_connections": 19500, "pending_upgrades": None} if name.startswith("parley") else {}
+            server = SERVERS[name](**quotas)
             with server:
                 figures = run_load(server, clients, 1, 1, 5, sample_rss=True)
             results[name][str(clients)] = figures
@@ -154,6 +159,42 @@ def memory(args):
     with open(os.path.join(args.out, "memory.json"), "w") as f:
         json.dump(results, f, indent=2)
     print(f"report: {args.out}/memory.{{txt,json}}")
+    return 0
+
+
+def connects(args):
+    """A reconnect storm: 5,000 clients connecting as fast as each server takes them (the C
+    client, --connect-rate 1e6; Parley's clients named, `?members=none`), the server fresh for
+    each, three rounds with the servers in turn; the medians of connects per second and of the
+    server's CPU per connection; out/connects.{txt,json}."""
+    lacking = missing_toolchains(args.servers)
+    if lacking:
+        sys.exit(f"compare-servers: missing {lacking} — `make peers` installs them from Debian's packages")
+    raise_open_files_limit()
+    results = {name: [] for name in args.servers}
+    for round_number in range(1, CONNECT_ROUNDS + 1):
+        for name in args.servers:
+            with SERVERS[name]() as server:
+                figures = probe_client(server.name, server.port, CONNECT_CLIENTS, 1, 1, 1, server=server, connect_rate=1e6)
+            results[name].append({key: figures.get(key) for key in ("connectSeconds", "connectsPerSecond",
+                                                                    "serverCpuMicrosPerConnection")})
+            print(f"  round {round_number} {name:14s} {figures['connectSeconds']:.2f} s, "
+                  f"{figures['connectsPerSecond']:,.0f}/s, {figures['serverCpuMicrosPerConnection']:.0f} µs CPU each", flush=True)
+    lines = [f"connects: {CONNECT_CLIENTS:,} clients as fast as each server takes them (C client; Parley's named), "
+             f"medians of {CONNECT_ROUNDS} rounds"]
+    medians = {}
+    for name, rounds in results.items():
+        medians[name] = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
+        m = medians[name]
+        lines.append(f"  {name:14s} {m['connectSeconds']:5.2f} s  {m['connectsPerSecond']:8,.0f} connects/s  "
+                     f"{m['serverCpuMicrosPerConnection']:5.0f} µs server CPU per connection")
+    print("\n".join(lines))
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "connects.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(os.path.join(args.out, "connects.json"), "w") as f:
+        json.dump({"rounds": results, "medians": medians}, f, indent=2)
+    print(f"report: {args.out}/connects.{{txt,json}}")
     return 0
 
 
@@ -190,6 +231,7 @@ def full(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--memory", action="store_true", help="memory per idle connection only, at 10,000 and 19,500")
+    parser.add_argument("--connects", action="store_true", help="connects per second only: 5,000 clients at once, 3 rounds")
     parser.add_argument("--gate", action="store_true", help=f"the CI gate: a small run, Parley p99 <= {GATE_RATIO}x C, nothing lost")
     parser.add_argument("--out", default=os.path.join(ROOT, "out"), help="where the comparison report goes")
     parser.add_argument("--seconds", type=int, default=10, help="length of each timed run (default 10)")
@@ -207,7 +249,7 @@ def main():
         for limit in ("c-limit", "c-limit-uring"):  # every ratio is to them
             if limit not in args.servers:
                 args.servers.insert(0, limit)
-    sys.exit(gate(args) if args.gate else memory(args) if args.memory else full(args))
+    sys.exit(gate(args) if args.gate else memory(args) if args.memory else connects(args) if args.connects else full(args))
 
 
 def names(known):

@@ -152,7 +152,8 @@ def parley_server(port, extra=(), max_connections=19000, pending_upgrades=500):
     return Server("parley", command, port, f"ws://127.0.0.1:{port}/ws")
 
 
-def probe_client(server_name, port, clients, publishers, rate, seconds, core=1, server=None, rooms=0, rooms_per_client=1):
+def probe_client(server_name, port, clients, publishers, rate, seconds, core=1, server=None, rooms=0, rooms_per_client=1,
+                 connect_rate=None):
     """The independent C client (Benchmarks/reference/probe-client.c) putting a load on a server:
     Parley's protocol on /ws for `parley` — with no member feed, as parley-load's scenarios ask
     (`members: none`), so both put the same load on it — a raw relay on / for the others. Its
@@ -160,19 +161,23 @@ def probe_client(server_name, port, clients, publishers, rate, seconds, core=1, 
     client's timed window (`serverCpuSeconds`, `serverCpuMicrosPerDelivery`): connecting and
     joining are left out, the drain of the last messages is in. `rooms` R > 0: the clients spread
     over R rooms, `rooms_per_client` each, and each publisher publishes to its own (probe-client
-    --rooms; against the C server, its rooms mode: limit_server(rooms=True))."""
+    --rooms; against the C server, its rooms mode: limit_server(rooms=True)). `connect_rate`: the
+    client's --connect-rate (1e6: as fast as the server takes them); the server's CPU over the
+    connects, per client, is `serverCpuMicrosPerConnection`, beside the client's `connectSeconds`."""
     binary = build_c("probe-client")
     mode, path = ("parley", "/ws?members=none") if server_name == "parley" else ("raw", "/")
     command = [binary, "--port", str(port), "--path", path, "--mode", mode, "--clients", str(clients),
                "--publishers", str(publishers), "--rate", str(rate), "--seconds", str(seconds)]
     if rooms:
         command += ["--rooms", str(rooms), "--rooms-per-client", str(rooms_per_client)]
+    if connect_rate:
+        command += ["--connect-rate", f"{connect_rate:g}"]
     process = subprocess.Popen(pinned(core, command), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     marks, errors = {}, []
 
     def watch():  # the client says where its window begins and ends; the server's CPU is read there
         for line in process.stderr:
-            if line.strip() in ("measuring", "measured") and server is not None:
+            if line.strip() in ("connecting", "connected", "measuring", "measured") and server is not None:
                 marks[line.strip()] = server.cpu_seconds()
             else:
                 errors.append(line)
@@ -189,4 +194,7 @@ def probe_client(server_name, port, clients, publishers, rate, seconds, core=1, 
         cpu = marks["measured"] - marks["measuring"]
         figures["serverCpuSeconds"] = cpu
         figures["serverCpuMicrosPerDelivery"] = cpu * 1e6 / figures["received"] if figures["received"] else None
+    if "connecting" in marks and "connected" in marks:
+        figures["serverCpuMicrosPerConnection"] = (marks["connected"] - marks["connecting"]) * 1e6 / clients
+        figures["connectsPerSecond"] = clients / figures["connectSeconds"] if figures.get("connectSeconds") else None
     return figures

@@ -24,8 +24,11 @@
  * --mode raw: the token text is the whole message and every other client receives it; with
  * --rooms, the limit server's rooms (limit-server.c --rooms): "join:N" answered "joined", and a
  * message "N|token" that every member of room N receives, the sender too.
- * Prints one JSON line: counts, latency percentiles in microseconds, and CPU per received frame;
- * "measuring" and "measured" on stderr where the timed window begins and ends.
+ * Prints one JSON line: counts, latency percentiles in microseconds, CPU per received frame, and
+ * connectSeconds (the first connect to the last client a member); "connecting" and "connected"
+ * on stderr around the connects, "measuring" and "measured" where the timed window begins and
+ * ends. With --connect-rate 1000000 the connects go as fast as the server takes them: a
+ * reconnect storm, connects per second.
  *
  * One file on purpose (over the house's ~250 lines): a yardstick is built with one `cc` and read
  * top to bottom, with nothing of Parley's in it.
@@ -309,6 +312,7 @@ int main(int argc, char **argv) {
     epoll_fd = epoll_create1(0);
     clients = calloc((size_t)count, sizeof *clients);
 
+    fprintf(stderr, "connecting\n");
     uint64_t start = now_ns();
     for (int i = 0; i < count; i++) {
         clients[i].index = i;
@@ -321,6 +325,8 @@ int main(int argc, char **argv) {
         if (now_ns() > deadline) { fprintf(stderr, "only %d of %d clients ready after 30 s\n", ready_count, count); return 1; }
         poll_once(10);
     }
+    double connect_seconds = (double)(now_ns() - start) / 1e9;
+    fprintf(stderr, "connected\n");
     /* Settle for half a second, reading all the while: a client that sleeps here leaves the
        join traffic in the sockets, and the server's queues, for the first messages to wait on. */
     uint64_t settled = now_ns() + 500000000ull;
@@ -359,9 +365,9 @@ int main(int argc, char **argv) {
     uint64_t measured_frames = frames - frames_before;
     printf("{\"tool\":\"probe-client\",\"clients\":%d,\"rooms\":%d,\"roomsPerClient\":%d,\"publishers\":%d,\"rate\":%g,\"sent\":%llu,\"expected\":%llu,"
            "\"received\":%llu,\"p50\":%.0f,\"p90\":%.0f,\"p99\":%.0f,\"max\":%.0f,\"cpuSeconds\":%.3f,"
-           "\"framesReceived\":%llu,\"cpuPerFrameMicros\":%.3f}\n",
+           "\"framesReceived\":%llu,\"cpuPerFrameMicros\":%.3f,\"connectSeconds\":%.3f}\n",
            count, rooms, rooms_per_client, publishers, rate, (unsigned long long)sent, (unsigned long long)expected, (unsigned long long)received,
            percentile(50), percentile(90), percentile(99), percentile(100), cpu, (unsigned long long)measured_frames,
-           measured_frames ? cpu * 1e6 / (double)measured_frames : 0);
+           measured_frames ? cpu * 1e6 / (double)measured_frames : 0, connect_seconds);
     return received == expected ? 0 : 3;
 }

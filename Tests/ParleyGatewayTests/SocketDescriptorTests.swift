@@ -57,6 +57,31 @@ import Glibc
         }
     }
 
+    /// After reflection found one channel's descriptor, its offsets read every other channel of
+    /// the class: the accepted child's and the client's own (a different socket each), the same
+    /// numbers reflection gives; a channel of another class, or a layout whose socket class does
+    /// not match, reads nothing.
+    @Test func theLearnedOffsetsReadWhatReflectionReads() async throws {
+        try await withAcceptedPair { child, client in
+            let (reflected, clientReflected) = try await child.eventLoop.submit {
+                (SocketDescriptor.reflected(child), SocketDescriptor.reflected(client))
+            }.get()
+            let own = try #require(reflected)
+            let clientOwn = try #require(clientReflected)
+            #expect(own != clientOwn)
+            let layout = try #require(DescriptorLayout.learned.withLock { $0 })
+            let read = try await child.eventLoop.submit { (layout.descriptor(of: child), layout.descriptor(of: client)) }.get()
+            #expect(read.0 == own && read.1 == clientOwn, "\(read) against \(own), \(clientOwn)")
+            #expect(layout.descriptor(of: EmbeddedChannel()) == nil)
+            let wrongSocket = DescriptorLayout(
+                channelClass: layout.channelClass, socketOffset: layout.socketOffset, socketMetadata: layout.socketMetadata &+ 8,
+                descriptorOffset: layout.descriptorOffset)
+            #expect(try await child.eventLoop.submit { wrongSocket.descriptor(of: child) }.get() == nil)
+            // And the way connections take: the same number, checked by the kernel.
+            #expect(try await child.eventLoop.submit { SocketDescriptor.of(child) }.get() == own)
+        }
+    }
+
     /// A server and one client on loopback; `body` gets the accepted child and the client.
     private func withAcceptedPair(_ body: (any Channel, any Channel) async throws -> Void) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

@@ -11,17 +11,34 @@ import Glibc
 /// descriptor comes from"): `NIOFileHandle.withUnsafeFileDescriptor` is for files, the
 /// bootstraps' `withConnectedSocket`/`withBoundSocket` take a descriptor in but never hand one
 /// out, and `SocketOptionProvider` sets options through the socket without showing it. So it is
-/// read once per connection through reflection (`Mirror` sees stored properties whatever their
-/// access): the channel's `socket`, then that socket's `descriptor` — and then checked with the
-/// kernel: the descriptor's two ends must be the channel's (`getsockname`/`getpeername`). When
+/// read through reflection (`Mirror` sees stored properties whatever their access): the channel's
+/// `socket`, then that socket's `descriptor` — once, after which the offsets where they were found
+/// are read directly (`DescriptorLayout`) — and then checked with the kernel: the descriptor's two ends must be the channel's (`getsockname`/`getpeername`). When
 /// NIO's layout changes, the shape is not found or names another descriptor, and the connection
 /// writes through NIO's pipeline as before: the fast path is an optimisation, never a
 /// requirement. `SocketDescriptorTests` shows both, and fails when NIO's shape moves.
 enum SocketDescriptor {
     static func of(_ channel: any Channel) -> CInt? {
+        // What reflection found before, read at its offsets (`DescriptorLayout`): the same check.
+        if let layout = DescriptorLayout.learned.withLock({ $0 }), let descriptor = layout.descriptor(of: channel),
+            descriptor >= 0, isSocket(descriptor, of: channel)
+        {
+            return descriptor
+        }
+        return reflected(channel)
+    }
+
+    /// The descriptor found by reflection, its offsets learned for the next channel.
+    static func reflected(_ channel: any Channel) -> CInt? {
         guard let socket = storedProperty("socket", of: channel) else { return nil }
         guard let descriptor = storedProperty("descriptor", of: socket) as? CInt, descriptor >= 0 else { return nil }
-        return isSocket(descriptor, of: channel) ? descriptor : nil
+        guard isSocket(descriptor, of: channel) else { return nil }
+        if DescriptorLayout.learned.withLock({ $0 == nil }),
+            let layout = DescriptorLayout.learn(channel: channel, socket: socket, descriptor: descriptor)
+        {
+            DescriptorLayout.learned.withLock { $0 = layout }
+        }
+        return descriptor
     }
 
     /// True when the kernel says `descriptor` is a connected socket with the channel's local and
