@@ -9,6 +9,7 @@ at the same points, each measured twice — by parley-load and by the independen
 
     compare_servers.py                      the full comparison (make compare-servers)
     compare_servers.py --seconds 8          shorter runs
+    compare_servers.py --rounds 3           every server at every point three times in turn: medians
     compare_servers.py --servers parley,node-ws --points 1k,1kx10@15
     compare_servers.py --memory             memory per idle connection only, at 10,000 and 19,500
                                             (RSS growth over the idle server, peak, ÷ connections)
@@ -198,32 +199,65 @@ def connects(args):
     return 0
 
 
+def median_of_rounds(rounds):
+    """One result per server and point from several rounds: the median of each latency and CPU
+    figure, the counts summed (a delivery lost in any round is lost), every round kept in
+    `rounds`. The report's ratios are then of medians."""
+    merged = {}
+    for name, first in rounds[0].items():
+        merged[name] = {key: value for key, value in first.items() if key != "points"}
+        merged[name]["points"], merged[name]["rounds"] = {}, [r[name]["points"] for r in rounds]
+        for point in first["points"]:
+            figures = [r[name]["points"][point] for r in rounds]
+            point_figures = {}
+            for client, medians, sums in (("parleyLoad", ("p50", "p99", "p999", "cpuMicrosPerDelivery"), ("lost", "duplicates", "connectErrors")),
+                                          ("cClient", ("p50", "p99", "serverCpuMicrosPerDelivery"), ("expected", "received"))):
+                combined = dict(figures[0][client])
+                for key in medians:
+                    values = [f[client][key] for f in figures if f[client].get(key) is not None]
+                    combined[key] = statistics.median(values) if values else None
+                for key in sums:
+                    combined[key] = sum(f[client][key] for f in figures)
+                if client == "parleyLoad":
+                    validities = {f[client]["validity"] for f in figures}
+                    combined["validity"] = "valid" if validities == {"valid"} else ",".join(sorted(validities))
+                point_figures[client] = combined
+            merged[name]["points"][point] = point_figures
+    return merged
+
+
 def full(args):
     lacking = missing_toolchains(args.servers)
     if lacking:
         sys.exit(f"compare-servers: missing {lacking} — `make peers` installs them from Debian's packages")
     raise_open_files_limit()  # 10,000 clients: the servers inherit it
     build_c("limit-server")
-    results = {}
-    for name in args.servers:
-        server = SERVERS[name]()
-        results[name] = {"points": {}}
-        with server:
-            for point in args.points:
-                clients, publishers, rate = POINTS[point]
-                print(f"  {name:10s} {point:9s} parley-load …", end="", flush=True)
-                load = run_load(server, clients, publishers, rate, args.seconds)
-                print(f" p99 {load['p99'] / 1000:.1f} ms; C client …", end="", flush=True)
-                probe = probe_client(server.name, server.port, clients, publishers, rate, args.seconds, server=server)
-                print(f" p99 {probe['p99'] / 1000:.1f} ms, {probe.get('serverCpuMicrosPerDelivery') or 0:.2f} µs/delivery",
-                      flush=True)
-                results[name]["points"][point] = {"parleyLoad": load, "cClient": probe}
-            if args.capacity:
-                # The same connections with nobody publishing, then 10,000 idle: memory per connection.
-                results[name]["idle10k"] = run_load(server, 10000, 0, 0, 3, sample_rss=True)
-                best, steps = capacity(server)
-                results[name]["capacity"] = best
-                results[name]["capacitySteps"] = steps
+    rounds = []
+    for round_number in range(1, args.rounds + 1):
+        if args.rounds > 1:
+            print(f"round {round_number} of {args.rounds}", flush=True)
+        results = {}
+        rounds.append(results)
+        for name in args.servers:
+            server = SERVERS[name]()
+            results[name] = {"points": {}}
+            with server:
+                for point in args.points:
+                    clients, publishers, rate = POINTS[point]
+                    print(f"  {name:10s} {point:9s} parley-load …", end="", flush=True)
+                    load = run_load(server, clients, publishers, rate, args.seconds)
+                    print(f" p99 {load['p99'] / 1000:.1f} ms; C client …", end="", flush=True)
+                    probe = probe_client(server.name, server.port, clients, publishers, rate, args.seconds, server=server)
+                    print(f" p99 {probe['p99'] / 1000:.1f} ms, {probe.get('serverCpuMicrosPerDelivery') or 0:.2f} µs/delivery",
+                          flush=True)
+                    results[name]["points"][point] = {"parleyLoad": load, "cClient": probe}
+                if args.capacity and round_number == 1:
+                    # The same connections with nobody publishing, then 10,000 idle: memory per connection.
+                    results[name]["idle10k"] = run_load(server, 10000, 0, 0, 3, sample_rss=True)
+                    best, steps = capacity(server)
+                    results[name]["capacity"] = best
+                    results[name]["capacitySteps"] = steps
+    results = median_of_rounds(rounds) if len(rounds) > 1 else rounds[0]
     write_outputs(results, POINTS, args.out)
     return 0
 
@@ -239,6 +273,8 @@ def main():
                         help=f"which servers, comma-separated (default all: {','.join(SERVERS)})")
     parser.add_argument("--points", type=names(POINTS), default=list(POINTS),
                         help=f"which points, comma-separated (default all: {','.join(POINTS)})")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run every server at every point this many times in turn; the report gives medians (default 1)")
     parser.add_argument("--no-capacity", dest="capacity", action="store_false",
                         help="skip the capacity search and the 10,000 idle connections")
     args = parser.parse_args()
