@@ -133,14 +133,20 @@ def gate(args):
     return 0 if ratio() <= GATE_RATIO else 1
 
 
-def memory(args):
-    """Each server's RSS growth per connection with 10,000 and then 19,500 members that hold still
-    (one message a second), the server fresh for each count; out/memory.{txt,json}."""
-    lacking = missing_toolchains(args.servers)
+def prepare(servers):
+    """What every comparison needs first: the peers' toolchains (or a clear exit), the open-files
+    limit raised for thousands of clients (the servers inherit it), the C limit server built."""
+    lacking = missing_toolchains(servers)
     if lacking:
         sys.exit(f"compare-servers: missing {lacking} — `make peers` installs them from Debian's packages")
     raise_open_files_limit()
     build_c("limit-server")
+
+
+def memory(args):
+    """Each server's RSS growth per connection with 10,000 and then 19,500 members that hold still
+    (one message a second), the server fresh for each count; out/memory.{txt,json}."""
+    prepare(args.servers)
     results, lines = {}, ["memory per idle connection: RSS growth (peak over the run) ÷ connections, KiB"]
     for name in args.servers:
         results[name] = {}
@@ -168,10 +174,7 @@ def connects(args):
     client, --connect-rate 1e6; Parley's clients named, `?members=none`), the server fresh for
     each, three rounds with the servers in turn; the medians of connects per second and of the
     server's CPU per connection; out/connects.{txt,json}."""
-    lacking = missing_toolchains(args.servers)
-    if lacking:
-        sys.exit(f"compare-servers: missing {lacking} — `make peers` installs them from Debian's packages")
-    raise_open_files_limit()
+    prepare(args.servers)
     results = {name: [] for name in args.servers}
     for round_number in range(1, CONNECT_ROUNDS + 1):
         for name in args.servers:
@@ -227,11 +230,7 @@ def median_of_rounds(rounds):
 
 
 def full(args):
-    lacking = missing_toolchains(args.servers)
-    if lacking:
-        sys.exit(f"compare-servers: missing {lacking} — `make peers` installs them from Debian's packages")
-    raise_open_files_limit()  # 10,000 clients: the servers inherit it
-    build_c("limit-server")
+    prepare(args.servers)
     rounds = []
     for round_number in range(1, args.rounds + 1):
         if args.rounds > 1:
